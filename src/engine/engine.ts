@@ -1,0 +1,129 @@
+import { JobStream, type JobContext, type JobInfo } from "./job.ts";
+import { NotFoundError } from "./errors.ts";
+
+export type JobHandler<A, R> = (ctx: JobContext, args: A) => Promise<R> | R;
+
+/** A named job type; parts of the engine define these and register them. */
+export interface JobDef<A, R> {
+  name: string;
+  handler: JobHandler<A, R>;
+  /** argv-like summary for `ctr jobs`; defaults to JSON of the args. */
+  describe?: (args: A) => string[];
+}
+
+export function defineJob<A, R>(
+  name: string,
+  handler: JobHandler<A, R>,
+  describe?: (args: A) => string[],
+): JobDef<A, R> {
+  return { name, handler, describe };
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Called with the job's output streams before the handler starts. */
+  onStart?: (ctx: JobContext) => void;
+}
+
+/**
+ * The engine: a registry of job handlers by name and the table of jobs in
+ * flight and recently ended. Every API route runs its work through `run`.
+ */
+export class Engine {
+  private readonly handlers = new Map<string, JobHandler<any, any>>();
+  private readonly describers = new Map<string, (args: any) => string[]>();
+  private readonly table = new Map<number, JobInfo>();
+  private nextId = 1;
+  private static readonly KEEP_ENDED = 200;
+
+  register(...defs: JobDef<any, any>[]): this {
+    for (const d of defs) {
+      this.handlers.set(d.name, d.handler);
+      if (d.describe) this.describers.set(d.name, d.describe);
+    }
+    return this;
+  }
+
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  names(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
+
+  run<A, R>(def: JobDef<A, R> | string, args: A, opts: RunOptions = {}): Promise<R> {
+    const name = typeof def === "string" ? def : def.name;
+    const handler = this.handlers.get(name) as JobHandler<A, R> | undefined;
+    if (!handler) return Promise.reject(new NotFoundError(`no such job: ${name}`));
+    const info: JobInfo = {
+      id: this.nextId++,
+      name,
+      args: this.describe(name, args),
+      env: opts.env ?? {},
+      status: "running",
+      exitStatus: null,
+      startedAt: new Date().toISOString(),
+    };
+    this.table.set(info.id, info);
+    const ctx: JobContext = {
+      info,
+      stdout: new JobStream(),
+      stderr: new JobStream(),
+      signal: opts.signal ?? new AbortController().signal,
+      setProgress: (text) => {
+        info.progress = text;
+      },
+    };
+    opts.onStart?.(ctx);
+    const t0 = performance.now();
+    const finish = (error?: unknown) => {
+      info.endedAt = new Date().toISOString();
+      info.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      info.status = error ? "failed" : "succeeded";
+      info.exitStatus = error ? 1 : 0;
+      if (error) info.error = error instanceof Error ? error.message : String(error);
+      ctx.stdout.end();
+      ctx.stderr.end();
+      this.trim();
+    };
+    return (async () => {
+      try {
+        const r = await handler(ctx, args);
+        finish();
+        return r;
+      } catch (e) {
+        finish(e);
+        throw e;
+      }
+    })();
+  }
+
+  jobs(opts: { all?: boolean } = {}): JobInfo[] {
+    const list = [...this.table.values()];
+    return opts.all ? list : list.filter((j) => j.status === "running" || j.name !== "ping");
+  }
+
+  private describe(name: string, args: unknown): string[] {
+    const d = this.describers.get(name);
+    if (d) return d(args);
+    if (args === undefined || args === null) return [];
+    if (typeof args !== "object") return [String(args)];
+    return Object.entries(args as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && typeof v !== "object" && typeof v !== "function")
+      .map(([k, v]) => `${k}=${v}`);
+  }
+
+  private trim(): void {
+    let ended = 0;
+    for (const j of this.table.values()) if (j.status !== "running") ended++;
+    for (const [id, j] of this.table) {
+      if (ended <= Engine.KEEP_ENDED) break;
+      if (j.status !== "running") {
+        this.table.delete(id);
+        ended--;
+      }
+    }
+  }
+}

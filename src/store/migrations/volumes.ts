@@ -1,0 +1,3 @@
+import type { Migration } from "./index.ts";
+
+export const volumeMigrations: Migration[] = [];
