@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Entry of the one binary. `init` is dispatched before anything else is
 // loaded: it runs inside a new container and must start fast.
+export {};
 const argv = process.argv.slice(2);
 
 if (argv[0] === "init") {

@@ -3,9 +3,19 @@ import { NotFoundError } from "./errors.ts";
 
 export type JobHandler<A, R> = (ctx: JobContext, args: A) => Promise<R> | R;
 
-/** A named job type; parts of the engine define these and register them. */
-export interface JobDef<A, R> {
-  name: string;
+/** A typed job name: routes run jobs by these without knowing the handler. */
+export interface JobType<A, R> {
+  readonly name: string;
+  /** Phantom: carries the argument and result types. */
+  readonly __types?: (a: A) => R;
+}
+
+export function jobType<A, R>(name: string): JobType<A, R> {
+  return { name };
+}
+
+/** A named job with its handler; parts of the engine define these and register them. */
+export interface JobDef<A, R> extends JobType<A, R> {
   handler: JobHandler<A, R>;
   /** argv-like summary for `ctr jobs`; defaults to JSON of the args. */
   describe?: (args: A) => string[];
@@ -17,6 +27,15 @@ export function defineJob<A, R>(
   describe?: (args: A) => string[],
 ): JobDef<A, R> {
   return { name, handler, describe };
+}
+
+/** Binds a handler to a job type declared elsewhere (so routes need not import handlers). */
+export function handle<A, R>(
+  type: JobType<A, R>,
+  handler: JobHandler<A, R>,
+  describe?: (args: A) => string[],
+): JobDef<A, R> {
+  return { name: type.name, handler, describe };
 }
 
 export interface RunOptions {
@@ -53,7 +72,7 @@ export class Engine {
     return [...this.handlers.keys()].sort();
   }
 
-  run<A, R>(def: JobDef<A, R> | string, args: A, opts: RunOptions = {}): Promise<R> {
+  run<A, R>(def: JobType<A, R> | string, args: A, opts: RunOptions = {}): Promise<R> {
     const name = typeof def === "string" ? def : def.name;
     const handler = this.handlers.get(name) as JobHandler<A, R> | undefined;
     if (!handler) return Promise.reject(new NotFoundError(`no such job: ${name}`));

@@ -1,0 +1,86 @@
+import type { CAC } from "cac";
+import { defaultConfig, type DaemonConfig } from "../server/config.ts";
+import { list } from "./context.ts";
+import { log, setLogLevel } from "../log.ts";
+
+interface DaemonFlags {
+  host?: string | string[];
+  root?: string;
+  execRoot?: string;
+  storageDriver?: string;
+  insecureRegistry?: string | string[];
+  registryMirror?: string | string[];
+  logLevel?: string;
+  tlscert?: string;
+  tlskey?: string;
+  tlscacert?: string;
+  tlsverify?: boolean;
+  bip?: string;
+  defaultAddressPool?: string;
+  maxConcurrentDownloads?: number;
+}
+
+export function registerDaemon(cli: CAC): void {
+  cli
+    .command("daemon", "Run the ctr daemon (the API server that owns all state)")
+    .option("--root <dir>", "Root of persistent state", { default: "/var/lib/ctr" })
+    .option("--exec-root <dir>", "Root of run-time state", { default: "/run/ctr" })
+    .option("--storage-driver <name>", "Storage driver: overlay2 or vfs (default: overlay2 where the kernel has it)")
+    .option("--insecure-registry <host>", "Registry reachable over plain HTTP (repeatable)")
+    .option("--registry-mirror <url>", "Mirror for docker.io (repeatable)")
+    .option("--log-level <level>", "debug, info, warn, error, fatal", { default: "info" })
+    .option("--tlscert <file>", "TLS certificate (required for tcp://)")
+    .option("--tlskey <file>", "TLS key (required for tcp://)")
+    .option("--tlscacert <file>", "CA to verify clients with --tlsverify")
+    .option("--tlsverify", "Require client certificates")
+    .option("--bip <cidr>", "Address and prefix of the default bridge")
+    .option("--default-address-pool <cidr>", "Pool that bridge subnets are taken from")
+    .option("--max-concurrent-downloads <n>", "Layers downloaded in parallel per pull", { default: 3 })
+    .action(async (flags: DaemonFlags) => {
+      const config = configFrom(flags);
+      setLogLevel(config.logLevel);
+      const { startDaemon } = await import("../server/daemon.ts");
+      const daemon = await startDaemon(config);
+      log.info("daemon started", { root: config.root, pid: process.pid });
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (sig: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info("shutting down", { signal: sig });
+          daemon.close().then(resolve, (e) => {
+            log.error("shutdown failed", { error: String(e) });
+            resolve();
+          });
+        };
+        process.on("SIGTERM", () => stop("SIGTERM"));
+        process.on("SIGINT", () => stop("SIGINT"));
+      });
+      process.exit(0);
+    });
+}
+
+function configFrom(f: DaemonFlags): DaemonConfig {
+  const c = defaultConfig();
+  const hosts = list(f.host);
+  if (hosts.length) c.hosts = hosts;
+  if (f.root) c.root = f.root;
+  if (f.execRoot) c.execRoot = f.execRoot;
+  if (f.storageDriver) {
+    if (f.storageDriver !== "overlay2" && f.storageDriver !== "vfs") {
+      throw new Error(`unknown storage driver ${f.storageDriver}: want overlay2 or vfs`);
+    }
+    c.storageDriver = f.storageDriver;
+  }
+  c.insecureRegistries = list(f.insecureRegistry);
+  c.registryMirrors = list(f.registryMirror);
+  if (f.logLevel) c.logLevel = f.logLevel;
+  if (f.tlscert || f.tlskey) {
+    if (!f.tlscert || !f.tlskey) throw new Error("--tlscert and --tlskey go together");
+    c.tls = { cert: f.tlscert, key: f.tlskey, ca: f.tlscacert, verify: !!f.tlsverify };
+  }
+  c.bip = f.bip;
+  c.defaultAddressPool = f.defaultAddressPool;
+  if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
+  return c;
+}

@@ -1,0 +1,69 @@
+import { cac } from "cac";
+import { VERSION } from "../version.ts";
+import { ApiError, ConnectError } from "../client/errors.ts";
+import { CliContext, CliExit, list } from "./context.ts";
+import { registerDaemon } from "./daemon.ts";
+import { registerSystem } from "./system.ts";
+
+/** Pulls -H/--host out of argv wherever it is, so every command (and `daemon`) sees it. */
+function takeHosts(argv: string[]): { hosts: string[]; rest: string[] } {
+  const hosts: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === "-H" || a === "--host") hosts.push(argv[++i] ?? "");
+    else if (a.startsWith("--host=")) hosts.push(a.slice(7));
+    else if (a.startsWith("-H") && a.length > 2 && !a.startsWith("-H-")) hosts.push(a.slice(2).replace(/^=/, ""));
+    else rest.push(a);
+  }
+  return { hosts, rest };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { hosts, rest } = takeHosts(argv);
+  const ctx = new CliContext({ host: hosts[0] });
+  const cli = cac("ctr");
+  cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
+  registerDaemon(cli);
+  registerSystem(cli, ctx);
+  cli.help();
+  cli.version(VERSION);
+  try {
+    const parsed = cli.parse(["", "ctr", ...rest, ...hosts.flatMap((h) => ["--host", h])], { run: false });
+    if (!cli.matchedCommand) {
+      if (parsed.options.help || parsed.options.version) return;
+      if (parsed.args.length) throw new CliExit(1, `unknown command: ${parsed.args[0]}\nRun 'ctr --help' for usage.`);
+      cli.outputHelp();
+      return;
+    }
+    await cli.runMatchedCommand();
+  } catch (e) {
+    process.exit(report(e));
+  }
+}
+
+/** One line `Error: …` and an exit status; never a stack trace. */
+function report(e: unknown): number {
+  if (e instanceof CliExit) {
+    if (e.message) console.error(e.message.startsWith("Error") ? e.message : `Error: ${e.message}`);
+    return e.code;
+  }
+  if (e instanceof ApiError) {
+    console.error(`Error response from daemon: ${e.message}`);
+    return 1;
+  }
+  if (e instanceof ConnectError) {
+    console.error(`Error: ${e.message}`);
+    return 1;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  console.error(`Error: ${msg}`);
+  if (process.env.CTR_DEBUG) console.error(e);
+  return 1;
+}
+
+export { list };

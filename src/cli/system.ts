@@ -1,0 +1,108 @@
+import type { CAC } from "cac";
+import { API_VERSION, BUILD_TIME, GIT_COMMIT, VERSION } from "../version.ts";
+import { goArch } from "../engine/system/jobs.ts";
+import type { VersionResult } from "../engine/system/types.ts";
+import type { JobInfo } from "../engine/job.ts";
+import type { CliContext } from "./context.ts";
+import { formatBytes, table } from "./render.ts";
+
+export function registerSystem(cli: CAC, ctx: CliContext): void {
+  cli.command("version", "Show the ctr version information").action(async () => {
+    printClientVersion();
+    const client = await ctx.client();
+    const v = await client.json<VersionResult>("GET", "/version");
+    printServerVersion(v);
+  });
+
+  const info = async () => {
+    const client = await ctx.client();
+    const i = await client.json<Record<string, any>>("GET", "/info");
+    printInfo(i);
+  };
+  cli.command("info", "Display system-wide information").action(info);
+  cli.command("system [sub]", "Manage ctr (system info, system df, system prune)").action(async (sub?: string) => {
+    if (sub === "info" || sub === undefined) return info();
+    const { systemSub } = await import("./system-sub.ts");
+    await systemSub(ctx, sub);
+  });
+
+  cli
+    .command("jobs", "List the engine's jobs in flight and recently ended")
+    .option("-a, --all", "Include ping jobs")
+    .action(async (opts: { all?: boolean }) => {
+      const client = await ctx.client();
+      const jobs = await client.json<JobInfo[]>("GET", "/jobs", { query: { all: opts.all ? 1 : undefined } });
+      console.log(
+        table(
+          ["ID", "NAME", "ARGS", "STATUS", "STARTED", "DURATION", "PROGRESS"],
+          jobs.map((j) => [
+            String(j.id),
+            j.name,
+            j.args.join(" ").slice(0, 40),
+            j.status + (j.error ? `: ${j.error.slice(0, 40)}` : ""),
+            j.startedAt,
+            j.durationMs === undefined ? "-" : `${j.durationMs.toFixed(1)}ms`,
+            j.progress ?? "",
+          ]),
+        ),
+      );
+    });
+}
+
+function printClientVersion(): void {
+  console.log(`Client:
+ Version:           ${VERSION}
+ API version:       ${API_VERSION}
+ Bun version:       ${Bun.version}
+ Git commit:        ${GIT_COMMIT}
+ Built:             ${BUILD_TIME}
+ OS/Arch:           linux/${goArch()}
+`);
+}
+
+function printServerVersion(v: VersionResult): void {
+  const d = v.Components[0]?.Details ?? {};
+  console.log(`Server: ${v.Platform.Name}
+ Engine:
+  Version:          ${v.Version}
+  API version:      ${v.ApiVersion} (minimum version ${v.MinAPIVersion})
+  Bun version:      ${v.GoVersion}
+  Git commit:       ${v.GitCommit}
+  Built:            ${v.BuildTime}
+  OS/Arch:          ${v.Os}/${v.Arch}
+  Kernel:           ${v.KernelVersion}
+  Experimental:     ${d.Experimental ?? "false"}`);
+}
+
+function printInfo(i: Record<string, any>): void {
+  const lines = [
+    `Server:`,
+    ` Containers: ${i.Containers}`,
+    `  Running: ${i.ContainersRunning}`,
+    `  Paused: ${i.ContainersPaused}`,
+    `  Stopped: ${i.ContainersStopped}`,
+    ` Images: ${i.Images}`,
+    ` Server Version: ${i.ServerVersion}`,
+    ` Storage Driver: ${i.Driver}`,
+    ...((i.DriverStatus ?? []) as [string, string][]).map(([k, v]) => `  ${k}: ${v}`),
+    ` Logging Driver: ${i.LoggingDriver}`,
+    ` Cgroup Driver: ${i.CgroupDriver}`,
+    ` Cgroup Version: ${i.CgroupVersion}`,
+    ` Kernel Version: ${i.KernelVersion}`,
+    ` Operating System: ${i.OperatingSystem}`,
+    ` OSType: ${i.OSType}`,
+    ` Architecture: ${i.Architecture}`,
+    ` CPUs: ${i.NCPU}`,
+    ` Total Memory: ${formatBytes(i.MemTotal, 1024)}`,
+    ` Name: ${i.Name}`,
+    ` ID: ${i.ID}`,
+    ` Root Dir: ${i.DockerRootDir}`,
+    ` Exec Root: ${i.CtrExecRoot}`,
+    ` Schema Version: ${i.CtrSchemaVersion}`,
+    ` Insecure Registries:`,
+    ...((i.RegistryConfig?.InsecureRegistryCIDRs ?? []) as string[]).map((r) => `  ${r}`),
+    ...Object.keys(i.RegistryConfig?.IndexConfigs ?? {}).map((r) => `  ${r}`),
+  ];
+  if ((i.RegistryConfig?.Mirrors ?? []).length) lines.push(` Registry Mirrors:`, ...i.RegistryConfig.Mirrors.map((m: string) => `  ${m}`));
+  console.log(lines.join("\n"));
+}

@@ -1,0 +1,35 @@
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { selfCommand } from "../self.ts";
+import { isRoot } from "../kernel/flock.ts";
+import type { ApiClient } from "./client.ts";
+import { ConnectError } from "./errors.ts";
+
+/**
+ * When nothing answers on the default socket and we are root, start
+ * `ctr daemon` in the background (its log under the root dir) and wait for
+ * it, so `./ctr run …` works on a box where nothing was set up.
+ */
+export async function ensureDaemon(client: ApiClient, opts: { allowed: boolean; root?: string }): Promise<void> {
+  if (await client.ping()) return;
+  if (!opts.allowed || !isRoot()) {
+    throw new ConnectError(`cannot connect to the ctr daemon at ${client.host}. Is the daemon running? (start it with: ctr daemon)`);
+  }
+  const root = opts.root ?? "/var/lib/ctr";
+  mkdirSync(root, { recursive: true, mode: 0o711 });
+  const logPath = join(root, "daemon.log");
+  const logFd = openSync(logPath, "a");
+  const child = Bun.spawn([...selfCommand(), "daemon", "-H", client.host, ...(opts.root ? ["--root", opts.root] : [])], {
+    stdio: ["ignore", logFd, logFd],
+    env: process.env,
+  });
+  child.unref();
+  closeSync(logFd);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await client.ping()) return;
+    if (child.exitCode !== null) break;
+    await Bun.sleep(20);
+  }
+  throw new ConnectError(`the ctr daemon did not start; see ${logPath}`);
+}

@@ -1,0 +1,141 @@
+import net from "node:net";
+import tls from "node:tls";
+import { API_VERSION } from "../version.ts";
+import { parseHost, type HostAddr } from "../hosts.ts";
+import { ApiError, ConnectError } from "./errors.ts";
+
+type BodyInit = NonNullable<RequestInit["body"]>;
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Raw body (tar uploads); sent as-is with this content type. */
+  raw?: { data: BodyInit; contentType: string };
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** A raw, hijacked conversation with the daemon (attach, exec). */
+export interface Hijacked {
+  socket: net.Socket;
+  /** Bytes that arrived with the 101 head. */
+  head: Buffer;
+}
+
+/**
+ * The daemon's HTTP API client. The ctr CLI reaches the engine only through
+ * this, exactly like the docker CLI does.
+ */
+export class ApiClient {
+  readonly addr: HostAddr;
+  private readonly base: string;
+
+  constructor(readonly host: string, private readonly tlsOpts?: { ca?: string; cert?: string; key?: string }) {
+    this.addr = parseHost(host);
+    this.base = this.addr.kind === "unix" ? "http://localhost" : `https://${this.addr.host}:${this.addr.port}`;
+  }
+
+  url(path: string, query?: Query): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) q.set(k, String(v));
+    const qs = q.toString();
+    return `${this.base}/v${API_VERSION}${path}${qs ? `?${qs}` : ""}`;
+  }
+
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: BodyInit | undefined;
+    if (opts.raw) {
+      body = opts.raw.data;
+      headers["Content-Type"] = opts.raw.contentType;
+    } else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers["Content-Type"] = "application/json";
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.url(path, opts.query), {
+        method,
+        headers,
+        body,
+        signal: opts.signal,
+        ...(this.addr.kind === "unix" ? { unix: this.addr.path } : { tls: this.tlsOpts }),
+      } as RequestInit);
+    } catch (e) {
+      if ((e as Error).name === "AbortError") throw e;
+      throw new ConnectError(`cannot connect to the ctr daemon at ${this.host}: ${(e as Error).message}. Is the daemon running?`);
+    }
+    if (res.status >= 400) throw new ApiError(res.status, await messageOf(res));
+    return res;
+  }
+
+  async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.request(method, path, opts);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.base}/_ping`, {
+        ...(this.addr.kind === "unix" ? { unix: this.addr.path } : { tls: this.tlsOpts }),
+      } as RequestInit);
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** POSTs with `Upgrade: tcp` and returns the raw socket after the 101. */
+  hijack(path: string, query: Query, body?: unknown): Promise<Hijacked> {
+    const u = new URL(this.url(path, query));
+    const payload = body === undefined ? "" : JSON.stringify(body);
+    const head = [
+      `POST ${u.pathname}${u.search} HTTP/1.1`,
+      "Host: localhost",
+      "Connection: Upgrade",
+      "Upgrade: tcp",
+      `Content-Type: ${body === undefined ? "text/plain" : "application/json"}`,
+      `Content-Length: ${Buffer.byteLength(payload)}`,
+      "",
+      "",
+    ].join("\r\n");
+    return new Promise((resolve, reject) => {
+      const socket =
+        this.addr.kind === "unix"
+          ? net.connect(this.addr.path)
+          : tls.connect({ host: this.addr.host, port: this.addr.port, ...this.tlsOpts });
+      let buf = Buffer.alloc(0);
+      const onData = (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        socket.off("data", onData);
+        socket.pause();
+        const status = Number(/^HTTP\/1\.1 (\d+)/.exec(buf.subarray(0, end).toString())?.[1]);
+        const rest = buf.subarray(end + 4);
+        if (status === 101) return resolve({ socket: socket as net.Socket, head: rest });
+        socket.destroy();
+        let message = rest.toString();
+        try {
+          message = JSON.parse(message).message ?? message;
+        } catch {}
+        reject(new ApiError(status, message));
+      };
+      socket.on("data", onData);
+      socket.once("error", (e) => reject(new ConnectError(`cannot connect to the ctr daemon at ${this.host}: ${e.message}`)));
+      socket.write(head + payload);
+    });
+  }
+}
+
+async function messageOf(res: Response): Promise<string> {
+  const text = await res.text();
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    return text || `${res.status} ${res.statusText}`;
+  }
+}

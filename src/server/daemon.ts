@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { randomBytes } from "node:crypto";
+import { createLayout, layoutFor, type Layout } from "../store/layout.ts";
+import { openDatabase, schemaVersion, type Database } from "../store/db.ts";
+import { tryLock, type FileLock } from "../kernel/flock.ts";
+import { Engine } from "../engine/engine.ts";
+import { systemJobs, type SystemFacts } from "../engine/system/jobs.ts";
+import { createApp } from "./app.ts";
+import { createHttpServer } from "./http.ts";
+import { listenOn } from "./listen.ts";
+import type { DaemonConfig } from "./config.ts";
+import { log } from "../log.ts";
+
+export interface Daemon {
+  config: DaemonConfig;
+  layout: Layout;
+  db: Database;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/** Starts the daemon: lock the root, open the store, register jobs, serve the API. */
+export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
+  const layout = layoutFor(config.root);
+  createLayout(layout);
+  const lock = tryLock(layout.lock);
+  if (!lock) {
+    const pid = readFileSync(layout.lock, "utf8").trim();
+    throw new Error(`another ctr daemon (pid ${pid}) is using the root ${config.root}; stop it first or pass --root`);
+  }
+  const servers: Server[] = [];
+  try {
+    const db = openDatabase(layout.db);
+    const engine = new Engine();
+    const facts = systemFacts(config, db);
+    engine.register(...systemJobs(facts, engine));
+    const app = createApp({ engine });
+    const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined } : undefined;
+    for (const host of config.hosts) {
+      const server = createHttpServer(app, host.startsWith("tcp://") ? tls : undefined);
+      await listenOn(server, host, !!tls);
+      servers.push(server);
+      log.info("API listen", { host });
+    }
+    return {
+      config,
+      layout,
+      db,
+      engine,
+      close: () => shutdown(servers, db, lock),
+    };
+  } catch (e) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    lock.release();
+    throw e;
+  }
+}
+
+async function shutdown(servers: Server[], db: Database, lock: FileLock): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections?.();
+        }),
+    ),
+  );
+  db.close();
+  lock.release();
+}
+
+function systemFacts(config: DaemonConfig, db: Database): SystemFacts {
+  return {
+    id: daemonId(db),
+    rootDir: config.root,
+    execRoot: config.execRoot,
+    driver: config.storageDriver ?? "overlay2",
+    driverStatus: [],
+    cgroupVersion: cgroupVersion(),
+    insecureRegistries: config.insecureRegistries,
+    mirrors: config.registryMirrors,
+    counts: () => {
+      const rows = db
+        .query<{ status: string; n: number }, []>(
+          "SELECT json_extract(state, '$.Status') AS status, count(*) AS n FROM containers GROUP BY status",
+        )
+        .all();
+      const by = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+      const containers = rows.reduce((a, r) => a + r.n, 0);
+      const images = db.query<{ n: number }, []>("SELECT count(*) AS n FROM images").get()?.n ?? 0;
+      return { containers, running: by("running"), paused: by("paused"), stopped: containers - by("running") - by("paused"), images };
+    },
+    schemaVersion: () => schemaVersion(db),
+  };
+}
+
+/** A stable daemon ID kept in the meta table, shaped like dockerd's. */
+function daemonId(db: Database): string {
+  const row = db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'daemon_id'").get();
+  if (row) return row.value;
+  const id = randomBytes(24).toString("base64url").toUpperCase().replace(/[^A-Z0-9]/g, "A").slice(0, 32).match(/.{4}/g)!.join(":");
+  db.query("INSERT INTO meta (key, value) VALUES ('daemon_id', ?)").run(id);
+  return id;
+}
+
+function cgroupVersion(): "1" | "2" {
+  try {
+    const mi = readFileSync("/proc/self/mountinfo", "utf8");
+    return /\s\/sys\/fs\/cgroup\s.*\s-\scgroup2\s/.test(mi) ? "2" : "1";
+  } catch {
+    return "1";
+  }
+}

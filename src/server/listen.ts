@@ -1,0 +1,41 @@
+import type { Server } from "node:http";
+import net from "node:net";
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseHost } from "../hosts.ts";
+
+/** True when something accepts connections on the unix socket. */
+export function socketAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Listens on a -H address. A unix socket left by a dead daemon is replaced;
+ * one that still answers belongs to a live daemon and is refused.
+ */
+export async function listenOn(server: Server, host: string, tls: boolean): Promise<void> {
+  const addr = parseHost(host);
+  if (addr.kind === "tcp" && !tls) {
+    throw new Error(`refusing to listen on ${host} without TLS: pass --tlscert and --tlskey`);
+  }
+  if (addr.kind === "unix") {
+    mkdirSync(dirname(addr.path), { recursive: true, mode: 0o711 });
+    if (existsSync(addr.path)) {
+      if (await socketAlive(addr.path)) throw new Error(`another daemon is already serving on ${addr.path}`);
+      unlinkSync(addr.path);
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    if (addr.kind === "unix") server.listen(addr.path, resolve);
+    else server.listen(addr.port, addr.host, resolve);
+  });
+  if (addr.kind === "unix") chmodSync(addr.path, 0o660);
+}

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ApiClient } from "../../src/client/client.ts";
+
+export const REPO = resolve(import.meta.dir, "../..");
+export const CLI = join(REPO, "src/cli.ts");
+export const DIST = join(REPO, "dist/ctr");
+
+export const isRoot = process.getuid?.() === 0;
+
+export interface TestDaemon {
+  dir: string;
+  root: string;
+  sock: string;
+  host: string;
+  client: ApiClient;
+  proc: ReturnType<typeof Bun.spawn>;
+  log(): string;
+  /** Runs `ctr` (from source) against this daemon. */
+  ctr(args: string[], opts?: { stdin?: string | Uint8Array; env?: Record<string, string> }): Promise<RunResult>;
+  /** Runs the real docker CLI against this daemon. */
+  docker(args: string[], opts?: { stdin?: string | Uint8Array }): Promise<RunResult>;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function run(
+  cmd: string[],
+  opts: { stdin?: string | Uint8Array; env?: Record<string, string>; cwd?: string } = {},
+): Promise<RunResult> {
+  const p = Bun.spawn(cmd, {
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** Polls `cond` until it is truthy or the deadline passes. */
+export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** Starts `ctr daemon` from source on a temporary socket and root dir. */
+export async function startDaemon(extra: string[] = [], existing?: { dir: string }): Promise<TestDaemon> {
+  const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), "ctr-test-"));
+  const root = join(dir, "root");
+  const sock = join(dir, "ctr.sock");
+  const host = `unix://${sock}`;
+  const logPath = join(dir, "daemon.log");
+  const proc = Bun.spawn(
+    [process.execPath, CLI, "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), ...extra],
+    { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore" },
+  );
+  const client = new ApiClient(host);
+  const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
+  await until(async () => (await client.ping()) || proc.exitCode !== null, "daemon to answer");
+  if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}:\n${log()}`);
+  const env = { CTR_HOST: host };
+  let stopped = false;
+  const d: TestDaemon = {
+    dir,
+    root,
+    sock,
+    host,
+    client,
+    proc,
+    log,
+    ctr: (args, o = {}) => run([process.execPath, CLI, ...args], { stdin: o.stdin, env: { ...env, ...o.env } }),
+    docker: (args, o = {}) => run(["docker", "-H", host, ...args], { stdin: o.stdin }),
+    kill9: async () => {
+      proc.kill(9);
+      await proc.exited;
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM");
+        const t = setTimeout(() => proc.kill(9), 10_000);
+        await proc.exited;
+        clearTimeout(t);
+      }
+    },
+    [Symbol.asyncDispose]: async () => {
+      await d.stop();
+      if (!existing) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return d;
+}
+
+export const hasDocker = Bun.which("docker") !== null;
