@@ -4,6 +4,20 @@ import { ApiError, ConnectError } from "../client/errors.ts";
 import { CliContext, CliExit, list } from "./context.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerSystem } from "./system.ts";
+import { registerContainers } from "./containers.ts";
+import { registerContainerInfo } from "./container-info.ts";
+import { createOptions } from "./create-options.ts";
+import { splitAtPositionals, valueFlags } from "./argv.ts";
+
+const RUN_VALUES = valueFlags(createOptions);
+const EXEC_VALUES = new Set(["-u", "--user", "-w", "--workdir", "-e", "--env", "--detach-keys"]);
+
+/** Everything after `run IMAGE` / `exec CONTAINER` belongs to the container's command. */
+function splitCommandArgs(argv: string[]): string[] {
+  if (argv[0] === "run" || argv[0] === "create") return splitAtPositionals(argv, argv[0], 1, RUN_VALUES);
+  if (argv[0] === "exec") return splitAtPositionals(argv, "exec", 1, EXEC_VALUES);
+  return argv;
+}
 
 /** Pulls -H/--host out of argv wherever it is, so every command (and `daemon`) sees it. */
 function takeHosts(argv: string[]): { hosts: string[]; rest: string[] } {
@@ -23,13 +37,40 @@ function takeHosts(argv: string[]): { hosts: string[]; rest: string[] } {
   return { hosts, rest };
 }
 
+/** Management commands (`container ls`, `image rm`, `network create`) map onto flat commands. */
+const ALIASES: Record<string, string[]> = {
+  "container ls": ["ps"],
+  "container list": ["ps"],
+  "container inspect": ["inspect", "--type", "container"],
+  "image ls": ["images"],
+  "image list": ["images"],
+  "image rm": ["rmi"],
+  "image inspect": ["inspect", "--type", "image"],
+  "system info": ["info"],
+};
+const GROUPS = new Set(["container", "image", "system", "network", "volume"]);
+
+export function rewriteGroups(argv: string[]): string[] {
+  const [group, sub, ...rest] = argv;
+  if (!group || !sub || !GROUPS.has(group) || sub.startsWith("-")) return argv;
+  const alias = ALIASES[`${group} ${sub}`];
+  if (alias) return [...alias, ...rest];
+  // `container run` → `run`; otherwise `network create` → `network-create`.
+  if (group === "container" && !["prune"].includes(sub)) return [sub, ...rest];
+  if (group === "image" && ["pull", "push", "tag", "history", "save", "load", "import"].includes(sub)) return [sub, ...rest];
+  return [`${group}-${sub}`, ...rest];
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const { hosts, rest } = takeHosts(argv);
+  const { hosts, rest: flat } = takeHosts(argv);
+  const rest = splitCommandArgs(rewriteGroups(flat));
   const ctx = new CliContext({ host: hosts[0] });
   const cli = cac("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
   registerDaemon(cli);
   registerSystem(cli, ctx);
+  registerContainers(cli, ctx);
+  registerContainerInfo(cli, ctx);
   cli.help();
   cli.version(VERSION);
   try {

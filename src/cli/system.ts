@@ -20,11 +20,6 @@ export function registerSystem(cli: CAC, ctx: CliContext): void {
     printInfo(i);
   };
   cli.command("info", "Display system-wide information").action(info);
-  cli.command("system [sub]", "Manage ctr (system info, system df, system prune)").action(async (sub?: string) => {
-    if (sub === "info" || sub === undefined) return info();
-    const { systemSub } = await import("./system-sub.ts");
-    await systemSub(ctx, sub);
-  });
 
   cli
     .command("jobs", "List the engine's jobs in flight and recently ended")

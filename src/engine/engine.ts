@@ -94,6 +94,7 @@ export class Engine {
       setProgress: (text) => {
         info.progress = text;
       },
+      ready: () => {},
     };
     opts.onStart?.(ctx);
     const t0 = performance.now();
@@ -117,6 +118,36 @@ export class Engine {
         throw e;
       }
     })();
+  }
+
+  /**
+   * Runs a streaming job: resolves as soon as the handler calls `ctx.ready()`
+   * (or finishes), rejects if it fails before that.
+   */
+  start<A, R>(def: JobType<A, R> | string, args: A, opts: RunOptions = {}): Promise<{ ctx: JobContext; result: Promise<R> }> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let ctx!: JobContext;
+      let result!: Promise<R>;
+      const settle = () => {
+        if (settled) return;
+        settled = true;
+        queueMicrotask(() => resolve({ ctx, result }));
+      };
+      result = this.run(def, args, {
+        ...opts,
+        onStart: (c) => {
+          ctx = c;
+          (c as { ready: () => void }).ready = settle;
+          opts.onStart?.(c);
+        },
+      });
+      result.then(settle, (e) => {
+        if (settled) return;
+        settled = true;
+        reject(e);
+      });
+    });
   }
 
   jobs(opts: { all?: boolean } = {}): JobInfo[] {

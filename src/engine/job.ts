@@ -58,4 +58,10 @@ export interface JobContext {
   readonly stderr: JobStream;
   readonly signal: AbortSignal;
   setProgress(text: string): void;
+  /**
+   * A streaming job (wait, attach, logs, pull…) calls this once its
+   * arguments are checked: the caller may then send headers while the job
+   * goes on. Errors before it still become proper status codes.
+   */
+  ready(): void;
 }

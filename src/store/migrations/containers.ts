@@ -5,15 +5,19 @@ export const containerMigrations: Migration[] = [
     id: "containers-001",
     sql: `
 CREATE TABLE containers (
-  id         TEXT PRIMARY KEY,
-  name       TEXT NOT NULL UNIQUE,
-  image_id   TEXT NOT NULL,
-  image_ref  TEXT NOT NULL,             -- what the user typed, shown by ps
-  config     TEXT NOT NULL,             -- Docker Config JSON
-  host_config TEXT NOT NULL,            -- Docker HostConfig JSON
-  state      TEXT NOT NULL,             -- State JSON
-  created    TEXT NOT NULL              -- RFC 3339
+  id               TEXT PRIMARY KEY,
+  name             TEXT NOT NULL UNIQUE,  -- without the leading '/'
+  image_id         TEXT NOT NULL,
+  image_ref        TEXT NOT NULL,         -- what the user typed, shown by ps
+  config           TEXT NOT NULL,         -- Docker's Config JSON
+  host_config      TEXT NOT NULL,         -- Docker's HostConfig JSON
+  networking       TEXT NOT NULL DEFAULT '{}', -- NetworkingConfig asked for at create
+  network_settings TEXT NOT NULL DEFAULT '{}', -- what networking gave us while running
+  state            TEXT NOT NULL,         -- Docker's State JSON
+  restart_count    INTEGER NOT NULL DEFAULT 0,
+  created          TEXT NOT NULL          -- RFC 3339 with nanoseconds
 );
+CREATE INDEX containers_image ON containers(image_id);
 `,
   },
 ];

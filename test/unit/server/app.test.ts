@@ -63,7 +63,7 @@ describe("API app", () => {
     const { a } = app();
     const r = await a.request("/v1.12/version");
     expect(r.status).toBe(400);
-    expect((await r.json()).message).toContain("too old");
+    expect(((await r.json()) as { message: string }).message).toContain("too old");
   });
 
   test("info reports counts and facts", async () => {
@@ -79,7 +79,7 @@ describe("API app", () => {
     expect(await nf.json()).toEqual({ message: "page not found" });
     const bad = await a.request("/echo", { method: "POST", body: "{not json", headers: { "Content-Type": "application/json" } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toContain("invalid JSON");
+    expect(((await bad.json()) as { message: string }).message).toContain("invalid JSON");
     const ok = await a.request("/echo", { method: "POST", body: '{"x":1}\n' });
     expect(await ok.json()).toEqual({ x: 1 });
     expect((await a.request("/missing")).status).toBe(404);

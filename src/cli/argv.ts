@@ -1,0 +1,52 @@
+// cac parses options anywhere on the line, but `ctr run IMAGE sh -c …` must
+// hand everything after IMAGE (or after CONTAINER for exec) to the command.
+// These helpers insert a `--` at the first positional argument(s).
+
+export interface OptionSpec {
+  /** cac-style flags, e.g. "-e, --env <value>" or "-d, --detach". */
+  flags: string;
+  description: string;
+  default?: unknown;
+}
+
+/** Which long/short names in `specs` take a value. */
+export function valueFlags(specs: OptionSpec[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of specs) {
+    if (!/[<[]/.test(s.flags)) continue;
+    for (const part of s.flags.split(",")) {
+      const name = part.trim().split(/\s+/)[0]!;
+      out.add(name);
+    }
+  }
+  return out;
+}
+
+/**
+ * Returns argv with `--` inserted after the `positionals`-th positional
+ * argument of `command` (counting the command word itself as none).
+ */
+export function splitAtPositionals(argv: string[], command: string, positionals: number, takesValue: Set<string>): string[] {
+  const at = argv.indexOf(command);
+  if (at < 0 || argv.includes("--")) return argv;
+  let seen = 0;
+  for (let i = at + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--")) {
+      if (!a.includes("=") && takesValue.has(a)) i++;
+      continue;
+    }
+    if (a.startsWith("-") && a.length > 1) {
+      // Short flags may be bundled (-it); only the last may take a value (-p 80, -ePATH=x).
+      const last = `-${a[a.length - 1]}`;
+      if (a.length === 2 && takesValue.has(a)) i++;
+      else if (a.length > 2 && takesValue.has(`-${a[1]}`)) {
+        // -eFOO=bar: value attached
+      } else if (a.length > 2 && takesValue.has(last)) i++;
+      continue;
+    }
+    seen++;
+    if (seen === positionals) return [...argv.slice(0, i + 1), "--", ...argv.slice(i + 1)];
+  }
+  return argv;
+}

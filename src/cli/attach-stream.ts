@@ -1,0 +1,39 @@
+import type { Hijacked } from "../client/client.ts";
+import { Demuxer } from "../server/stdcopy.ts";
+
+/**
+ * Pumps a hijacked attach/exec conversation: our stdin to the socket (then a
+ * half-close, so `cat` ends), the socket to our stdout/stderr — raw with a
+ * tty, demultiplexed without. Resolves when the daemon closes the stream.
+ */
+export function pumpAttached(h: Hijacked, o: { tty: boolean; stdin: boolean }): Promise<void> {
+  const { socket } = h;
+  const write = (stream: number, b: Uint8Array) => (stream === 2 ? process.stderr : process.stdout).write(b);
+  const demux = o.tty ? null : new Demuxer((stream, payload) => write(stream, payload));
+  const onData = (d: Uint8Array) => (demux ? demux.push(d) : write(1, d));
+  if (h.head.length) onData(h.head);
+  socket.on("data", onData);
+  socket.resume();
+  let restore = () => {};
+  if (o.stdin) {
+    if (o.tty && process.stdin.isTTY) {
+      process.stdin.setRawMode(true);
+      restore = () => process.stdin.setRawMode(false);
+    }
+    process.stdin.on("data", (d: Buffer) => socket.write(d));
+    process.stdin.on("end", () => socket.end());
+    process.stdin.resume();
+  } else {
+    socket.end(); // nothing to send: half-close at once, like the docker CLI
+  }
+  return new Promise((resolve) => {
+    const done = () => {
+      restore();
+      process.stdin.pause();
+      process.stdin.unref?.();
+      resolve();
+    };
+    socket.once("close", done);
+    socket.once("error", done);
+  });
+}

@@ -1,0 +1,253 @@
+import type { CAC } from "cac";
+import type { ApiClient } from "../client/client.ts";
+import { ApiError } from "../client/errors.ts";
+import { CliExit, list, type CliContext } from "./context.ts";
+import { createBody, createOptions, type CreateFlags } from "./create-options.ts";
+import { pumpAttached } from "./attach-stream.ts";
+import { pullWithProgress } from "./pull-progress.ts";
+
+function addOptions(cmd: ReturnType<CAC["command"]>, specs: { flags: string; description: string }[]) {
+  for (const s of specs) cmd.option(s.flags, s.description);
+  return cmd;
+}
+
+/** POST /containers/create, pulling the image first when the daemon says it is missing (as docker run does). */
+export async function createContainer(client: ApiClient, name: string | undefined, body: Record<string, unknown>, platform?: string): Promise<string> {
+  const create = () => client.json<{ Id: string; Warnings: string[] }>("POST", "/containers/create", { query: { name }, body });
+  try {
+    return (await create()).Id;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404 || !/No such image/.test(e.message)) throw e;
+    process.stderr.write(`Unable to find image '${qualified(String(body.Image))}' locally\n`);
+    await pullWithProgress(client, String(body.Image), { platform, out: process.stderr });
+    return (await create()).Id;
+  }
+}
+
+function qualified(ref: string): string {
+  return /:[^/]+$|@/.test(ref) ? ref : `${ref}:latest`;
+}
+
+function resizer(client: ApiClient, path: string): () => void {
+  const send = () => {
+    if (!process.stdout.isTTY) return;
+    void client.request("POST", path, { query: { h: process.stdout.rows, w: process.stdout.columns } }).catch(() => {});
+  };
+  process.stdout.on("resize", send);
+  return send;
+}
+
+export function registerContainers(cli: CAC, ctx: CliContext): void {
+  addOptions(
+    cli
+      .command("run <image> [...command]", "Create and run a new container from an image")
+      .option("-d, --detach", "Run container in background and print container ID")
+      .option("--rm", "Automatically remove the container when it exits"),
+    createOptions,
+  ).action(async (image: string, command: string[], f: CreateFlags & { detach?: boolean; rm?: boolean }) => {
+    const client = await ctx.client();
+    const cmd = [...command, ...(f["--"] ?? [])];
+    const attach = { stdin: !!f.interactive && !f.detach, stdout: !f.detach, stderr: !f.detach };
+    const body = createBody(image, cmd, f, attach, !!f.rm);
+    let id: string;
+    try {
+      id = await createContainer(client, f.name, body, f.platform);
+    } catch (e) {
+      throw exit125(e);
+    }
+    const tty = !!f.tty;
+    const hijacked = f.detach ? null : await client.hijack(`/containers/${id}/attach`, { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1 });
+    // Register the wait before start (headers come back at once), so a fast exit is never missed.
+    const waitRes = await client.request("POST", `/containers/${id}/wait`, { query: { condition: f.rm ? "removed" : "next-exit" } });
+    const waited = waitRes.text();
+    try {
+      await client.request("POST", `/containers/${id}/start`);
+    } catch (e) {
+      hijacked?.socket.destroy();
+      throw exit125(e);
+    }
+    if (f.detach) {
+      console.log(id);
+      return;
+    }
+    if (tty) resizer(client, `/containers/${id}/resize`)();
+    await pumpAttached(hijacked!, { tty, stdin: attach.stdin });
+    const r = JSON.parse((await waited) || "{}") as { StatusCode?: number; Error?: { Message?: string } | null };
+    if (r.Error?.Message) throw new CliExit(125, `Error waiting for container: ${r.Error.Message}`);
+    throw new CliExit(r.StatusCode ?? 0);
+  });
+
+  addOptions(cli.command("create <image> [...command]", "Create a new container"), createOptions).action(
+    async (image: string, command: string[], f: CreateFlags) => {
+      const client = await ctx.client();
+      const body = createBody(image, [...command, ...(f["--"] ?? [])], f, { stdin: !!f.interactive, stdout: true, stderr: true }, false);
+      console.log(await createContainer(client, f.name, body, f.platform));
+    },
+  );
+
+  cli
+    .command("start [...containers]", "Start one or more stopped containers")
+    .option("-a, --attach", "Attach STDOUT/STDERR and forward signals")
+    .option("-i, --interactive", "Attach container's STDIN")
+    .action(async (ids: string[], f: { attach?: boolean; interactive?: boolean }) => {
+      const client = await ctx.client();
+      if (f.attach || f.interactive) {
+        const id = ids[0]!;
+        const info = await client.json<{ Id: string; Config: { Tty: boolean } }>("GET", `/containers/${id}/json`);
+        const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: f.interactive ? 1 : undefined });
+        const waited = (await client.request("POST", `/containers/${info.Id}/wait`, { query: { condition: "next-exit" } })).text();
+        await client.request("POST", `/containers/${info.Id}/start`);
+        await pumpAttached(h, { tty: info.Config.Tty, stdin: !!f.interactive });
+        throw new CliExit(JSON.parse((await waited) || "{}").StatusCode ?? 0);
+      }
+      await eachContainer(ids, async (id) => {
+        await client.request("POST", `/containers/${id}/start`);
+        console.log(id);
+      });
+    });
+
+  cli
+    .command("stop [...containers]", "Stop one or more running containers")
+    .option("-t, --time <seconds>", "Seconds to wait before killing the container")
+    .option("-s, --signal <signal>", "Signal to send to the container")
+    .action(async (ids: string[], f: { time?: number; signal?: string }) => {
+      const client = await ctx.client();
+      await eachContainer(ids, async (id) => {
+        await client.request("POST", `/containers/${id}/stop`, { query: { t: f.time, signal: f.signal } });
+        console.log(id);
+      });
+    });
+
+  cli
+    .command("restart [...containers]", "Restart one or more containers")
+    .option("-t, --time <seconds>", "Seconds to wait before killing the container")
+    .action(async (ids: string[], f: { time?: number }) => {
+      const client = await ctx.client();
+      await eachContainer(ids, async (id) => {
+        await client.request("POST", `/containers/${id}/restart`, { query: { t: f.time } });
+        console.log(id);
+      });
+    });
+
+  cli
+    .command("kill [...containers]", "Kill one or more running containers")
+    .option("-s, --signal <signal>", "Signal to send to the container")
+    .action(async (ids: string[], f: { signal?: string }) => {
+      const client = await ctx.client();
+      await eachContainer(ids, async (id) => {
+        await client.request("POST", `/containers/${id}/kill`, { query: { signal: f.signal } });
+        console.log(id);
+      });
+    });
+
+  for (const verb of ["pause", "unpause"] as const) {
+    cli.command(`${verb} [...containers]`, `${verb === "pause" ? "Pause" : "Unpause"} all processes within one or more containers`).action(async (ids: string[]) => {
+      const client = await ctx.client();
+      await eachContainer(ids, async (id) => {
+        await client.request("POST", `/containers/${id}/${verb}`);
+        console.log(id);
+      });
+    });
+  }
+
+  cli
+    .command("rm [...containers]", "Remove one or more containers")
+    .option("-f, --force", "Force the removal of a running container (uses SIGKILL)")
+    .option("-v, --volumes", "Remove anonymous volumes associated with the container")
+    .action(async (ids: string[], f: { force?: boolean; volumes?: boolean }) => {
+      const client = await ctx.client();
+      await eachContainer(ids, async (id) => {
+        await client.request("DELETE", `/containers/${id}`, { query: { force: f.force ? 1 : undefined, v: f.volumes ? 1 : undefined } });
+        console.log(id);
+      });
+    });
+
+  cli.command("rename <container> <name>", "Rename a container").action(async (id: string, name: string) => {
+    const client = await ctx.client();
+    await client.request("POST", `/containers/${id}/rename`, { query: { name } });
+  });
+
+  cli.command("wait [...containers]", "Block until one or more containers stop, then print their exit codes").action(async (ids: string[]) => {
+    const client = await ctx.client();
+    await eachContainer(ids, async (id) => {
+      const r = await client.json<{ StatusCode: number }>("POST", `/containers/${id}/wait`);
+      console.log(r.StatusCode);
+    });
+  });
+
+  cli
+    .command("attach <container>", "Attach local standard input, output, and error streams to a running container")
+    .option("--no-stdin", "Do not attach STDIN")
+    .action(async (id: string, f: { stdin?: boolean }) => {
+      const client = await ctx.client();
+      const info = await client.json<{ Id: string; State: { Running: boolean }; Config: { Tty: boolean; OpenStdin: boolean } }>("GET", `/containers/${id}/json`);
+      if (!info.State.Running) throw new CliExit(1, "You cannot attach to a stopped container, start it first");
+      const stdin = f.stdin !== false && info.Config.OpenStdin;
+      const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: stdin ? 1 : undefined });
+      const waited = (await client.request("POST", `/containers/${info.Id}/wait`)).text();
+      if (info.Config.Tty) resizer(client, `/containers/${info.Id}/resize`)();
+      await pumpAttached(h, { tty: info.Config.Tty, stdin });
+      throw new CliExit(JSON.parse((await waited) || "{}").StatusCode ?? 0);
+    });
+
+  cli
+    .command("exec <container> [...command]", "Execute a command in a running container")
+    .option("-d, --detach", "Detached mode: run command in the background")
+    .option("-i, --interactive", "Keep STDIN open even if not attached")
+    .option("-t, --tty", "Allocate a pseudo-TTY")
+    .option("-u, --user <user>", "Username or UID (format: <name|uid>[:<group|gid>])")
+    .option("-w, --workdir <dir>", "Working directory inside the container")
+    .option("-e, --env <var>", "Set environment variables")
+    .option("--privileged", "Give extended privileges to the command")
+    .action(async (id: string, command: string[], f: { detach?: boolean; interactive?: boolean; tty?: boolean; user?: string; workdir?: string; env?: unknown; privileged?: boolean; "--"?: string[] }) => {
+      const client = await ctx.client();
+      const cmd = [...command, ...(f["--"] ?? [])];
+      if (!cmd.length) throw new CliExit(1, `"ctr exec" requires at least 2 arguments.`);
+      const tty = !!f.tty;
+      const size = tty && process.stdout.isTTY ? [process.stdout.rows, process.stdout.columns] : undefined;
+      const { Id } = await client.json<{ Id: string }>("POST", `/containers/${id}/exec`, {
+        body: {
+          User: f.user ?? "",
+          Privileged: !!f.privileged,
+          Tty: tty,
+          ConsoleSize: size,
+          AttachStdin: !!f.interactive && !f.detach,
+          AttachStdout: !f.detach,
+          AttachStderr: !f.detach,
+          Detach: !!f.detach,
+          Env: list(f.env),
+          WorkingDir: f.workdir ?? "",
+          Cmd: cmd,
+        },
+      });
+      if (f.detach) {
+        await client.request("POST", `/exec/${Id}/start`, { body: { Detach: true, Tty: tty } });
+        return;
+      }
+      const h = await client.hijack(`/exec/${Id}/start`, {}, { Detach: false, Tty: tty, ConsoleSize: size });
+      if (tty) resizer(client, `/exec/${Id}/resize`)();
+      await pumpAttached(h, { tty, stdin: !!f.interactive });
+      const r = await client.json<{ ExitCode: number | null }>("GET", `/exec/${Id}/json`);
+      throw new CliExit(r.ExitCode ?? 0);
+    });
+}
+
+/** Runs `fn` for each container; reports each failure on its own line; exits 1 if any failed (like docker). */
+export async function eachContainer(ids: string[], fn: (id: string) => Promise<void>): Promise<void> {
+  if (!ids.length) throw new CliExit(1, "requires at least 1 argument");
+  let failed = false;
+  for (const id of ids) {
+    try {
+      await fn(id);
+    } catch (e) {
+      failed = true;
+      console.error(e instanceof ApiError ? `Error response from daemon: ${e.message}` : `Error: ${(e as Error).message}`);
+    }
+  }
+  if (failed) throw new CliExit(1);
+}
+
+function exit125(e: unknown): CliExit {
+  const msg = e instanceof ApiError ? `Error response from daemon: ${e.message}` : `Error: ${(e as Error).message}`;
+  return new CliExit(125, msg);
+}

@@ -1,0 +1,243 @@
+import { readFileSync } from "node:fs";
+import type { OptionSpec } from "./argv.ts";
+import { list } from "./context.ts";
+
+/** Options shared by `ctr run` and `ctr create` (docker's names). */
+export const createOptions: OptionSpec[] = [
+  { flags: "--name <name>", description: "Assign a name to the container" },
+  { flags: "-i, --interactive", description: "Keep STDIN open even if not attached" },
+  { flags: "-t, --tty", description: "Allocate a pseudo-TTY" },
+  { flags: "-e, --env <var>", description: "Set environment variables (repeatable)" },
+  { flags: "--env-file <file>", description: "Read in a file of environment variables" },
+  { flags: "-w, --workdir <dir>", description: "Working directory inside the container" },
+  { flags: "-u, --user <user>", description: "Username or UID (format: <name|uid>[:<group|gid>])" },
+  { flags: "--entrypoint <cmd>", description: "Overwrite the default ENTRYPOINT of the image" },
+  { flags: "--hostname <name>", description: "Container host name" },
+  { flags: "-m, --memory <bytes>", description: "Memory limit (e.g. 64m)" },
+  { flags: "--memory-swap <bytes>", description: "Swap limit equal to memory plus swap: -1 for unlimited" },
+  { flags: "--cpus <n>", description: "Number of CPUs" },
+  { flags: "--cpu-shares <n>", description: "CPU shares (relative weight)" },
+  { flags: "--pids-limit <n>", description: "Tune container pids limit (-1 for unlimited)" },
+  { flags: "--read-only", description: "Mount the container's root filesystem as read only" },
+  { flags: "--cap-add <cap>", description: "Add Linux capabilities (repeatable)" },
+  { flags: "--cap-drop <cap>", description: "Drop Linux capabilities (repeatable)" },
+  { flags: "--privileged", description: "Give extended privileges to this container" },
+  { flags: "--init", description: "Run an init inside the container that forwards signals and reaps processes" },
+  { flags: "--restart <policy>", description: "Restart policy: no, on-failure[:N], always, unless-stopped" },
+  { flags: "--stop-signal <sig>", description: "Signal to stop the container" },
+  { flags: "--stop-timeout <s>", description: "Timeout (in seconds) to stop a container" },
+  { flags: "-l, --label <kv>", description: "Set meta data on a container (repeatable)" },
+  { flags: "-p, --publish <spec>", description: "Publish a container's port(s) to the host (repeatable)" },
+  { flags: "-P, --publish-all", description: "Publish all exposed ports to random ports" },
+  { flags: "--expose <port>", description: "Expose a port or a range of ports" },
+  { flags: "--network <mode>", description: "Connect a container to a network (bridge, host, none, container:<id>, <name>)" },
+  { flags: "--network-alias <alias>", description: "Add network-scoped alias for the container" },
+  { flags: "--ip <addr>", description: "IPv4 address" },
+  { flags: "--dns <ip>", description: "Set custom DNS servers" },
+  { flags: "--add-host <host:ip>", description: "Add a custom host-to-IP mapping" },
+  { flags: "-v, --volume <spec>", description: "Bind mount a volume (repeatable)" },
+  { flags: "--mount <spec>", description: "Attach a filesystem mount to the container" },
+  { flags: "--tmpfs <spec>", description: "Mount a tmpfs directory" },
+  { flags: "--volumes-from <container>", description: "Mount volumes from the specified container(s)" },
+  { flags: "--log-opt <kv>", description: "Log driver options (max-size, max-file)" },
+  { flags: "--platform <p>", description: "Set platform if server is multi-platform capable" },
+];
+
+export interface CreateFlags {
+  name?: string;
+  interactive?: boolean;
+  tty?: boolean;
+  env?: unknown;
+  envFile?: unknown;
+  workdir?: string;
+  user?: string | number;
+  entrypoint?: string;
+  hostname?: string;
+  memory?: string | number;
+  memorySwap?: string | number;
+  cpus?: string | number;
+  cpuShares?: string | number;
+  pidsLimit?: string | number;
+  readOnly?: boolean;
+  capAdd?: unknown;
+  capDrop?: unknown;
+  privileged?: boolean;
+  init?: boolean;
+  restart?: string;
+  stopSignal?: string;
+  stopTimeout?: string | number;
+  label?: unknown;
+  publish?: unknown;
+  publishAll?: boolean;
+  expose?: unknown;
+  network?: string;
+  networkAlias?: unknown;
+  ip?: string;
+  dns?: unknown;
+  addHost?: unknown;
+  volume?: unknown;
+  mount?: unknown;
+  tmpfs?: unknown;
+  volumesFrom?: unknown;
+  logOpt?: unknown;
+  platform?: string;
+  "--"?: string[];
+}
+
+/** Docker's RAMInBytes: 64m, 1g, 512k, plain bytes. */
+export function parseBytes(v: string | number): number {
+  if (typeof v === "number") return v;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(v.trim());
+  if (!m) throw new Error(`invalid size: '${v}'`);
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as "k"]!;
+  return Math.round(Number(m[1]) * mult);
+}
+
+function envFiles(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    for (const raw of readFileSync(f, "utf8").split("\n")) {
+      const line = raw.trim();
+      if (!line || line.startsWith("#")) continue;
+      out.push(line.includes("=") ? line : `${line}=${process.env[line] ?? ""}`);
+    }
+  }
+  return out;
+}
+
+function envList(vals: string[]): string[] {
+  // `-e NAME` takes the value from the client's environment, as docker does.
+  return vals.map((e) => (e.includes("=") ? e : `${e}=${process.env[e] ?? ""}`)).filter((e) => !e.endsWith("=") || e.includes("="));
+}
+
+/** `-p [ip:][hostPort:]containerPort[/proto]` → PortBindings and ExposedPorts entries. */
+export function parsePublish(specs: string[]): { exposed: Record<string, object>; bindings: Record<string, { HostIp: string; HostPort: string }[]> } {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const spec of specs) {
+    const [addr, proto = "tcp"] = spec.split("/") as [string, string?];
+    const parts = addr.split(":");
+    let ip = "";
+    let host = "";
+    let ctr: string;
+    if (parts.length === 1) ctr = parts[0]!;
+    else if (parts.length === 2) [host, ctr] = parts as [string, string];
+    else [ip, host, ctr] = [parts.slice(0, -2).join(":"), parts[parts.length - 2]!, parts[parts.length - 1]!];
+    if (!/^\d+(-\d+)?$/.test(ctr) || (host && !/^\d+(-\d+)?$/.test(host))) throw new Error(`invalid port specification: "${spec}"`);
+    const key = `${ctr}/${proto}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: ip, HostPort: host });
+  }
+  return { exposed, bindings };
+}
+
+function restartPolicy(v: string | undefined): { Name: string; MaximumRetryCount: number } | undefined {
+  if (!v) return undefined;
+  const [name, max] = v.split(":");
+  return { Name: name!, MaximumRetryCount: max ? Number(max) : 0 };
+}
+
+function keyValues(vals: string[]): Record<string, string> {
+  return Object.fromEntries(vals.map((kv) => {
+    const i = kv.indexOf("=");
+    return i < 0 ? [kv, ""] : [kv.slice(0, i), kv.slice(i + 1)];
+  }));
+}
+
+/** Builds the POST /containers/create body from run/create flags, as the docker CLI does. */
+export function createBody(image: string, cmd: string[], f: CreateFlags, attach: { stdin: boolean; stdout: boolean; stderr: boolean }, autoRemove: boolean): Record<string, unknown> {
+  const publish = parsePublish(list(f.publish));
+  for (const e of list(f.expose)) publish.exposed[e.includes("/") ? e : `${e}/tcp`] = {};
+  const tmpfs = Object.fromEntries(list(f.tmpfs).map((t) => {
+    const [path, opts = ""] = t.split(/:(.*)/s) as [string, string?];
+    return [path, opts];
+  }));
+  const net = f.network ?? "default";
+  const aliases = list(f.networkAlias);
+  const size = process.stdout.isTTY ? [process.stdout.rows ?? 24, process.stdout.columns ?? 80] : [0, 0];
+  return {
+    Hostname: f.hostname ?? "",
+    User: f.user === undefined ? "" : String(f.user),
+    AttachStdin: attach.stdin,
+    AttachStdout: attach.stdout,
+    AttachStderr: attach.stderr,
+    ExposedPorts: publish.exposed,
+    Tty: !!f.tty,
+    OpenStdin: !!f.interactive,
+    StdinOnce: !!f.interactive && attach.stdin,
+    Env: [...envFiles(list(f.envFile)), ...envList(list(f.env))],
+    Cmd: cmd.length ? cmd : null,
+    Image: image,
+    WorkingDir: f.workdir ?? "",
+    Entrypoint: f.entrypoint === undefined ? null : [String(f.entrypoint)],
+    Labels: keyValues(list(f.label)),
+    ...(f.stopSignal ? { StopSignal: f.stopSignal } : {}),
+    ...(f.stopTimeout !== undefined ? { StopTimeout: Number(f.stopTimeout) } : {}),
+    HostConfig: {
+      Binds: list(f.volume),
+      NetworkMode: net,
+      PortBindings: publish.bindings,
+      RestartPolicy: restartPolicy(f.restart) ?? { Name: "no", MaximumRetryCount: 0 },
+      AutoRemove: autoRemove,
+      VolumesFrom: list(f.volumesFrom),
+      CapAdd: list(f.capAdd),
+      CapDrop: list(f.capDrop),
+      Dns: list(f.dns),
+      ExtraHosts: list(f.addHost),
+      Privileged: !!f.privileged,
+      PublishAllPorts: !!f.publishAll,
+      ReadonlyRootfs: !!f.readOnly,
+      Tmpfs: tmpfs,
+      Mounts: list(f.mount).map(parseMount),
+      Memory: f.memory !== undefined ? parseBytes(f.memory) : 0,
+      MemorySwap: f.memorySwap !== undefined ? (String(f.memorySwap) === "-1" ? -1 : parseBytes(f.memorySwap)) : 0,
+      NanoCpus: f.cpus !== undefined ? Math.round(Number(f.cpus) * 1e9) : 0,
+      CpuShares: f.cpuShares !== undefined ? Number(f.cpuShares) : 0,
+      PidsLimit: f.pidsLimit !== undefined ? Number(f.pidsLimit) : null,
+      Init: f.init ? true : null,
+      LogConfig: { Type: "", Config: keyValues(list(f.logOpt)) },
+      ConsoleSize: size,
+    },
+    NetworkingConfig: {
+      EndpointsConfig: { [net]: { Aliases: aliases.length ? aliases : null, IPAMConfig: f.ip ? { IPv4Address: f.ip } : null } },
+    },
+  };
+}
+
+/** `--mount type=bind,source=/a,target=/b,readonly` → HostConfig.Mounts entry. */
+export function parseMount(spec: string): Record<string, unknown> {
+  const m: Record<string, unknown> = { Type: "volume" };
+  const tmpfs: Record<string, number> = {};
+  for (const part of spec.split(",")) {
+    const [k, v = "true"] = part.split("=", 2) as [string, string?];
+    switch (k) {
+      case "type":
+        m.Type = v;
+        break;
+      case "source":
+      case "src":
+        m.Source = v;
+        break;
+      case "target":
+      case "destination":
+      case "dst":
+        m.Target = v;
+        break;
+      case "readonly":
+      case "ro":
+        m.ReadOnly = v !== "false" && v !== "0";
+        break;
+      case "tmpfs-size":
+        tmpfs.SizeBytes = parseBytes(v);
+        break;
+      case "tmpfs-mode":
+        tmpfs.Mode = parseInt(v, 8);
+        break;
+      default:
+        throw new Error(`unexpected key '${k}' in '${spec}'`);
+    }
+  }
+  if (Object.keys(tmpfs).length) m.TmpfsOptions = tmpfs;
+  if (!m.Target) throw new Error(`target is required in '${spec}'`);
+  return m;
+}

@@ -1,0 +1,103 @@
+import { InvalidParameterError } from "../errors.ts";
+import type { ImageInfo } from "./ports.ts";
+import type { ContainerConfig, HostConfig, RestartPolicy } from "./types.ts";
+
+export interface CreateRequest {
+  name?: string;
+  body: Record<string, unknown>;
+}
+
+const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Env lists merged by key, later wins, order kept (Docker's ReplaceOrAppendEnvValues). */
+export function mergeEnv(base: string[], over: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...over]) out.set(e.split("=")[0]!, e);
+  return [...out.values()];
+}
+
+/**
+ * The container's Config: the request over the image's config, as dockerd
+ * merges them. A user entrypoint drops the image's Cmd.
+ */
+export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, imageRef: string): ContainerConfig {
+  const ic = image.config;
+  const userEntrypoint = req.Entrypoint !== undefined && req.Entrypoint !== null;
+  const entrypoint = userEntrypoint ? (req.Entrypoint!.length === 1 && req.Entrypoint![0] === "" ? null : req.Entrypoint!) : (ic.Entrypoint ?? null);
+  const cmd = req.Cmd && req.Cmd.length ? req.Cmd : userEntrypoint ? null : (ic.Cmd ?? null);
+  const imageEnv = ic.Env?.length ? ic.Env : [DEFAULT_PATH];
+  return {
+    Hostname: req.Hostname ?? "",
+    Domainname: req.Domainname ?? "",
+    User: req.User || ic.User || "",
+    AttachStdin: !!req.AttachStdin,
+    AttachStdout: req.AttachStdout ?? false,
+    AttachStderr: req.AttachStderr ?? false,
+    ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) },
+    Tty: !!req.Tty,
+    OpenStdin: !!req.OpenStdin,
+    StdinOnce: !!req.StdinOnce,
+    Env: mergeEnv(imageEnv, req.Env ?? []),
+    Cmd: cmd,
+    Image: imageRef,
+    Volumes: { ...(ic.Volumes ?? {}), ...(req.Volumes ?? {}) },
+    WorkingDir: req.WorkingDir || ic.WorkingDir || "",
+    Entrypoint: entrypoint,
+    OnBuild: null,
+    Labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
+    ...(req.StopSignal || ic.StopSignal ? { StopSignal: req.StopSignal || ic.StopSignal } : {}),
+    ...(req.StopTimeout !== undefined && req.StopTimeout !== null ? { StopTimeout: req.StopTimeout } : {}),
+  };
+}
+
+export function validateHostConfig(h: HostConfig): HostConfig {
+  const rp: RestartPolicy = h.RestartPolicy ?? { Name: "no" };
+  if (!["", "no", "always", "unless-stopped", "on-failure"].includes(rp.Name)) {
+    throw new InvalidParameterError(`invalid restart policy '${rp.Name}'`);
+  }
+  if (rp.Name !== "on-failure" && (rp.MaximumRetryCount ?? 0) > 0) {
+    throw new InvalidParameterError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  if (h.AutoRemove && rp.Name && rp.Name !== "no") {
+    throw new InvalidParameterError(`can't create 'AutoRemove' container with restart policy`);
+  }
+  if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024) {
+    throw new InvalidParameterError("Minimum memory limit allowed is 6MB");
+  }
+  if (h.NanoCpus && (h.CpuQuota || h.CpuPeriod)) {
+    throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  }
+  if (h.PidsLimit !== undefined && h.PidsLimit !== null && h.PidsLimit < -1) {
+    throw new InvalidParameterError("invalid PIDs limit");
+  }
+  return {
+    ...h,
+    NetworkMode: h.NetworkMode && h.NetworkMode !== "default" ? h.NetworkMode : "bridge",
+    RestartPolicy: { Name: rp.Name || "no", MaximumRetryCount: rp.MaximumRetryCount ?? 0 },
+    LogConfig: h.LogConfig?.Type ? h.LogConfig : { Type: "json-file", Config: h.LogConfig?.Config ?? {} },
+  };
+}
+
+/** Split of the create body into Config / HostConfig / NetworkingConfig, with type checks. */
+export function splitCreateBody(body: Record<string, unknown>): {
+  config: Partial<ContainerConfig>;
+  hostConfig: HostConfig;
+  networking: Record<string, unknown>;
+} {
+  const { HostConfig: hc, NetworkingConfig: nc, ...config } = body;
+  if (hc !== undefined && hc !== null && typeof hc !== "object") throw new InvalidParameterError("HostConfig must be an object");
+  for (const k of ["Cmd", "Entrypoint", "Env"] as const) {
+    const v = config[k];
+    if (v !== undefined && v !== null && (!Array.isArray(v) || v.some((x) => typeof x !== "string"))) {
+      throw new InvalidParameterError(`${k} must be an array of strings`);
+    }
+  }
+  if (typeof config.Image !== "string" || config.Image === "") {
+    throw new InvalidParameterError("Config cannot be empty in order to create a container: no image specified");
+  }
+  return {
+    config: config as Partial<ContainerConfig>,
+    hostConfig: (hc ?? {}) as HostConfig,
+    networking: (nc ?? {}) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from "node:crypto";
+import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import type { ExecConfig, ProcessHandle } from "./ports.ts";
+import type { ContainerService } from "./service.ts";
+
+interface ExecInstance {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  proc?: ProcessHandle;
+  started: boolean;
+}
+
+export interface StartedExec {
+  proc: ProcessHandle;
+  /** Resolves with the exit code once it is recorded (inspect then shows it). */
+  done: Promise<number>;
+}
+
+/** `docker exec`: instances created, then started once, then inspected for their exit code. */
+export class ExecService {
+  private readonly byId = new Map<string, ExecInstance>();
+
+  constructor(private readonly containers: ContainerService) {}
+
+  create(ref: string, config: ExecConfig): { Id: string } {
+    if (!Array.isArray(config.Cmd) || config.Cmd.length === 0 || config.Cmd.some((a) => typeof a !== "string")) {
+      throw new InvalidParameterError("No exec command specified");
+    }
+    const { c } = this.containers.process(ref);
+    const id = randomBytes(32).toString("hex");
+    this.byId.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, started: false });
+    this.gc();
+    return { Id: id };
+  }
+
+  async start(id: string): Promise<StartedExec> {
+    const e = this.get(id);
+    if (e.started) throw new ConflictError(`exec ${id} has already been started`);
+    const { c, pid } = this.containers.process(e.containerId);
+    e.started = true;
+    const proc = await this.containers.d.runtime.exec(c, pid, e.config);
+    e.proc = proc;
+    e.pid = proc.pid;
+    e.running = true;
+    const done = proc.exited.then((x) => {
+      e.running = false;
+      e.exitCode = x.exitCode;
+      return x.exitCode;
+    });
+    return { proc, done };
+  }
+
+  resize(id: string, rows: number, cols: number): void {
+    const e = this.get(id);
+    if (!e.running || !e.proc) throw new ConflictError(`cannot resize a stopped exec: ${id}`);
+    e.proc.resize?.(rows, cols);
+  }
+
+  inspect(id: string) {
+    const e = this.get(id);
+    const [entrypoint, ...args] = e.config.Cmd;
+    return {
+      ID: e.id,
+      Running: e.running,
+      ExitCode: e.exitCode,
+      ProcessConfig: { tty: !!e.config.Tty, entrypoint, arguments: args, privileged: !!e.config.Privileged, user: e.config.User ?? "" },
+      OpenStdin: !!e.config.AttachStdin,
+      OpenStderr: !!e.config.AttachStderr,
+      OpenStdout: !!e.config.AttachStdout,
+      CanRemove: false,
+      ContainerID: e.containerId,
+      DetachKeys: "",
+      Pid: e.pid,
+    };
+  }
+
+  idsFor(containerId: string): string[] {
+    return [...this.byId.values()].filter((e) => e.containerId === containerId).map((e) => e.id);
+  }
+
+  private get(id: string): ExecInstance {
+    const e = this.byId.get(id);
+    if (!e) throw new NotFoundError(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  /** Ended execs are kept a while for inspect; bounded so a busy daemon does not grow. */
+  private gc(): void {
+    if (this.byId.size <= 500) return;
+    for (const [id, e] of this.byId) {
+      if (this.byId.size <= 400) break;
+      if (e.started && !e.running) this.byId.delete(id);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { InvalidParameterError } from "../errors.ts";
+import type { Container } from "./types.ts";
+
+/** Docker's `ps` filters: values within one key OR, keys AND. */
+export function matchesFilters(c: Container, f: Record<string, string[]>, imageMatches: (ref: string, c: Container) => boolean): boolean {
+  for (const [key, values] of Object.entries(f)) {
+    if (!values.length) continue;
+    const ok = values.some((v) => {
+      switch (key) {
+        case "id":
+          return c.id.startsWith(v);
+        case "name":
+          return new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`);
+        case "status":
+          return c.state.Status === v;
+        case "exited":
+          return c.state.Status === "exited" && String(c.state.ExitCode) === v;
+        case "label": {
+          const [k, val] = v.split("=", 2) as [string, string | undefined];
+          return k in (c.config.Labels ?? {}) && (val === undefined || c.config.Labels[k] === val);
+        }
+        case "ancestor":
+          return imageMatches(v, c);
+        case "network":
+          return (c.hostConfig.NetworkMode ?? "bridge") === v;
+        case "health":
+          return v === "none";
+        case "before":
+        case "since":
+          return true; // applied on the ordered list by the caller
+        default:
+          throw new InvalidParameterError(`invalid filter '${key}'`);
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}

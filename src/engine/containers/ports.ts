@@ -1,0 +1,117 @@
+// What the container lifecycle needs from the parts below it. The daemon
+// wires the real image store, layer store, exec driver and network manager
+// in; unit tests pass fakes.
+import type { Readable, Writable } from "node:stream";
+
+/** The OCI image config's `config` section (what create merges with the request). */
+export interface ImageRunConfig {
+  User?: string;
+  ExposedPorts?: Record<string, object>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, object>;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+}
+
+export interface ImageInfo {
+  id: string;
+  /** The reference it was found by, normalised (docker.io/library/busybox:latest). */
+  config: ImageRunConfig;
+  topLayer: string | null;
+}
+
+export interface ImageSource {
+  /** Finds an image by reference, id or id prefix; null when absent. */
+  find(ref: string): ImageInfo | null;
+  get(id: string): ImageInfo | null;
+}
+
+/** A mount as data (from the graph driver), performed by the kernel layer. */
+export interface MountSpec {
+  type: string;
+  source: string;
+  target?: string;
+  options: string[];
+  cwd?: string;
+}
+
+export interface RootfsProvider {
+  /** Creates the container's rw layer on top of the image's top layer; returns the rootfs mount. */
+  create(containerId: string, topLayer: string | null): Promise<MountSpec>;
+  mount(containerId: string): MountSpec;
+  remove(containerId: string): Promise<void>;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  signal: number | null;
+  oomKilled: boolean;
+}
+
+/** A process the exec driver started: the container's first process or an exec. */
+export interface ProcessHandle {
+  pid: number;
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  exited: Promise<ExitInfo>;
+  kill(signal: number | string): void;
+  resize?(rows: number, cols: number): void;
+}
+
+/** An exec instance's settings (POST /containers/{id}/exec). */
+export interface ExecConfig {
+  Cmd: string[];
+  Env?: string[] | null;
+  User?: string;
+  WorkingDir?: string;
+  Tty?: boolean;
+  Privileged?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ConsoleSize?: [number, number] | null;
+  DetachKeys?: string;
+}
+
+export interface ContainerStats {
+  cpuTotal: number;
+  cpuPercpu: number[];
+  systemCpu: number;
+  onlineCpus: number;
+  memoryUsage: number;
+  memoryLimit: number;
+  memoryStats: Record<string, number>;
+  pids: number;
+  blkioRead: number;
+  blkioWrite: number;
+}
+
+/** The exec driver as the lifecycle sees it: containers in, processes out. */
+export interface Runtime {
+  start(
+    c: import("./types.ts").Container,
+    ctx: { rootfs: MountSpec; dir: string; image: ImageInfo; onNetns?: (pid: number) => Promise<void> },
+  ): Promise<ProcessHandle>;
+  exec(c: import("./types.ts").Container, pid: number, e: ExecConfig): Promise<ProcessHandle>;
+  pause(c: import("./types.ts").Container): Promise<void>;
+  resume(c: import("./types.ts").Container): Promise<void>;
+  stats(c: import("./types.ts").Container): Promise<ContainerStats>;
+  top(c: import("./types.ts").Container, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  /** Removes what the runtime keeps for a stopped container (cgroup). */
+  cleanup(c: import("./types.ts").Container): Promise<void>;
+}
+
+/** Networking as the lifecycle sees it. */
+export interface Networking {
+  /** Called once the container's netns exists, before its command runs. Returns NetworkSettings. */
+  connect(c: import("./types.ts").Container, pid: number): Promise<Record<string, unknown>>;
+  disconnect(c: import("./types.ts").Container): Promise<void>;
+  /** Content of /etc/hosts and /etc/resolv.conf for the container. */
+  files(c: import("./types.ts").Container): { hosts: string; resolvConf: string };
+  /** Whether the container gets its own network namespace we must plug. */
+  needsNetns(c: import("./types.ts").Container): boolean;
+}

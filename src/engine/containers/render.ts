@@ -1,0 +1,151 @@
+import type { Container } from "./types.ts";
+import { containerPaths } from "./files.ts";
+
+/** GET /containers/{id}/json: dockerd's shape (the CLI prints it as-is; `logs` needs Config). */
+export function inspectView(c: Container, o: { root: string; driver: string; execIds: string[]; imageConfigId: string }) {
+  const p = containerPaths(o.root, c.id);
+  const args = commandOf(c);
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: args[0] ?? "",
+    Args: args.slice(1),
+    State: c.state,
+    Image: o.imageConfigId,
+    ResolvConfPath: p.resolvConf,
+    HostnamePath: p.hostname,
+    HostsPath: p.hosts,
+    LogPath: p.log,
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: o.driver,
+    Platform: "linux",
+    MountLabel: "",
+    ProcessLabel: "",
+    AppArmorProfile: "",
+    ExecIDs: o.execIds.length ? o.execIds : null,
+    HostConfig: c.hostConfig,
+    GraphDriver: { Name: o.driver, Data: null },
+    Mounts: [],
+    Config: c.config,
+    NetworkSettings: networkSettingsView(c),
+  };
+}
+
+export function networkSettingsView(c: Container) {
+  const ns = c.networkSettings as Record<string, any>;
+  const networks = (ns.Networks ?? {}) as Record<string, any>;
+  const primary = Object.values(networks)[0] ?? {};
+  return {
+    Bridge: "",
+    SandboxID: "",
+    SandboxKey: c.state.Pid ? `/proc/${c.state.Pid}/ns/net` : "",
+    HairpinMode: false,
+    LinkLocalIPv6Address: "",
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: ns.Ports ?? {},
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: primary.EndpointID ?? "",
+    Gateway: primary.Gateway ?? "",
+    GlobalIPv6Address: "",
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: primary.IPAddress ?? "",
+    IPPrefixLen: primary.IPPrefixLen ?? 0,
+    IPv6Gateway: "",
+    MacAddress: primary.MacAddress ?? "",
+    Networks: Object.keys(networks).length ? networks : { [c.hostConfig.NetworkMode ?? "bridge"]: emptyEndpoint() },
+  };
+}
+
+function emptyEndpoint() {
+  return {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    NetworkID: "",
+    EndpointID: "",
+    Gateway: "",
+    IPAddress: "",
+    IPPrefixLen: 0,
+    IPv6Gateway: "",
+    GlobalIPv6Address: "",
+    GlobalIPv6PrefixLen: 0,
+    MacAddress: "",
+    DriverOpts: null,
+  };
+}
+
+export function commandOf(c: Container): string[] {
+  return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+}
+
+/** Docker's Status column: "Up 5 minutes", "Exited (0) 3 seconds ago", "Created". */
+export function statusText(c: Container, now = Date.now()): string {
+  const since = (t: string) => humanDuration((now - Date.parse(t)) / 1000);
+  const s = c.state;
+  if (s.Status === "running") return `Up ${since(s.StartedAt)}`;
+  if (s.Status === "paused") return `Up ${since(s.StartedAt)} (Paused)`;
+  if (s.Status === "restarting") return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+  if (s.Status === "exited") return `Exited (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+  if (s.Status === "dead") return "Dead";
+  if (s.Status === "removing") return "Removal In Progress";
+  return "Created";
+}
+
+/** GET /containers/json element. `Names` with a leading "/" and integer `Created` (the CLI insists). */
+export function listView(c: Container, imageConfigId: string) {
+  const ns = c.networkSettings as Record<string, any>;
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.imageRef,
+    ImageID: imageConfigId,
+    Command: commandOf(c).map(quoteArg).join(" "),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: portsList(ns.Ports ?? {}, c),
+    Labels: c.config.Labels ?? {},
+    State: c.state.Status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "bridge" },
+    NetworkSettings: { Networks: ns.Networks ?? {} },
+    Mounts: [],
+  };
+}
+
+function quoteArg(a: string): string {
+  return /[\s'"]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a;
+}
+
+function portsList(ports: Record<string, { HostIp: string; HostPort: string }[] | null>, c: Container) {
+  const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  for (const [key, bindings] of Object.entries(ports)) {
+    const [port, type = "tcp"] = key.split("/");
+    if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: type });
+    for (const b of bindings ?? []) out.push({ IP: b.HostIp || "0.0.0.0", PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+  }
+  if (!Object.keys(ports).length) {
+    for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
+      const [port, type = "tcp"] = key.split("/");
+      out.push({ PrivatePort: Number(port), Type: type });
+    }
+  }
+  return out;
+}
+
+export function humanDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 1) return "Less than a second";
+  if (s === 1) return "1 second";
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m === 1) return "About a minute";
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return "About an hour";
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
+  return `${Math.round(h / 24 / 365)} years`;
+}

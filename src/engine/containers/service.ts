@@ -1,0 +1,511 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
+import { JsonFileLogger, parseLogOpts } from "../logs/json-file.ts";
+import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
+import { containerPaths, writeContainerFiles } from "./files.ts";
+import { generateName, VALID_NAME } from "./names.ts";
+import type { ExitInfo, ImageSource, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
+import { parseSignal } from "./signals.ts";
+import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
+import { ContainerStore, nameInUse } from "./store.ts";
+import { initialState, nowRfc3339, type Container, type ContainerConfig } from "./types.ts";
+import { Waits, type WaitCondition, type WaitResult } from "./waits.ts";
+
+export interface EventSink {
+  publish(e: { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } }): void;
+}
+
+export interface ContainerDeps {
+  store: ContainerStore;
+  images: ImageSource;
+  rootfs: RootfsProvider;
+  runtime: Runtime;
+  network: Networking;
+  events: EventSink;
+  /** <root>/containers */
+  dir: string;
+  /** Pulls a missing image for `run`; absent in tests. */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A process of ours that is running right now. */
+interface Live {
+  proc: ProcessHandle;
+  hub: StdioHub;
+  /** Resolves when stdout and stderr are drained. */
+  drained: Promise<void>;
+}
+
+const RESTART_BACKOFF_START_MS = 100;
+const RESTART_BACKOFF_MAX_MS = 60_000;
+
+/**
+ * The container lifecycle: Docker's state machine over the store, the exec
+ * driver and networking. Knows nothing of HTTP; routes call it through jobs.
+ */
+export class ContainerService {
+  private readonly live = new Map<string, Live>();
+  /** Hubs for attaches that arrived before start. */
+  private readonly pendingHubs = new Map<string, StdioHub>();
+  private readonly waits = new Waits();
+  /** Containers a user stopped: restart policies leave these alone. */
+  private readonly userStopped = new Set<string>();
+  private readonly restartTimers = new Map<string, Timer>();
+  private readonly starting = new Map<string, Promise<void>>();
+
+  constructor(readonly d: ContainerDeps) {}
+
+  get(ref: string): Container {
+    return this.d.store.get(ref);
+  }
+
+  // ---- create ----------------------------------------------------------
+
+  async create(name: string | undefined, body: Record<string, unknown>): Promise<{ Id: string; Warnings: string[] }> {
+    const { config, hostConfig, networking } = splitCreateBody(body);
+    if (name !== undefined && name !== "" && !VALID_NAME.test(name)) {
+      throw new InvalidParameterError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const image = this.d.images.find(config.Image!);
+    if (!image) throw new NotFoundError(`No such image: ${config.Image}`);
+    const hc = validateHostConfig(hostConfig);
+    const id = randomBytes(32).toString("hex");
+    const wanted = name?.replace(/^\//, "");
+    if (wanted) {
+      const other = this.d.store.byName(wanted);
+      if (other) throw nameInUse(wanted, other.id);
+    }
+    const c: Container = {
+      id,
+      name: wanted || generateName((n) => this.d.store.byName(n) !== null),
+      imageId: image.id,
+      imageRef: config.Image!,
+      config: mergeConfig(config, image, config.Image!),
+      hostConfig: hc,
+      networking: networking as Container["networking"],
+      networkSettings: {},
+      state: initialState(),
+      restartCount: 0,
+      created: nowRfc3339(),
+    };
+    if (!c.config.Hostname) c.config.Hostname = id.slice(0, 12);
+    if (!c.config.Cmd?.length && !c.config.Entrypoint?.length) {
+      throw new InvalidParameterError("no command specified");
+    }
+    await this.d.rootfs.create(id, image.topLayer);
+    try {
+      this.d.store.insert(c);
+    } catch (e) {
+      await this.d.rootfs.remove(id);
+      throw e;
+    }
+    this.event(c, "create");
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start / exit ----------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Running) {
+      if (c.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
+      throw new NotModifiedError("container already started");
+    }
+    this.userStopped.delete(c.id);
+    this.clearRestartTimer(c.id);
+    await this.run(c);
+  }
+
+  private async run(c: Container): Promise<void> {
+    const inFlight = this.starting.get(c.id);
+    if (inFlight) return inFlight;
+    const p = this.launch(c).finally(() => this.starting.delete(c.id));
+    this.starting.set(c.id, p);
+    return p;
+  }
+
+  private async launch(c: Container): Promise<void> {
+    const image = this.d.images.get(c.imageId);
+    if (!image) throw new NotFoundError(`No such image: ${c.imageRef}`);
+    const paths = containerPaths(this.d.dir, c.id);
+    writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.d.network.files(c) });
+    const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
+    this.pendingHubs.delete(c.id);
+    let settings: Record<string, unknown> = {};
+    let proc: ProcessHandle;
+    try {
+      proc = await this.d.runtime.start(c, {
+        rootfs: this.d.rootfs.mount(c.id),
+        dir: paths.dir,
+        image,
+        onNetns: this.d.network.needsNetns(c)
+          ? async (pid) => {
+              settings = await this.d.network.connect(c, pid);
+            }
+          : undefined,
+      });
+    } catch (e) {
+      await this.d.network.disconnect(c).catch(() => {});
+      c.state = { ...c.state, Status: c.state.Status === "created" ? "created" : "exited", Running: false, Restarting: false, Error: (e as Error).message, ExitCode: 127 };
+      this.d.store.save(c);
+      hub.end();
+      throw e;
+    }
+    const logger = new JsonFileLogger(paths.log, parseLogOpts(c.hostConfig.LogConfig?.Config ?? {}));
+    hub.bindStdin(c.config.OpenStdin ? proc.stdin : null);
+    if (!c.config.OpenStdin) proc.stdin?.end();
+    const drained = Promise.all([
+      pump(proc.stdout, 1, hub, logger),
+      pump(proc.stderr, 2, hub, logger),
+    ]).then(() => {
+      logger.close();
+      hub.end();
+    });
+    this.live.set(c.id, { proc, hub, drained });
+    c.state = {
+      ...initialState(),
+      Status: "running",
+      Running: true,
+      Pid: proc.pid,
+      StartedAt: nowRfc3339(),
+    };
+    c.networkSettings = settings;
+    this.d.store.save(c);
+    this.event(c, "start");
+    void proc.exited.then((exit) => this.onExit(c.id, exit));
+  }
+
+  private async onExit(id: string, exit: ExitInfo): Promise<void> {
+    const live = this.live.get(id);
+    // Output first: the CLI reads the attach stream to its end, then the wait result.
+    if (live) await Promise.race([live.drained, Bun.sleep(2000)]);
+    live?.hub.end();
+    this.live.delete(id);
+    const c = this.d.store.find(id);
+    if (!c) return;
+    await this.d.network.disconnect(c).catch((e) => this.d.log?.("network disconnect failed", { id, error: String(e) }));
+    await this.d.runtime.cleanup(c).catch(() => {});
+    c.state = {
+      ...c.state,
+      Status: "exited",
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      Pid: 0,
+      ExitCode: exit.exitCode,
+      OOMKilled: exit.oomKilled,
+      FinishedAt: nowRfc3339(),
+    };
+    c.networkSettings = {};
+    if (exit.oomKilled) this.event(c, "oom");
+    this.event(c, "die", { exitCode: String(exit.exitCode) });
+    const restart = this.shouldRestart(c);
+    if (restart) {
+      c.state.Status = "restarting";
+      c.state.Restarting = true;
+    }
+    this.d.store.save(c);
+    this.waits.exited(id, exit.exitCode, !restart);
+    if (restart) return this.scheduleRestart(c);
+    if (c.hostConfig.AutoRemove) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+  }
+
+  private shouldRestart(c: Container): boolean {
+    if (this.userStopped.has(c.id) || c.hostConfig.AutoRemove) return false;
+    const p = c.hostConfig.RestartPolicy ?? { Name: "no" };
+    switch (p.Name) {
+      case "always":
+      case "unless-stopped":
+        return true;
+      case "on-failure":
+        return c.state.ExitCode !== 0 && (!p.MaximumRetryCount || c.restartCount < p.MaximumRetryCount);
+      default:
+        return false;
+    }
+  }
+
+  private scheduleRestart(c: Container): void {
+    const delay = Math.min(RESTART_BACKOFF_START_MS * 2 ** Math.min(c.restartCount, 20), RESTART_BACKOFF_MAX_MS);
+    const t = setTimeout(() => {
+      this.restartTimers.delete(c.id);
+      const cur = this.d.store.find(c.id);
+      if (!cur || !cur.state.Restarting) return;
+      cur.restartCount++;
+      this.d.store.save(cur);
+      this.run(cur).catch((e) => {
+        this.d.log?.("restart failed", { id: c.id, error: String(e) });
+        const again = this.d.store.find(c.id);
+        if (again) {
+          again.state = { ...again.state, Status: "exited", Restarting: false, Error: String(e) };
+          this.d.store.save(again);
+          this.waits.exited(c.id, again.state.ExitCode, true);
+        }
+      });
+    }, delay);
+    this.restartTimers.set(c.id, t);
+  }
+
+  private clearRestartTimer(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(id);
+  }
+
+  // ---- stop / kill / restart / pause -----------------------------------
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.get(ref);
+    this.userStopped.add(c.id);
+    if (c.state.Restarting) {
+      this.clearRestartTimer(c.id);
+      c.state = { ...c.state, Status: "exited", Restarting: false };
+      this.d.store.save(c);
+      this.waits.exited(c.id, c.state.ExitCode, true);
+      return;
+    }
+    const live = this.live.get(c.id);
+    if (!live) throw new NotModifiedError("container already stopped");
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
+    const sig = parseSignal(opts.signal || c.config.StopSignal, 15);
+    if (c.state.Paused) await this.d.runtime.resume(c).catch(() => {});
+    const exited = live.proc.exited.then(() => true);
+    live.proc.kill(sig);
+    if (timeout >= 0 && !(await Promise.race([exited, Bun.sleep(timeout * 1000).then(() => false)]))) {
+      live.proc.kill(9);
+    }
+    await exited;
+    await this.settled(c.id);
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const c = this.get(ref);
+    const live = this.live.get(c.id);
+    if (!live) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    const sig = parseSignal(signal, 9);
+    if (sig === 9 || sig === 15 || sig === 2) this.userStopped.add(c.id);
+    live.proc.kill(sig);
+    this.event(c, "kill", { signal: String(sig) });
+    if (sig === 9) {
+      await live.proc.exited;
+      await this.settled(c.id);
+    }
+  }
+
+  async restart(ref: string, timeout?: number): Promise<void> {
+    const c = this.get(ref);
+    if (this.live.has(c.id)) await this.stop(c.id, { timeout });
+    await this.start(c.id);
+    this.event(this.get(c.id), "restart");
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    if (c.state.Paused) throw new ConflictError(`Container ${c.id} is already paused`);
+    await this.d.runtime.pause(c);
+    c.state = { ...c.state, Status: "paused", Paused: true };
+    this.d.store.save(c);
+    this.event(c, "pause");
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (!c.state.Paused) throw new ConflictError(`Container ${c.id} is not paused`);
+    await this.d.runtime.resume(c);
+    c.state = { ...c.state, Status: "running", Paused: false };
+    this.d.store.save(c);
+    this.event(c, "unpause");
+  }
+
+  /** Resolves once the exit handler has recorded the container's end. */
+  private async settled(id: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (this.live.has(id) && Date.now() < deadline) await Bun.sleep(5);
+  }
+
+  // ---- remove / rename -------------------------------------------------
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.get(ref);
+    if (this.live.has(c.id) || c.state.Running) {
+      if (!opts.force) {
+        throw new ConflictError(
+          `cannot remove container "/${c.name}": container is ${c.state.Paused ? "paused" : "running"}: stop the container before removing or force remove`,
+        );
+      }
+      this.userStopped.add(c.id);
+      const live = this.live.get(c.id);
+      if (live) {
+        if (c.state.Paused) await this.d.runtime.resume(c).catch(() => {});
+        live.proc.kill(9);
+        await live.proc.exited;
+        await this.settled(c.id);
+      }
+    }
+    this.clearRestartTimer(c.id);
+    const cur = this.d.store.find(c.id);
+    if (!cur) return; // auto-removed meanwhile
+    await this.d.network.disconnect(cur).catch(() => {});
+    await this.d.runtime.cleanup(cur).catch(() => {});
+    await this.d.rootfs.remove(cur.id);
+    rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
+    this.d.store.delete(cur.id);
+    this.userStopped.delete(cur.id);
+    this.event(cur, "destroy");
+    this.waits.removed(cur.id, cur.state.ExitCode);
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.get(ref);
+    const name = newName.replace(/^\//, "");
+    if (!VALID_NAME.test(name)) throw new InvalidParameterError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (name === c.name) throw new InvalidParameterError(`Renaming a container with the same name as its current name`);
+    const other = this.d.store.byName(name);
+    if (other) throw nameInUse(name, other.id);
+    const old = c.name;
+    c.name = name;
+    this.d.store.save(c);
+    this.event(c, "rename", { oldName: `/${old}` });
+  }
+
+  // ---- wait / attach / resize ------------------------------------------
+
+  /**
+   * Registers the wait at once (the caller flushes headers right after, so the
+   * docker CLI can send `start`) and resolves when the condition holds.
+   */
+  wait(ref: string, condition: WaitCondition = "not-running"): Promise<WaitResult> {
+    const c = this.get(ref);
+    if (condition === "not-running" && !c.state.Running && !c.state.Restarting && !this.starting.has(c.id)) {
+      return Promise.resolve({ StatusCode: c.state.ExitCode, Error: null });
+    }
+    return this.waits.add(c.id, condition);
+  }
+
+  /** Subscribes to the container's stdio for the current or next run. */
+  attach(ref: string, sub: Subscriber): { hub: StdioHub; detach: () => void; container: Container } {
+    const c = this.get(ref);
+    const hub = this.live.get(c.id)?.hub ?? this.pendingHub(c);
+    return { hub, detach: hub.subscribe(sub), container: c };
+  }
+
+  private pendingHub(c: Container): StdioHub {
+    let hub = this.pendingHubs.get(c.id);
+    if (!hub) {
+      hub = new StdioHub(c.config.StdinOnce);
+      this.pendingHubs.set(c.id, hub);
+    }
+    return hub;
+  }
+
+  resize(ref: string, rows: number, cols: number): void {
+    const c = this.get(ref);
+    const live = this.live.get(c.id);
+    if (!live) throw new ConflictError(`Container ${c.id} is not running`);
+    live.proc.resize?.(rows, cols);
+  }
+
+  /** The live process, for exec and stats. */
+  process(ref: string): { c: Container; pid: number } {
+    const c = this.get(ref);
+    const live = this.live.get(c.id);
+    if (!live) throw new ConflictError(`Container ${c.id} is not running`);
+    if (c.state.Paused) throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
+    return { c, pid: live.proc.pid };
+  }
+
+  isRunning(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  // ---- daemon start / stop ---------------------------------------------
+
+  /**
+   * After a restart or crash of the daemon: containers recorded as running
+   * lost their supervisor (and their stdio). Kill what is left of them,
+   * record the end, clean up, then honour restart policies.
+   */
+  async reconcile(): Promise<void> {
+    for (const c of this.d.store.all()) {
+      if (!c.state.Running && !c.state.Restarting && c.state.Status !== "removing") continue;
+      if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
+      await this.d.network.disconnect(c).catch(() => {});
+      await this.d.runtime.cleanup(c).catch(() => {});
+      const wasRunning = c.state.Running || c.state.Restarting;
+      c.state = {
+        ...c.state,
+        Status: "exited",
+        Running: false,
+        Paused: false,
+        Restarting: false,
+        Pid: 0,
+        ExitCode: c.state.Running ? 137 : c.state.ExitCode,
+        Error: c.state.Running ? "container was running when the daemon stopped" : c.state.Error,
+        FinishedAt: nowRfc3339(),
+      };
+      c.networkSettings = {};
+      this.d.store.save(c);
+      if (c.hostConfig.AutoRemove) {
+        await this.remove(c.id, { force: true }).catch(() => {});
+        continue;
+      }
+      const p = c.hostConfig.RestartPolicy?.Name;
+      if (wasRunning && (p === "always" || p === "unless-stopped")) {
+        await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
+      }
+    }
+  }
+
+  /** Daemon shutdown: stop every container (stop signal, then SIGKILL after its timeout). */
+  async shutdown(timeoutSeconds = 10): Promise<void> {
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    await Promise.all(
+      [...this.live.keys()].map(async (id) => {
+        const c = this.d.store.find(id);
+        const live = this.live.get(id);
+        if (!c || !live) return;
+        // Not a user stop: `always`/`unless-stopped` come back with the daemon.
+        live.proc.kill(parseSignal(c.config.StopSignal, 15));
+        const done = await Promise.race([live.proc.exited.then(() => true), Bun.sleep(Math.min(c.config.StopTimeout ?? timeoutSeconds, timeoutSeconds) * 1000).then(() => false)]);
+        if (!done) live.proc.kill(9);
+        await live.proc.exited;
+      }),
+    );
+    await Promise.all([...this.live.keys()].map((id) => this.settled(id)));
+  }
+
+  private event(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.d.events.publish({
+      Type: "container",
+      Action: action,
+      Actor: { ID: c.id, Attributes: { ...c.config.Labels, image: c.imageRef, name: c.name, ...extra } },
+    });
+  }
+}
+
+async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: JsonFileLogger): Promise<void> {
+  if (!src) return;
+  try {
+    for await (const chunk of src) {
+      const b = chunk instanceof Uint8Array ? chunk : Buffer.from(chunk as string);
+      hub.output(stream, b);
+      logger.write(stream === 1 ? "stdout" : "stderr", b);
+    }
+  } catch {
+    // the pipe broke: the process is gone
+  }
+}
+
+/** Kills a process left by a previous daemon, but only if its cgroup says it is that container's (pids get reused). */
+function killStale(pid: number, id: string): void {
+  try {
+    if (!readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(id)) return;
+    process.kill(pid, 9);
+  } catch {
+    // already gone
+  }
+}
+
+export type { ContainerConfig };

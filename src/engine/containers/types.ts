@@ -1,0 +1,118 @@
+// Docker's container shapes, as the Engine API carries them. Only the fields
+// ctr acts on are typed strictly; the rest pass through untouched.
+
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Image: string;
+  Volumes?: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild?: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  [k: string]: unknown;
+}
+
+export interface RestartPolicy {
+  Name: "" | "no" | "always" | "unless-stopped" | "on-failure";
+  MaximumRetryCount?: number;
+}
+
+export interface HostConfig {
+  Binds?: string[] | null;
+  NetworkMode?: string;
+  PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+  RestartPolicy?: RestartPolicy;
+  AutoRemove?: boolean;
+  VolumesFrom?: string[] | null;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Dns?: string[] | null;
+  DnsOptions?: string[] | null;
+  DnsSearch?: string[] | null;
+  ExtraHosts?: string[] | null;
+  Privileged?: boolean;
+  PublishAllPorts?: boolean;
+  ReadonlyRootfs?: boolean;
+  Tmpfs?: Record<string, string> | null;
+  Mounts?: { Type: string; Source?: string; Target: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } }[] | null;
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  PidsLimit?: number | null;
+  Init?: boolean | null;
+  LogConfig?: { Type: string; Config: Record<string, string> };
+  ConsoleSize?: [number, number];
+  [k: string]: unknown;
+}
+
+export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+export function initialState(): ContainerState {
+  return {
+    Status: "created",
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: "",
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  };
+}
+
+/** A container as the store keeps it. */
+export interface Container {
+  id: string;
+  name: string;
+  imageId: string;
+  imageRef: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  networking: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> };
+  networkSettings: Record<string, unknown>;
+  state: ContainerState;
+  restartCount: number;
+  created: string;
+}
+
+/** RFC 3339 with nanoseconds, like Go's time.Time JSON. */
+export function nowRfc3339(): string {
+  const d = new Date();
+  const ns = process.hrtime.bigint() % 1_000_000n;
+  return d.toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns.toString().padStart(6, "0")}Z`);
+}

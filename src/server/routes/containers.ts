@@ -1,0 +1,165 @@
+import type { App, ApiDeps } from "../app.ts";
+import { boolQuery, filtersQuery, intQuery, jsonBody } from "../request.ts";
+import { BadRequestError } from "../errors.ts";
+import { streamResponse } from "../stream.ts";
+import { frame } from "../stdcopy.ts";
+import { openRaw } from "./raw.ts";
+import {
+  AttachJob,
+  CreateJob,
+  InspectJob,
+  KillJob,
+  ListJob,
+  LogsJob,
+  PauseJob,
+  PruneJob,
+  RemoveJob,
+  RenameJob,
+  ResizeJob,
+  RestartJob,
+  StartJob,
+  StopJob,
+  TopJob,
+  UnpauseJob,
+  WaitJob,
+} from "../../engine/containers/jobs.ts";
+import type { WaitCondition } from "../../engine/containers/waits.ts";
+
+const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
+
+export function containerRoutes(app: App, { engine }: ApiDeps): void {
+  app.post("/containers/create", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await engine.run(CreateJob, { name: c.req.query("name"), body }), 201);
+  });
+  app.get("/containers/json", async (c) =>
+    c.json(await engine.run(ListJob, { all: boolQuery(c, "all"), limit: intQuery(c, "limit"), filters: filtersQuery(c) })),
+  );
+  app.post("/containers/prune", async (c) => c.json(await engine.run(PruneJob, { filters: filtersQuery(c) })));
+  app.get("/containers/:id/json", async (c) => c.json(await engine.run(InspectJob, { ref: c.req.param("id") })));
+
+  const noContent = () => new Response(null, { status: 204 });
+  app.post("/containers/:id/start", async (c) => {
+    await engine.run(StartJob, { ref: c.req.param("id") });
+    return noContent();
+  });
+  app.post("/containers/:id/stop", async (c) => {
+    await engine.run(StopJob, { ref: c.req.param("id"), timeout: intQuery(c, "t") ?? intQuery(c, "timeout"), signal: c.req.query("signal") });
+    return noContent();
+  });
+  app.post("/containers/:id/kill", async (c) => {
+    await engine.run(KillJob, { ref: c.req.param("id"), signal: c.req.query("signal") });
+    return noContent();
+  });
+  app.post("/containers/:id/restart", async (c) => {
+    await engine.run(RestartJob, { ref: c.req.param("id"), timeout: intQuery(c, "t") ?? intQuery(c, "timeout") });
+    return noContent();
+  });
+  app.post("/containers/:id/pause", async (c) => {
+    await engine.run(PauseJob, { ref: c.req.param("id") });
+    return noContent();
+  });
+  app.post("/containers/:id/unpause", async (c) => {
+    await engine.run(UnpauseJob, { ref: c.req.param("id") });
+    return noContent();
+  });
+  app.delete("/containers/:id", async (c) => {
+    await engine.run(RemoveJob, { ref: c.req.param("id"), force: boolQuery(c, "force"), volumes: boolQuery(c, "v") });
+    return noContent();
+  });
+  app.post("/containers/:id/rename", async (c) => {
+    const name = c.req.query("name");
+    if (!name) throw new BadRequestError("missing name");
+    await engine.run(RenameJob, { ref: c.req.param("id"), name });
+    return noContent();
+  });
+  app.post("/containers/:id/resize", async (c) => {
+    await engine.run(ResizeJob, { ref: c.req.param("id"), rows: intQuery(c, "h") ?? 24, cols: intQuery(c, "w") ?? 80 });
+    return c.body(null, 200);
+  });
+  app.get("/containers/:id/top", async (c) =>
+    c.json(await engine.run(TopJob, { ref: c.req.param("id"), psArgs: c.req.query("ps_args") ?? "-ef" })),
+  );
+
+  app.post("/containers/:id/wait", async (c) => {
+    const condition = (c.req.query("condition") || "not-running") as WaitCondition;
+    if (!CONDITIONS.includes(condition)) throw new BadRequestError(`invalid condition: "${condition}"`);
+    const { result } = await engine.start(WaitJob, { ref: c.req.param("id"), condition });
+    return streamResponse(c, "application/json", async (w) => {
+      const r = await Promise.race([result, new Promise<null>((ok) => w.signal.addEventListener("abort", () => ok(null)))]);
+      if (r) w.bytes(new TextEncoder().encode(JSON.stringify(r) + "\n"));
+    });
+  });
+
+  app.post("/containers/:id/attach", async (c) => {
+    const ref = c.req.param("id");
+    const [stdin, stdout, stderr] = ["stdin", "stdout", "stderr"].map((k) => boolQuery(c, k));
+    const container = await engine.run(InspectJob, { ref });
+    const tty = container.Config.Tty;
+    const { conn, response } = openRaw(c, tty);
+    const { hub, detach } = await engine.run(AttachJob, {
+      ref,
+      sub: {
+        onOutput: (stream, chunk) => {
+          if ((stream === 1 && stdout) || (stream === 2 && stderr)) conn.write(tty ? chunk : frame(stream, chunk));
+        },
+        onEnd: () => conn.end(),
+      },
+    });
+    if (stdin && conn.input) {
+      conn.input.on("data", (d: Buffer) => hub.writeStdin(d));
+      conn.input.on("end", () => hub.endStdin());
+    }
+    void conn.closed.then(detach);
+    return response;
+  });
+
+  app.get("/containers/:id/logs", async (c) => {
+    const ref = c.req.param("id");
+    const stdout = boolQuery(c, "stdout");
+    const stderr = boolQuery(c, "stderr");
+    if (!stdout && !stderr) throw new BadRequestError("Bad parameters: you must choose at least one stream");
+    const tailQ = c.req.query("tail");
+    const tail = tailQ === undefined || tailQ === "all" || tailQ === "" ? undefined : Number(tailQ);
+    if (tail !== undefined && !Number.isFinite(tail)) throw new BadRequestError(`invalid tail: ${tailQ}`);
+    const timestamps = boolQuery(c, "timestamps");
+    const container = await engine.run(InspectJob, { ref });
+    const tty = container.Config.Tty;
+    const enc = new TextEncoder();
+    const abort = new AbortController();
+    return streamResponse(c, null, async (w) => {
+      w.signal.addEventListener("abort", () => abort.abort());
+      const { result } = await engine.start(LogsJob, {
+        ref: container.Id,
+        stdout,
+        stderr,
+        follow: boolQuery(c, "follow"),
+        tail,
+        since: timeQuery(c.req.query("since")),
+        until: timeQuery(c.req.query("until")),
+        signal: abort.signal,
+        onLine: (stream, time, line) => {
+          const payload = timestamps ? concat(enc.encode(time + " "), line) : line;
+          w.bytes(tty ? payload : frame(stream === "stdout" ? 1 : 2, payload));
+        },
+      });
+      await result;
+    });
+  });
+}
+
+function timeQuery(v: string | undefined): number | undefined {
+  if (!v || v === "0") return undefined;
+  const n = Number(v);
+  if (Number.isFinite(n)) return n;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new BadRequestError(`invalid time: ${v}`);
+  return t / 1000;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,60 @@
+import type { Readable } from "node:stream";
+import type { App, ApiDeps } from "../app.ts";
+import { intQuery, jsonBody } from "../request.ts";
+import { frame } from "../stdcopy.ts";
+import { openRaw } from "./raw.ts";
+import { ExecCreateJob, ExecInspectJob, ExecResizeJob, ExecStartJob } from "../../engine/containers/jobs.ts";
+import type { ExecConfig } from "../../engine/containers/ports.ts";
+
+export function execRoutes(app: App, { engine }: ApiDeps): void {
+  app.post("/containers/:id/exec", async (c) => {
+    const config = await jsonBody<ExecConfig>(c);
+    return c.json(await engine.run(ExecCreateJob, { ref: c.req.param("id"), config }), 201);
+  });
+  app.get("/exec/:id/json", async (c) => c.json(await engine.run(ExecInspectJob, { id: c.req.param("id") })));
+  app.post("/exec/:id/resize", async (c) => {
+    await engine.run(ExecResizeJob, { id: c.req.param("id"), rows: intQuery(c, "h") ?? 24, cols: intQuery(c, "w") ?? 80 });
+    return c.body(null, 200);
+  });
+  app.post("/exec/:id/start", async (c) => {
+    const id = c.req.param("id");
+    const body = await jsonBody<{ Detach?: boolean; Tty?: boolean }>(c);
+    const info = await engine.run(ExecInspectJob, { id });
+    const tty = !!(body.Tty ?? info.ProcessConfig.tty);
+    const { proc, done } = await engine.run(ExecStartJob, { id });
+    if (body.Detach) {
+      proc.stdin?.end();
+      void (async () => {
+        await Promise.all([drain(proc.stdout), drain(proc.stderr)]);
+      })();
+      return c.body(null, 200);
+    }
+    const { conn, response } = openRaw(c, tty);
+    const forward = async (src: Readable | null, stream: 1 | 2) => {
+      if (!src) return;
+      try {
+        for await (const chunk of src) conn.write(tty ? (chunk as Uint8Array) : frame(stream, chunk as Uint8Array));
+      } catch {
+        // pty master reads EIO once the last slave closes
+      }
+    };
+    if (proc.stdin && conn.input && info.OpenStdin) {
+      proc.stdin.on("error", () => {});
+      conn.input.pipe(proc.stdin);
+    } else proc.stdin?.end();
+    void (async () => {
+      await Promise.all([forward(proc.stdout, 1), forward(proc.stderr, 2), done]);
+      conn.end(); // only now: the CLI reads ExitCode right after the stream closes
+    })();
+    return response;
+  });
+}
+
+async function drain(src: Readable | null): Promise<void> {
+  if (!src) return;
+  try {
+    for await (const _ of src) {
+      // discard: a detached exec's output goes nowhere, as in dockerd
+    }
+  } catch {}
+}
