@@ -6,7 +6,6 @@ import type { WaitCondition, WaitResult } from "./waits.ts";
 import type { Subscriber, StdioHub } from "./stdio.ts";
 import type { Container } from "./types.ts";
 import { ConflictError, InvalidParameterError } from "../errors.ts";
-import { readLogs } from "../logs/json-file.ts";
 import { containerPaths } from "./files.ts";
 import { matchesFilters } from "./list.ts";
 import { inspectView, listView } from "./render.ts";
@@ -66,7 +65,7 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
         }
         ctx.ready();
         const stopped = a.follow ? svc.wait(c.id, "not-running").then(() => {}) : undefined;
-        for await (const e of readLogs(containerPaths(svc.d.dir, c.id).log, { ...a, stopped })) {
+        for await (const e of svc.d.logs.read(containerPaths(svc.d.dir, c.id).log, { ...a, stopped })) {
           a.onLine(e.stream, e.time, e.line);
         }
       },

@@ -115,3 +115,23 @@ export interface Networking {
   /** Whether the container gets its own network namespace we must plug. */
   needsNetns(c: import("./types.ts").Container): boolean;
 }
+
+/** Where a container's output is kept (json-file by default). */
+export interface LogSink {
+  write(stream: "stdout" | "stderr", chunk: Uint8Array): void;
+  close(): void;
+}
+
+export interface LogEntry {
+  stream: "stdout" | "stderr";
+  time: string;
+  line: Uint8Array;
+}
+
+export interface LogDriver {
+  open(path: string, config: Record<string, string>): LogSink;
+  read(
+    path: string,
+    o: { stdout: boolean; stderr: boolean; tail?: number; since?: number; until?: number; follow: boolean; signal?: AbortSignal; stopped?: Promise<void> },
+  ): AsyncIterable<LogEntry>;
+}

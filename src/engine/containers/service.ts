@@ -2,11 +2,10 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
-import { JsonFileLogger, parseLogOpts } from "../logs/json-file.ts";
 import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
 import { containerPaths, writeContainerFiles } from "./files.ts";
 import { generateName, VALID_NAME } from "./names.ts";
-import type { ExitInfo, ImageSource, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
+import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
@@ -24,6 +23,7 @@ export interface ContainerDeps {
   runtime: Runtime;
   network: Networking;
   events: EventSink;
+  logs: LogDriver;
   /** <root>/containers */
   dir: string;
   /** Pulls a missing image for `run`; absent in tests. */
@@ -153,7 +153,7 @@ export class ContainerService {
       hub.end();
       throw e;
     }
-    const logger = new JsonFileLogger(paths.log, parseLogOpts(c.hostConfig.LogConfig?.Config ?? {}));
+    const logger = this.d.logs.open(paths.log, c.hostConfig.LogConfig?.Config ?? {});
     hub.bindStdin(c.config.OpenStdin ? proc.stdin : null);
     if (!c.config.OpenStdin) proc.stdin?.end();
     const drained = Promise.all([
@@ -485,7 +485,7 @@ export class ContainerService {
   }
 }
 
-async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: JsonFileLogger): Promise<void> {
+async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: LogSink): Promise<void> {
   if (!src) return;
   try {
     for await (const chunk of src) {
