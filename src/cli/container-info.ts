@@ -2,7 +2,7 @@ import type { CAC } from "cac";
 import { Demuxer } from "../server/stdcopy.ts";
 import { ApiError } from "../client/errors.ts";
 import { CliExit, list, type CliContext } from "./context.ts";
-import { ago, table } from "./render.ts";
+import { ago, formatBytes, table } from "./render.ts";
 import { formatRows, renderTemplate } from "./format.ts";
 
 interface PsRow {
@@ -150,12 +150,55 @@ export function registerContainerInfo(cli: CAC, ctx: CliContext): void {
     console.log(table(r.Titles, r.Processes));
   });
 
+  cli
+    .command("stats [...containers]", "Display a live stream of container(s) resource usage statistics")
+    .option("--no-stream", "Disable streaming stats and only pull the first result")
+    .option("-a, --all", "Show all containers (default shows just running)")
+    .action(async (ids: string[], f: { stream?: boolean; all?: boolean }) => {
+      const client = await ctx.client();
+      if (!ids.length) ids = (await client.json<PsRow[]>("GET", "/containers/json", { query: { all: f.all ? 1 : undefined } })).map((r) => r.Id);
+      const render = async () => {
+        const rows = await Promise.all(ids.map((id) => client.json<Record<string, any>>("GET", `/containers/${id}/stats`, { query: { stream: 0 } })));
+        return table(
+          ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
+          rows.map((s) => statsRow(s)),
+        );
+      };
+      if (f.stream === false) return console.log(await render());
+      for (;;) {
+        const out = await render();
+        process.stdout.write(`\x1b[2J\x1b[H${out}\n`);
+      }
+    });
+
   cli.command("container-prune", "Remove all stopped containers").option("-f, --force", "Do not prompt for confirmation").action(async () => {
     const client = await ctx.client();
     const r = await client.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>("POST", "/containers/prune");
     if (r.ContainersDeleted?.length) console.log(`Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n`);
     console.log(`Total reclaimed space: ${r.SpaceReclaimed}B`);
   });
+}
+
+/** One `docker stats` row from the API's stats JSON (CPU % from the precpu sample, as the docker CLI does). */
+export function statsRow(s: Record<string, any>): string[] {
+  const cpuDelta = (s.cpu_stats?.cpu_usage?.total_usage ?? 0) - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (s.cpu_stats?.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = s.cpu_stats?.online_cpus || 1;
+  const cpu = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
+  const ms = s.memory_stats ?? {};
+  const used = (ms.usage ?? 0) - (ms.stats?.total_inactive_file ?? ms.stats?.inactive_file ?? 0);
+  const limit = ms.limit ?? 0;
+  const blk = (op: string) => (s.blkio_stats?.io_service_bytes_recursive ?? []).filter((e: any) => e.op?.toLowerCase() === op).reduce((a: number, e: any) => a + e.value, 0);
+  return [
+    String(s.id ?? "").slice(0, 12),
+    String(s.name ?? "").replace(/^\//, ""),
+    `${cpu.toFixed(2)}%`,
+    `${formatBytes(used, 1024)} / ${formatBytes(limit, 1024)}`,
+    `${limit ? ((used / limit) * 100).toFixed(2) : "0.00"}%`,
+    "0B / 0B",
+    `${formatBytes(blk("read"))} / ${formatBytes(blk("write"))}`,
+    String(s.pids_stats?.current ?? 0),
+  ];
 }
 
 /** docker's --since/--until: "42m" relative, else passed through (unix seconds or RFC 3339). */

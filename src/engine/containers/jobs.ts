@@ -9,6 +9,7 @@ import { ConflictError, InvalidParameterError } from "../errors.ts";
 import { containerPaths } from "./files.ts";
 import { matchesFilters } from "./list.ts";
 import { inspectView, listView } from "./render.ts";
+import { statsView, type StatsSample } from "./stats.ts";
 
 export type Ref = { ref: string };
 
@@ -128,4 +129,36 @@ export function containerQueryJobs(svc: ContainerService, execs: ExecService, o:
       return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
     }),
   ];
+}
+
+export const StatsJob = jobType<Ref & { stream: boolean; signal: AbortSignal; onSample: (v: unknown) => void }, void>("stats");
+
+/** Samples cgroup stats: one answer (two samples a second apart, for precpu) or one per second. */
+export function statsJobs(svc: ContainerService): JobDef<any, any>[] {
+  return [
+    handle(
+      StatsJob,
+      async (ctx, a) => {
+        const c = svc.get(a.ref);
+        const sample = async (): Promise<StatsSample | null> =>
+          svc.isRunning(c.id) ? { read: new Date().toISOString(), s: await svc.d.runtime.stats(c) } : null;
+        let prev = await sample();
+        ctx.ready();
+        if (!prev) return a.onSample(statsView(c, { read: new Date().toISOString(), s: emptyStats() }, null));
+        do {
+          await Bun.sleep(1000);
+          if (a.signal.aborted) return;
+          const cur = await sample();
+          if (!cur) return;
+          a.onSample(statsView(c, cur, prev));
+          prev = cur;
+        } while (a.stream && !a.signal.aborted);
+      },
+      (a) => [a.ref],
+    ),
+  ];
+}
+
+function emptyStats() {
+  return { cpuTotal: 0, cpuPercpu: [], systemCpu: 0, onlineCpus: 0, memoryUsage: 0, memoryLimit: 0, memoryStats: {}, pids: 0, blkioRead: 0, blkioWrite: 0 };
 }

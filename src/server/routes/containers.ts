@@ -1,7 +1,7 @@
 import type { App, ApiDeps } from "../app.ts";
 import { boolQuery, filtersQuery, intQuery, jsonBody } from "../request.ts";
 import { BadRequestError } from "../errors.ts";
-import { streamResponse } from "../stream.ts";
+import { markStreaming, streamResponse } from "../stream.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
 import {
@@ -18,6 +18,7 @@ import {
   ResizeJob,
   RestartJob,
   StartJob,
+  StatsJob,
   StopJob,
   TopJob,
   UnpauseJob,
@@ -80,6 +81,22 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
   app.get("/containers/:id/top", async (c) =>
     c.json(await engine.run(TopJob, { ref: c.req.param("id"), psArgs: c.req.query("ps_args") ?? "-ef" })),
   );
+
+  app.get("/containers/:id/stats", async (c) => {
+    const stream = boolQuery(c, "stream", true) && !boolQuery(c, "one-shot");
+    const abort = new AbortController();
+    c.req.raw.signal.addEventListener("abort", () => abort.abort());
+    const ref = c.req.param("id");
+    if (!stream) {
+      const samples: unknown[] = [];
+      await engine.run(StatsJob, { ref, stream, signal: abort.signal, onSample: (v) => samples.push(v) });
+      return c.json(samples[0] ?? {});
+    }
+    const ch = channel(() => abort.abort());
+    const { result } = await engine.start(StatsJob, { ref, stream, signal: abort.signal, onSample: ch.push });
+    void result.finally(ch.close);
+    return markStreaming(new Response(ch.body, { headers: { "Content-Type": "application/json" } }));
+  });
 
   app.post("/containers/:id/wait", async (c) => {
     const condition = (c.req.query("condition") || "not-running") as WaitCondition;
@@ -162,4 +179,31 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/** JSON values pushed by a job, as a streamed body (or collected when nobody streams). */
+function channel(onCancel: () => void) {
+  const enc = new TextEncoder();
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctrl = c;
+    },
+    cancel() {
+      closed = true;
+      onCancel();
+    },
+  });
+  return {
+    body,
+    push: (v: unknown) => {
+      if (!closed) ctrl.enqueue(enc.encode(JSON.stringify(v) + "\n"));
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      ctrl.close();
+    },
+  };
 }
