@@ -1,0 +1,63 @@
+// mount(2)/umount2(2) for the mount specs the graph drivers return as data
+// (containerd's core/mount split: drivers describe, only src/kernel mounts).
+import { check, cptr, cstr, libc } from "./libc.ts";
+
+export interface MountSpec {
+  type: string;
+  source: string;
+  target?: string;
+  options: string[];
+  /** chdir here first: overlay lowerdirs given relative to it (Docker's long-chain trick). */
+  cwd?: string;
+}
+
+// <linux/mount.h>
+const FLAGS: Record<string, number> = {
+  ro: 0x1,
+  nosuid: 0x2,
+  nodev: 0x4,
+  noexec: 0x8,
+  remount: 0x20,
+  bind: 0x1000,
+  rbind: 0x1000 | 0x4000,
+  private: 0x40000,
+  rprivate: 0x40000 | 0x4000,
+  slave: 0x80000,
+  rslave: 0x80000 | 0x4000,
+};
+const IGNORED = new Set(["rw", "defaults"]);
+const MNT_DETACH = 2;
+
+/** Splits options into MS_* flags and the fs-specific data string. */
+export function mountFlags(options: readonly string[]): { flags: number; data: string } {
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of options) {
+    const f = FLAGS[o];
+    if (f !== undefined) flags |= f;
+    else if (!IGNORED.has(o)) data.push(o);
+  }
+  return { flags, data: data.join(",") };
+}
+
+export function mountSpec(spec: MountSpec, target: string): void {
+  const { flags, data } = mountFlags(spec.options);
+  const isBind = (flags & FLAGS.bind!) !== 0;
+  const src = cstr(spec.source);
+  const tgt = cstr(target);
+  const type = cstr(isBind ? "none" : spec.type);
+  const d = data ? cstr(data) : null;
+  const prev = spec.cwd ? process.cwd() : null;
+  // The cwd is process-wide: only one-shot callers (tests, `ctr init`) use relative lowerdirs.
+  if (spec.cwd) process.chdir(spec.cwd);
+  try {
+    check("mount", libc.symbols.mount(src, tgt, type, BigInt(flags), cptr(d)), `${spec.type} on ${target}`);
+  } finally {
+    if (prev) process.chdir(prev);
+  }
+}
+
+export function unmount(target: string, detach = false): void {
+  const t = cstr(target);
+  check("umount2", libc.symbols.umount2(t, detach ? MNT_DETACH : 0), target);
+}

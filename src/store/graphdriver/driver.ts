@@ -1,0 +1,51 @@
+// One interface for every layer driver (containerd's snapshotter idea): a
+// driver lays out directories and DESCRIBES mounts; it never mounts. Only
+// src/kernel/mount.ts calls mount(2).
+import type { ByteSource } from "../tar/byte-source.ts";
+import type { ExtractResult } from "../tar/extract.ts";
+import type { MountSpec } from "../../kernel/mount.ts";
+
+export type { MountSpec };
+
+/** One line of `docker diff`: Added, Changed or Deleted, with an absolute path. */
+export interface Change {
+  kind: "A" | "C" | "D";
+  path: string;
+}
+
+export interface ApplyOptions {
+  /** The diff id the stream must hash to ("sha256:…"). */
+  diffId?: string;
+}
+
+export interface LayerDriver {
+  readonly name: "overlay2" | "vfs";
+  readonly home: string;
+  /** vfs copies the parent's tree, so the parent must be complete before a child is applied. */
+  readonly needsParent: boolean;
+
+  /** An empty layer on top of `parent` (a cache id). */
+  create(id: string, parent: string | null): Promise<void>;
+  /** Extracts an uncompressed layer tar as layer `id`; visible only once complete. */
+  applyTar(id: string, parent: string | null, tar: ByteSource, opts?: ApplyOptions): Promise<ExtractResult>;
+  /** overlay2: the layer's own diff; vfs: its full tree. */
+  diffPath(id: string): string;
+  exists(id: string): boolean;
+  remove(id: string): Promise<void>;
+  /** Complete layer ids on disk. */
+  layerIds(): string[];
+  /** Deletes half-written temp dirs and dangling links (daemon start). */
+  cleanupTemp(): void;
+
+  /** A container's rw layer over `lowers` (cache ids, top first); returns its rootfs mount. */
+  createRw(containerId: string, lowers: readonly string[]): Promise<MountSpec>;
+  rwMount(containerId: string): MountSpec;
+  removeRw(containerId: string): Promise<void>;
+  rwIds(): string[];
+  /** What the container changed, like `docker diff`, sorted by path. */
+  changes(containerId: string): Promise<Change[]>;
+  /** The rw layer as an OCI layer tar (whiteouts as .wh. entries) for `commit`. */
+  diffTar(containerId: string): ReadableStream<Uint8Array>;
+}
+
+export type DriverFactory = (home: string) => LayerDriver;

@@ -1,0 +1,64 @@
+// Disk layout shared by the drivers:
+//   <home>/<id>/diff        a layer (overlay2: its own diff; vfs: the full tree)
+//   <home>/rw/<container>/  container rw layers
+//   <home>/.tmp/            layers being written; renamed into place when complete
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ConflictError, InvalidParameterError, NotFoundError } from "../../engine/errors.ts";
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function checkId(id: string): string {
+  if (!ID.test(id)) throw new InvalidParameterError(`invalid layer id ${JSON.stringify(id)}`);
+  return id;
+}
+
+export class LayerDirs {
+  readonly tmp: string;
+  readonly rw: string;
+  constructor(readonly home: string) {
+    this.tmp = join(home, ".tmp");
+    this.rw = join(home, "rw");
+    for (const d of [home, this.tmp, this.rw]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  }
+
+  layer(id: string): string {
+    return join(this.home, checkId(id));
+  }
+  diff(id: string): string {
+    return join(this.layer(id), "diff");
+  }
+  rwDir(containerId: string): string {
+    return join(this.rw, checkId(containerId));
+  }
+
+  /** Builds a layer dir in .tmp and renames it to <home>/<id> only if `build` succeeds. */
+  async atomically<T>(id: string, build: (dir: string) => Promise<T>): Promise<T> {
+    const final = this.layer(id);
+    if (existsSync(final)) throw new ConflictError(`layer ${id} already exists`);
+    const dir = mkdtempSync(join(this.tmp, `${id}-`));
+    try {
+      const out = await build(dir);
+      renameSync(dir, final);
+      return out;
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  layerIds(): string[] {
+    return readdirSync(this.home).filter((n) => ID.test(n) && n !== "rw" && n !== "l" && existsSync(join(this.home, n, "diff")));
+  }
+  rwIds(): string[] {
+    return readdirSync(this.rw);
+  }
+  clearTmp(): void {
+    for (const n of readdirSync(this.tmp)) rmSync(join(this.tmp, n), { recursive: true, force: true });
+  }
+  requireRw(containerId: string): string {
+    const d = this.rwDir(containerId);
+    if (!existsSync(d)) throw new NotFoundError(`no rw layer for container ${containerId}`);
+    return d;
+  }
+}

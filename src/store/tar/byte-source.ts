@@ -1,0 +1,22 @@
+/** What the tar code reads: a web stream or any async iterable of byte chunks. */
+export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export function iterate(src: ByteSource): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in src) return src as AsyncIterable<Uint8Array>;
+  return (src as ReadableStream<Uint8Array>).values() as AsyncIterable<Uint8Array>;
+}
+
+/** Wraps an async generator as a ReadableStream (pull-based, so nothing is buffered ahead). */
+export function toReadable(gen: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = gen[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      const r = await it.next();
+      if (r.done) ctl.close();
+      else ctl.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}

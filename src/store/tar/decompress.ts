@@ -1,0 +1,63 @@
+// Layer blobs arrive gzip- or zstd-compressed or plain; the media type can lie
+// (docker's v2 schema says "tar.gzip" for everything), so like containerd's
+// compression.DecompressStream we sniff the magic bytes.
+import { createGunzip, createZstdDecompress } from "node:zlib";
+import { Readable } from "node:stream";
+import { iterate, type ByteSource } from "./byte-source.ts";
+
+export type Compression = "gzip" | "zstd" | "none";
+
+const GZIP = [0x1f, 0x8b];
+const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+
+export function detectCompression(head: Uint8Array): Compression {
+  const starts = (m: number[]) => m.every((b, i) => head[i] === b);
+  if (starts(GZIP)) return "gzip";
+  if (starts(ZSTD)) return "zstd";
+  return "none";
+}
+
+/**
+ * Streams `src` decompressed. The first chunk(s) decide the format (at least 4
+ * bytes are gathered first); nothing beyond the current chunk is buffered.
+ */
+export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Array> {
+  const it = iterate(src)[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headLen = 0;
+  let ended = false;
+  while (headLen < 4) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    head.push(r.value);
+    headLen += r.value.byteLength;
+  }
+  const first = Buffer.concat(head);
+  const kind = detectCompression(first);
+  async function* raw(): AsyncGenerator<Uint8Array> {
+    if (first.byteLength) yield first;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  if (kind === "none") {
+    yield* raw();
+    return;
+  }
+  const z = kind === "gzip" ? createGunzip() : createZstdDecompress();
+  const input = Readable.from(raw());
+  input.on("error", (e) => z.destroy(e));
+  input.pipe(z);
+  try {
+    for await (const chunk of z) yield chunk as Uint8Array;
+  } finally {
+    input.destroy();
+    z.destroy();
+  }
+}

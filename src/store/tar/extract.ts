@@ -1,0 +1,249 @@
+// Applies an UNCOMPRESSED layer tar (OCI image spec layer.md) to a directory,
+// writing exactly what the tar says and refusing hostile entries (see
+// safe-path.ts). The caller extracts into a private temp dir and renames it
+// into place only after this resolves, so a refused layer leaves nothing.
+import { createHash } from "node:crypto";
+import {
+  chmodSync, closeSync, constants, linkSync, lchownSync, lutimesSync, mkdirSync,
+  openSync, readdirSync, rmSync, symlinkSync, writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { extract as tarExtract, type Extract, type Header as TarHeader } from "tar-stream";
+import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../../kernel/fs-ffi.ts";
+import { iterate, type ByteSource } from "./byte-source.ts";
+import { DiffIdMismatchError, LayerRejectedError } from "./errors.ts";
+import { keepBinaryXattrs, paxXattrs } from "./pax-xattrs.ts";
+import { ensureDirs, entryComponents, lstatOrNull } from "./safe-path.ts";
+import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, parseWhiteout, type WhiteoutMode } from "./whiteout.ts";
+
+export interface ExtractOptions {
+  /** 'overlay': whiteouts become 0:0 char devices / opaque xattrs; 'apply': they delete (vfs). */
+  whiteouts: WhiteoutMode;
+  /** "sha256:…" the uncompressed stream must hash to. */
+  expectedDiffId?: string;
+}
+
+export interface ExtractResult {
+  /** sha256 of the whole uncompressed stream. */
+  diffId: string;
+  /** Bytes of the uncompressed stream. */
+  tarSize: number;
+  /** Sum of the entries' content sizes (Docker's layer Size). */
+  size: number;
+  entries: number;
+}
+
+type Header = TarHeader & { pax?: Record<string, string> | null };
+
+interface DirTime {
+  path: string;
+  atime: number;
+  mtime: number;
+}
+
+class LayerWriter {
+  /** Paths this layer wrote, and all their ancestors: an opaque marker keeps them. */
+  private readonly touched = new Set<string>();
+  private readonly dirTimes: DirTime[] = [];
+  size = 0;
+  entries = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly mode: WhiteoutMode,
+  ) {}
+
+  async entry(h: Header, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const name = h.name;
+    const parts = entryComponents(name);
+    this.entries++;
+    const wh = parts.length ? parseWhiteout(parts[parts.length - 1]!) : null;
+    if (wh) {
+      await drain(body);
+      if (h.type !== "file" && h.type !== "contiguous-file" && h.type !== "directory") {
+        throw new LayerRejectedError(name, `whiteout of type ${h.type}`);
+      }
+      return this.whiteout(name, parts, wh, h);
+    }
+    if (parts.length === 0) {
+      if (h.type !== "directory") throw new LayerRejectedError(name, "layer root is not a directory");
+      await drain(body);
+      return this.metadata(this.root, h);
+    }
+    const dir = ensureDirs(this.root, parts.slice(0, -1), name);
+    const path = join(dir, parts[parts.length - 1]!);
+    const existing = lstatOrNull(path);
+    if (existing && !(existing.isDirectory() && h.type === "directory")) rmSync(path, { recursive: true });
+    this.touch(parts);
+    switch (h.type) {
+      case "file":
+      case "contiguous-file":
+        this.size += await writeFile(path, body);
+        break;
+      case "directory":
+        await drain(body);
+        if (!existing) mkdirSync(path, 0o700);
+        break;
+      case "symlink":
+        await drain(body);
+        symlinkSync(h.linkname ?? "", path);
+        break;
+      case "link":
+        await drain(body);
+        linkSync(this.linkTarget(name, h.linkname ?? ""), path);
+        return; // the inode already carries its metadata
+      case "character-device":
+      case "block-device":
+      case "fifo": {
+        await drain(body);
+        const t = h.type === "fifo" ? S_IFIFO : h.type === "block-device" ? S_IFBLK : S_IFCHR;
+        mknod(path, t, 0o600, h.devmajor ?? 0, h.devminor ?? 0);
+        break;
+      }
+      default:
+        throw new LayerRejectedError(name, `unsupported entry type ${h.type ?? "unknown"}`);
+    }
+    this.metadata(path, h);
+  }
+
+  /** Directory mtimes go last: writing their children would bump them again. */
+  finish(): void {
+    this.dirTimes.sort((a, b) => b.path.length - a.path.length);
+    for (const t of this.dirTimes) lutimesSync(t.path, t.atime, t.mtime);
+  }
+
+  private touch(parts: readonly string[]): void {
+    for (let i = 1; i <= parts.length; i++) this.touched.add(parts.slice(0, i).join("/"));
+  }
+
+  private linkTarget(entry: string, linkname: string): string {
+    const parts = entryComponents(linkname);
+    if (parts.length === 0) throw new LayerRejectedError(entry, "hard link to the layer root");
+    const dir = ensureDirs(this.root, parts.slice(0, -1), entry, false);
+    const target = join(dir, parts[parts.length - 1]!);
+    const st = lstatOrNull(target);
+    if (!st) throw new LayerRejectedError(entry, `hard link target ${linkname} not in layer`);
+    if (st.isDirectory()) throw new LayerRejectedError(entry, `hard link to directory ${linkname}`);
+    return target;
+  }
+
+  private whiteout(name: string, parts: string[], wh: NonNullable<ReturnType<typeof parseWhiteout>>, h: Header): void {
+    if (wh.kind === "meta") return;
+    const dirParts = parts.slice(0, -1);
+    const dir = ensureDirs(this.root, dirParts, name);
+    this.touch(dirParts);
+    if (wh.kind === "opaque") {
+      if (this.mode === "overlay") lsetxattr(dir, OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
+      else this.clearLower(dir, dirParts.join("/"));
+      return;
+    }
+    if (wh.name === "" || wh.name === "." || wh.name === "..") throw new LayerRejectedError(name, "bad whiteout name");
+    const target = join(dir, wh.name);
+    if (lstatOrNull(target)) rmSync(target, { recursive: true });
+    if (this.mode === "overlay") {
+      mknod(target, S_IFCHR, 0, 0, 0);
+      lchownSync(target, paxNum(h, "uid") ?? h.uid ?? 0, paxNum(h, "gid") ?? h.gid ?? 0);
+      this.touch([...dirParts, wh.name]);
+    }
+  }
+
+  /** Apply mode's opaque dir: drop what lower layers put there, keep this layer's entries. */
+  private clearLower(dir: string, rel: string): void {
+    for (const child of readdirSync(dir)) {
+      const childRel = rel ? `${rel}/${child}` : child;
+      if (!this.touched.has(childRel)) rmSync(join(dir, child), { recursive: true });
+    }
+  }
+
+  private metadata(path: string, h: Header): void {
+    const uid = paxNum(h, "uid") ?? h.uid ?? 0;
+    const gid = paxNum(h, "gid") ?? h.gid ?? 0;
+    lchownSync(path, uid, gid);
+    // chmod after chown: chown(2) clears setuid/setgid.
+    if (h.type !== "symlink") chmodSync(path, (h.mode ?? 0o644) & 0o7777);
+    for (const [k, v] of paxXattrs(h.pax)) {
+      if (k.startsWith(OVERLAY_XATTR_PREFIX)) continue; // a layer must not steer overlayfs
+      lsetxattr(path, k, v);
+    }
+    const mtime = paxNum(h, "mtime") ?? (h.mtime ? h.mtime.getTime() / 1000 : 0);
+    const atime = paxNum(h, "atime") ?? mtime;
+    if (h.type === "directory") this.dirTimes.push({ path, atime, mtime });
+    else lutimesSync(path, atime, mtime);
+  }
+}
+
+function paxNum(h: Header, key: string): number | undefined {
+  const v = h.pax?.[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const _ of body);
+}
+
+async function writeFile(path: string, body: AsyncIterable<Uint8Array>): Promise<number> {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  let n = 0;
+  try {
+    for await (const chunk of body) {
+      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off);
+      n += chunk.byteLength;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return n;
+}
+
+/** Extracts `source` into the existing directory `dest`. */
+export async function extractLayer(source: ByteSource, dest: string, opts: ExtractOptions): Promise<ExtractResult> {
+  const ex = tarExtract();
+  keepBinaryXattrs(ex);
+  const hash = createHash("sha256");
+  let tarSize = 0;
+  let stopped = false;
+
+  const feeding = (async () => {
+    try {
+      for await (const chunk of iterate(source)) {
+        if (stopped) break;
+        hash.update(chunk);
+        tarSize += chunk.byteLength;
+        if (!ex.write(chunk)) await waitDrain(ex);
+      }
+      if (!stopped) ex.end(undefined);
+    } catch (e) {
+      ex.destroy(e as Error);
+    }
+  })();
+
+  const w = new LayerWriter(dest, opts.whiteouts);
+  try {
+    for await (const entry of ex) {
+      await w.entry(entry.header as Header, entry as AsyncIterable<Uint8Array>);
+    }
+    await feeding;
+    w.finish();
+  } finally {
+    stopped = true;
+    if (!ex.destroyed) ex.destroy(null as unknown as Error);
+    await feeding;
+  }
+  const diffId = `sha256:${hash.digest("hex")}`;
+  if (opts.expectedDiffId && opts.expectedDiffId !== diffId) throw new DiffIdMismatchError(opts.expectedDiffId, diffId);
+  return { diffId, tarSize, size: w.size, entries: w.entries };
+}
+
+function waitDrain(ex: Extract): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      ex.off("drain", done);
+      ex.off("close", done);
+      resolve();
+    };
+    ex.on("drain", done);
+    ex.on("close", done);
+  });
+}
