@@ -71,8 +71,8 @@ export class Overlay2Driver implements LayerDriver {
 
   async remove(id: string): Promise<void> {
     const dir = this.dirs.layer(id);
-    const link = readFileSync(join(dir, "link"), "utf8").trim();
-    rmSync(join(this.links, link), { force: true });
+    const link = lstatOrNull(join(dir, "link")) ? readFileSync(join(dir, "link"), "utf8").trim() : "";
+    if (link) rmSync(join(this.links, link), { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 

@@ -1,9 +1,8 @@
-/** What the tar code reads: a web stream or any async iterable of byte chunks. */
-export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+/** What the tar code reads: a web stream or any (async) iterable of byte chunks. */
+export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
-export function iterate(src: ByteSource): AsyncIterable<Uint8Array> {
-  if (Symbol.asyncIterator in src) return src as AsyncIterable<Uint8Array>;
-  return (src as ReadableStream<Uint8Array>).values() as AsyncIterable<Uint8Array>;
+export async function* iterate(src: ByteSource): AsyncGenerator<Uint8Array> {
+  yield* src as AsyncIterable<Uint8Array>;
 }
 
 /** Wraps an async generator as a ReadableStream (pull-based, so nothing is buffered ahead). */
