@@ -74,15 +74,19 @@ export class LayerStore {
   /**
    * Extracts `tar` (uncompressed) as the layer diffId on top of parentChainId.
    * Idempotent; a second apply of the same chain while one runs waits for it
-   * (its own tar is cancelled, unread). overlay2 layers may be applied before
+   * (its own tar is cancelled, unread, and it shares the first one's outcome). overlay2 layers may be applied before
    * their parent exists; vfs waits for an in-flight parent.
    */
   async apply(req: ApplyRequest, tar: ByteSource): Promise<LayerRecord> {
     const chainId = chainIdOf(req.parentChainId, req.diffId);
-    const done = this.get(chainId) ?? (await this.inflight.get(chainId)?.catch(() => null));
-    if (done) {
+    // No await before inflight.set: a concurrent caller must see the first one.
+    const existing = this.get(chainId);
+    const running = this.inflight.get(chainId);
+    if (existing || running) {
       await cancel(tar);
-      return done;
+      if (existing) return existing;
+      // The first apply failed: this caller's tar is gone, so it fails too and may retry.
+      return running!;
     }
     const p = this.extract(chainId, req, tar).finally(() => this.inflight.delete(chainId));
     this.inflight.set(chainId, p);
