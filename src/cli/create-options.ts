@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { OptionSpec } from "./argv.ts";
 import { list } from "./context.ts";
+import { parseBytes } from "../units.ts";
+
+export { parseBytes };
 
 /** Options shared by `ctr run` and `ctr create` (docker's names). */
 export const createOptions: OptionSpec[] = [
@@ -84,15 +87,6 @@ export interface CreateFlags {
   "--"?: string[];
 }
 
-/** Docker's RAMInBytes: 64m, 1g, 512k, plain bytes. */
-export function parseBytes(v: string | number): number {
-  if (typeof v === "number") return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(v.trim());
-  if (!m) throw new Error(`invalid size: '${v}'`);
-  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as "k"]!;
-  return Math.round(Number(m[1]) * mult);
-}
-
 function envFiles(files: string[]): string[] {
   const out: string[] = [];
   for (const f of files) {
@@ -107,7 +101,7 @@ function envFiles(files: string[]): string[] {
 
 function envList(vals: string[]): string[] {
   // `-e NAME` takes the value from the client's environment, as docker does.
-  return vals.map((e) => (e.includes("=") ? e : `${e}=${process.env[e] ?? ""}`)).filter((e) => !e.endsWith("=") || e.includes("="));
+  return vals.map((e) => (e.includes("=") ? e : `${e}=${process.env[e] ?? ""}`));
 }
 
 /** `-p [ip:][hostPort:]containerPort[/proto]` → PortBindings and ExposedPorts entries. */

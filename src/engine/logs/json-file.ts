@@ -1,0 +1,183 @@
+import { appendFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, readFileSync } from "node:fs";
+import { InvalidParameterError } from "../errors.ts";
+import type { LogDriver, LogEntry, LogSink } from "../containers/ports.ts";
+import { parseBytes } from "../../units.ts";
+
+export interface LogOptions {
+  maxSize: number;
+  maxFile: number;
+}
+
+/** Bounded by default, so a chatty container cannot fill an edge box's disk. */
+export const DEFAULT_LOG_OPTIONS: LogOptions = { maxSize: 10 * 1024 * 1024, maxFile: 3 };
+/** Docker splits lines longer than 16 KiB into several entries. */
+const MAX_LINE = 16 * 1024;
+
+export function parseLogOpts(opts: Record<string, string>): LogOptions {
+  const o = { ...DEFAULT_LOG_OPTIONS };
+  for (const [k, v] of Object.entries(opts)) {
+    if (k === "max-size") {
+      if (v === "-1") o.maxSize = Infinity;
+      else {
+        try {
+          o.maxSize = parseBytes(v);
+        } catch {
+          throw new InvalidParameterError(`invalid max-size: ${v}`);
+        }
+      }
+    } else if (k === "max-file") {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidParameterError(`invalid max-file: ${v}`);
+      o.maxFile = n;
+    } else if (!["mode", "max-buffer-size", "compress", "labels", "env", "tag"].includes(k)) {
+      throw new InvalidParameterError(`unknown log opt '${k}' for json-file log driver`);
+    }
+  }
+  return o;
+}
+
+/** RFC 3339 with nanoseconds, like Go's time.Time. */
+function nanoTime(): string {
+  const ns = process.hrtime.bigint() % 1_000_000n;
+  return new Date().toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns.toString().padStart(6, "0")}Z`);
+}
+
+/** Docker's json-file driver: one JSON object per line of output, rotated by size. */
+export class JsonFileLogger implements LogSink {
+  private size: number;
+  private readonly partial: Record<"stdout" | "stderr", Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+
+  constructor(
+    private readonly path: string,
+    private readonly opts: LogOptions = DEFAULT_LOG_OPTIONS,
+  ) {
+    this.size = existsSync(path) ? statSync(path).size : 0;
+  }
+
+  write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
+    let buf = Buffer.concat([this.partial[stream], chunk]);
+    const lines: string[] = [];
+    for (;;) {
+      const nl = buf.indexOf(10);
+      if (nl < 0 || nl >= MAX_LINE) {
+        if (buf.length < MAX_LINE) break;
+        lines.push(buf.subarray(0, MAX_LINE).toString());
+        buf = buf.subarray(MAX_LINE);
+        continue;
+      }
+      lines.push(buf.subarray(0, nl + 1).toString());
+      buf = buf.subarray(nl + 1);
+    }
+    this.partial[stream] = Buffer.from(buf);
+    if (lines.length) this.append(stream, lines);
+  }
+
+  close(): void {
+    for (const s of ["stdout", "stderr"] as const) {
+      if (this.partial[s].length) this.append(s, [this.partial[s].toString()]);
+      this.partial[s] = Buffer.alloc(0);
+    }
+  }
+
+  private append(stream: string, lines: string[]): void {
+    const time = nanoTime();
+    const data = lines.map((log) => JSON.stringify({ log, stream, time }) + "\n").join("");
+    if (this.size > 0 && this.size + data.length > this.opts.maxSize) this.rotate();
+    appendFileSync(this.path, data);
+    this.size += Buffer.byteLength(data);
+  }
+
+  private rotate(): void {
+    if (this.opts.maxFile <= 1) {
+      rmSync(this.path, { force: true });
+    } else {
+      for (let i = this.opts.maxFile - 1; i >= 1; i--) {
+        const from = i === 1 ? this.path : `${this.path}.${i - 1}`;
+        if (existsSync(from)) renameSync(from, `${this.path}.${i}`);
+      }
+    }
+    this.size = 0;
+  }
+}
+
+function parseLine(line: string): LogEntry | null {
+  try {
+    const e = JSON.parse(line) as { log: string; stream: "stdout" | "stderr"; time: string };
+    return { stream: e.stream, time: e.time, line: Buffer.from(e.log) };
+  } catch {
+    return null;
+  }
+}
+
+function entriesOf(path: string): LogEntry[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").split("\n").filter(Boolean).map(parseLine).filter((e): e is LogEntry => e !== null);
+}
+
+export interface ReadOptions {
+  stdout: boolean;
+  stderr: boolean;
+  tail?: number;
+  since?: number;
+  until?: number;
+  follow: boolean;
+  signal?: AbortSignal;
+  stopped?: Promise<void>;
+}
+
+/** Reads rotated files oldest first, then (with follow) new lines until the container stops or the reader leaves. */
+export async function* readLogs(path: string, o: ReadOptions): AsyncGenerator<LogEntry> {
+  const files: string[] = [];
+  for (let i = 20; i >= 1; i--) if (existsSync(`${path}.${i}`)) files.push(`${path}.${i}`);
+  files.push(path);
+  const want = (e: LogEntry) => {
+    if (e.stream === "stdout" ? !o.stdout : !o.stderr) return false;
+    const t = Date.parse(e.time) / 1000;
+    if (o.since !== undefined && t < o.since) return false;
+    if (o.until !== undefined && t > o.until) return false;
+    return true;
+  };
+  // Where following starts is fixed before the first yield: lines written while
+  // the reader is busy must not be skipped.
+  let offset = existsSync(path) ? statSync(path).size : 0;
+  let all = files.flatMap(entriesOf).filter(want);
+  if (o.tail !== undefined && o.tail >= 0) all = o.tail === 0 ? [] : all.slice(-o.tail);
+  yield* all;
+  if (!o.follow) return;
+  let stopped = false;
+  void o.stopped?.then(() => (stopped = true));
+  let rest = "";
+  for (;;) {
+    let size = existsSync(path) ? statSync(path).size : 0;
+    if (size < offset) offset = 0; // rotated
+    if (size > offset) {
+      const fd = openSync(path, "r");
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      closeSync(fd);
+      offset = size;
+      const text = rest + buf.toString();
+      const lines = text.split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) {
+        const e = parseLine(l);
+        if (e && want(e)) yield e;
+      }
+      continue;
+    }
+    if (o.signal?.aborted) return;
+    if (o.until !== undefined && Date.now() / 1000 > o.until) return;
+    if (stopped) {
+      // one more look: the last lines may have landed just before the stop
+      size = existsSync(path) ? statSync(path).size : 0;
+      if (size <= offset) return;
+      continue;
+    }
+    await Bun.sleep(100);
+  }
+}
+
+export const jsonFileDriver: LogDriver = {
+  open: (path, config) => new JsonFileLogger(path, parseLogOpts(config)),
+  read: readLogs,
+};

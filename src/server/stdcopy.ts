@@ -1,0 +1,31 @@
+// Docker's multiplexed stream framing (attach, exec and logs when Tty=false):
+// [stream id (1 stdout, 2 stderr), 0, 0, 0, uint32 big-endian length] + payload.
+
+export function frame(stream: 0 | 1 | 2, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + payload.length);
+  out[0] = stream;
+  new DataView(out.buffer).setUint32(4, payload.length);
+  out.set(payload, 8);
+  return out;
+}
+
+/** Reassembles frames from arbitrary chunks; calls back once per whole frame. */
+export class Demuxer {
+  private buf = new Uint8Array(0);
+
+  constructor(private readonly onFrame: (stream: number, payload: Uint8Array) => void) {}
+
+  push(chunk: Uint8Array): void {
+    const joined = new Uint8Array(this.buf.length + chunk.length);
+    joined.set(this.buf);
+    joined.set(chunk, this.buf.length);
+    let off = 0;
+    while (joined.length - off >= 8) {
+      const len = new DataView(joined.buffer, joined.byteOffset + off + 4, 4).getUint32(0);
+      if (joined.length - off - 8 < len) break;
+      this.onFrame(joined[off]!, joined.subarray(off + 8, off + 8 + len));
+      off += 8 + len;
+    }
+    this.buf = joined.slice(off);
+  }
+}
