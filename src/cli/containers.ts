@@ -100,7 +100,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
         await pumpAttached(h, { tty: info.Config.Tty, stdin: !!f.interactive });
         throw new CliExit(JSON.parse((await waited) || "{}").StatusCode ?? 0);
       }
-      await eachContainer(ids, async (id) => {
+      await forEachArg(ids, async (id) => {
         await client.request("POST", `/containers/${id}/start`);
         console.log(id);
       });
@@ -112,7 +112,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     .option("-s, --signal <signal>", "Signal to send to the container")
     .action(async (ids: string[], f: { time?: number; signal?: string }) => {
       const client = await ctx.client();
-      await eachContainer(ids, async (id) => {
+      await forEachArg(ids, async (id) => {
         await client.request("POST", `/containers/${id}/stop`, { query: { t: f.time, signal: f.signal } });
         console.log(id);
       });
@@ -123,7 +123,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     .option("-t, --time <seconds>", "Seconds to wait before killing the container")
     .action(async (ids: string[], f: { time?: number }) => {
       const client = await ctx.client();
-      await eachContainer(ids, async (id) => {
+      await forEachArg(ids, async (id) => {
         await client.request("POST", `/containers/${id}/restart`, { query: { t: f.time } });
         console.log(id);
       });
@@ -134,7 +134,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     .option("-s, --signal <signal>", "Signal to send to the container")
     .action(async (ids: string[], f: { signal?: string }) => {
       const client = await ctx.client();
-      await eachContainer(ids, async (id) => {
+      await forEachArg(ids, async (id) => {
         await client.request("POST", `/containers/${id}/kill`, { query: { signal: f.signal } });
         console.log(id);
       });
@@ -143,7 +143,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
   for (const verb of ["pause", "unpause"] as const) {
     cli.command(`${verb} [...containers]`, `${verb === "pause" ? "Pause" : "Unpause"} all processes within one or more containers`).action(async (ids: string[]) => {
       const client = await ctx.client();
-      await eachContainer(ids, async (id) => {
+      await forEachArg(ids, async (id) => {
         await client.request("POST", `/containers/${id}/${verb}`);
         console.log(id);
       });
@@ -156,7 +156,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     .option("-v, --volumes", "Remove anonymous volumes associated with the container")
     .action(async (ids: string[], f: { force?: boolean; volumes?: boolean }) => {
       const client = await ctx.client();
-      await eachContainer(ids, async (id) => {
+      await forEachArg(ids, async (id) => {
         await client.request("DELETE", `/containers/${id}`, { query: { force: f.force ? 1 : undefined, v: f.volumes ? 1 : undefined } });
         console.log(id);
       });
@@ -169,7 +169,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
 
   cli.command("wait [...containers]", "Block until one or more containers stop, then print their exit codes").action(async (ids: string[]) => {
     const client = await ctx.client();
-    await eachContainer(ids, async (id) => {
+    await forEachArg(ids, async (id) => {
       const r = await client.json<{ StatusCode: number }>("POST", `/containers/${id}/wait`);
       console.log(r.StatusCode);
     });
@@ -233,7 +233,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
 }
 
 /** Runs `fn` for each container; reports each failure on its own line; exits 1 if any failed (like docker). */
-export async function eachContainer(ids: string[], fn: (id: string) => Promise<void>): Promise<void> {
+export async function forEachArg(ids: string[], fn: (id: string) => Promise<void>): Promise<void> {
   if (!ids.length) throw new CliExit(1, "requires at least 1 argument");
   let failed = false;
   for (const id of ids) {

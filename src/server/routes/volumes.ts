@@ -1,0 +1,19 @@
+import type { App, ApiDeps } from "../app.ts";
+import { boolQuery, filtersQuery, jsonBody } from "../request.ts";
+import { VolumeCreateJob, VolumeInspectJob, VolumeListJob, VolumePruneJob, VolumeRemoveJob } from "../../engine/volumes/jobs.ts";
+
+export function volumeRoutes(app: App, { engine }: ApiDeps): void {
+  app.get("/volumes", async (c) => c.json(await engine.run(VolumeListJob, { filters: filtersQuery(c) })));
+  app.post("/volumes/create", async (c) => c.json(await engine.run(VolumeCreateJob, await jsonBody(c)), 201));
+  app.post("/volumes/prune", async (c) => {
+    const filters = filtersQuery(c);
+    const all = (filters.all ?? []).some((v) => v === "true" || v === "1");
+    delete filters.all;
+    return c.json(await engine.run(VolumePruneJob, { filters, all }));
+  });
+  app.get("/volumes/:name", async (c) => c.json(await engine.run(VolumeInspectJob, { name: c.req.param("name") })));
+  app.delete("/volumes/:name", async (c) => {
+    await engine.run(VolumeRemoveJob, { name: c.req.param("name"), force: boolQuery(c, "force") });
+    return new Response(null, { status: 204 });
+  });
+}

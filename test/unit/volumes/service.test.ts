@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "../../../src/store/db.ts";
+import { VolumeService } from "../../../src/engine/volumes/service.ts";
+import { ConflictError, InvalidParameterError, NotFoundError } from "../../../src/engine/errors.ts";
+
+function world() {
+  const dir = mkdtempSync(join(tmpdir(), "ctr-vol-"));
+  const db = openDatabase(join(dir, "ctr.db"));
+  const events: string[] = [];
+  const v = new VolumeService(db, join(dir, "volumes"), { publish: (e) => events.push(`${e.Action}:${e.Actor.ID}`) });
+  mkdirSync(join(dir, "volumes"));
+  return { v, dir, db, events };
+}
+
+describe("volumes", () => {
+  test("create, inspect, list, remove", () => {
+    const { v, events } = world();
+    const vol = v.create({ Name: "data", Labels: { a: "b" } });
+    expect(vol).toMatchObject({ Name: "data", Driver: "local", Scope: "local", Labels: { a: "b" }, Options: null });
+    expect(existsSync(vol.Mountpoint)).toBe(true);
+    expect(v.create({ Name: "data" }).Name).toBe("data");
+    expect(v.list().map((x) => x.Name)).toEqual(["data"]);
+    expect(v.list({ label: ["a=b"] }).length).toBe(1);
+    expect(v.list({ label: ["a=c"] }).length).toBe(0);
+    v.remove("data", false);
+    expect(existsSync(vol.Mountpoint)).toBe(false);
+    expect(() => v.get("data")).toThrow(NotFoundError);
+    expect(events).toEqual(["create:data", "destroy:data"]);
+  });
+
+  test("in-use volumes are refused, dangling filter and prune follow use", () => {
+    const { v } = world();
+    v.create({ Name: "used" });
+    v.create({ Name: "anon", anonymous: true });
+    v.use("used", "c1");
+    expect(() => v.remove("used", false)).toThrow(ConflictError);
+    expect(v.list({ dangling: ["true"] }).map((x) => x.Name)).toEqual(["anon"]);
+    expect(v.prune().VolumesDeleted).toEqual(["anon"]);
+    v.release("c1", false);
+    expect(v.prune({}, true).VolumesDeleted).toEqual(["used"]);
+  });
+
+  test("anonymous volumes go with their container on rm -v", () => {
+    const { v } = world();
+    v.create({ Name: "anon2", anonymous: true });
+    v.create({ Name: "named" });
+    v.use("anon2", "c2");
+    v.use("named", "c2");
+    v.release("c2", true);
+    expect(v.list().map((x) => x.Name)).toEqual(["named"]);
+  });
+
+  test("bad names and drivers are refused", () => {
+    const { v } = world();
+    expect(() => v.create({ Name: "../x" })).toThrow(InvalidParameterError);
+    expect(() => v.create({ Name: "ok1", Driver: "nfs-plugin" })).toThrow(NotFoundError);
+  });
+});
