@@ -26,7 +26,7 @@ export function inspectView(c: Container, o: { root: string; driver: string; exe
     ExecIDs: o.execIds.length ? o.execIds : null,
     HostConfig: c.hostConfig,
     GraphDriver: { Name: o.driver, Data: null },
-    Mounts: [],
+    Mounts: c.mounts,
     Config: c.config,
     NetworkSettings: networkSettingsView(c),
   };
@@ -109,7 +109,7 @@ export function listView(c: Container, imageConfigId: string) {
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "bridge" },
     NetworkSettings: { Networks: ns.Networks ?? {} },
-    Mounts: [],
+    Mounts: c.mounts,
   };
 }
 

@@ -7,6 +7,7 @@ import { containerPaths, writeContainerFiles } from "./files.ts";
 import { generateName, VALID_NAME } from "./names.ts";
 import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
+import { resolveMounts, type VolumeProvider } from "./mounts.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig } from "./types.ts";
@@ -24,6 +25,7 @@ export interface ContainerDeps {
   network: Networking;
   events: EventSink;
   logs: LogDriver;
+  volumes?: VolumeProvider & { release(containerId: string, removeAnonymous: boolean): void };
   /** <root>/containers */
   dir: string;
   /** Pulls a missing image for `run`; absent in tests. */
@@ -86,6 +88,7 @@ export class ContainerService {
       hostConfig: hc,
       networking: networking as Container["networking"],
       networkSettings: {},
+      mounts: [],
       state: initialState(),
       restartCount: 0,
       created: nowRfc3339(),
@@ -93,6 +96,9 @@ export class ContainerService {
     if (!c.config.Hostname) c.config.Hostname = id.slice(0, 12);
     if (!c.config.Cmd?.length && !c.config.Entrypoint?.length) {
       throw new InvalidParameterError("no command specified");
+    }
+    if (this.d.volumes) {
+      c.mounts = resolveMounts(c, this.d.volumes, (ref) => this.get(ref).mounts).points;
     }
     await this.d.rootfs.create(id, image.topLayer);
     try {
@@ -209,7 +215,7 @@ export class ContainerService {
     this.d.store.save(c);
     this.waits.exited(id, exit.exitCode, !restart);
     if (restart) return this.scheduleRestart(c);
-    if (c.hostConfig.AutoRemove) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+    if (c.hostConfig.AutoRemove) await this.remove(id, { force: true, volumes: true }).catch((e) => this.d.log?.("auto-remove failed", { id, error: String(e) }));
   }
 
   private shouldRestart(c: Container): boolean {
@@ -350,6 +356,7 @@ export class ContainerService {
     await this.d.network.disconnect(cur).catch(() => {});
     await this.d.runtime.cleanup(cur).catch(() => {});
     await this.d.rootfs.remove(cur.id);
+    this.d.volumes?.release(cur.id, !!opts.volumes);
     rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
     this.d.store.delete(cur.id);
     this.userStopped.delete(cur.id);

@@ -11,6 +11,7 @@ interface Row {
   host_config: string;
   networking: string;
   network_settings: string;
+  mounts: string;
   state: string;
   restart_count: number;
   created: string;
@@ -26,6 +27,7 @@ function fromRow(r: Row): Container {
     hostConfig: JSON.parse(r.host_config),
     networking: JSON.parse(r.networking),
     networkSettings: JSON.parse(r.network_settings),
+    mounts: JSON.parse(r.mounts),
     state: JSON.parse(r.state),
     restartCount: r.restart_count,
     created: r.created,
@@ -40,8 +42,8 @@ export class ContainerStore {
     try {
       this.db
         .query(
-          `INSERT INTO containers (id, name, image_id, image_ref, config, host_config, networking, network_settings, state, restart_count, created)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO containers (id, name, image_id, image_ref, config, host_config, networking, network_settings, mounts, state, restart_count, created)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           c.id,
@@ -52,6 +54,7 @@ export class ContainerStore {
           JSON.stringify(c.hostConfig),
           JSON.stringify(c.networking),
           JSON.stringify(c.networkSettings),
+          JSON.stringify(c.mounts),
           JSON.stringify(c.state),
           c.restartCount,
           c.created,

@@ -105,6 +105,7 @@ export interface Container {
   hostConfig: HostConfig;
   networking: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> };
   networkSettings: Record<string, unknown>;
+  mounts: import("./mounts.ts").MountPoint[];
   state: ContainerState;
   restartCount: number;
   created: string;

@@ -13,6 +13,7 @@ CREATE TABLE containers (
   host_config      TEXT NOT NULL,         -- Docker's HostConfig JSON
   networking       TEXT NOT NULL DEFAULT '{}', -- NetworkingConfig asked for at create
   network_settings TEXT NOT NULL DEFAULT '{}', -- what networking gave us while running
+  mounts           TEXT NOT NULL DEFAULT '[]', -- Docker's MountPoint list, resolved at create
   state            TEXT NOT NULL,         -- Docker's State JSON
   restart_count    INTEGER NOT NULL DEFAULT 0,
   created          TEXT NOT NULL          -- RFC 3339 with nanoseconds
