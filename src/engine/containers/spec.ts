@@ -1,0 +1,166 @@
+// From a Docker container record to what the exec driver runs: the process,
+// its identity, capabilities, mounts and cgroup limits, as dockerd's
+// daemon/oci_linux.go derives them.
+import { join } from "node:path";
+import type { ImageInfo, MountSpec } from "./ports.ts";
+import type { Container } from "./types.ts";
+import type { ContainerMount } from "./mounts.ts";
+import { InvalidParameterError } from "../errors.ts";
+
+export const DEFAULT_CAPS = [
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FSETID",
+  "CAP_FOWNER",
+  "CAP_MKNOD",
+  "CAP_NET_RAW",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETFCAP",
+  "CAP_SETPCAP",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SYS_CHROOT",
+  "CAP_KILL",
+  "CAP_AUDIT_WRITE",
+];
+
+export const ALL_CAPS = [
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+  "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+  "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+
+function normCap(c: string): string {
+  const u = c.toUpperCase();
+  return u === "ALL" ? "ALL" : u.startsWith("CAP_") ? u : `CAP_${u}`;
+}
+
+/** Docker's TweakCapabilities: default set, then drops, then adds; "ALL" works both ways. */
+export function resolveCaps(add: string[] = [], drop: string[] = [], privileged = false): string[] {
+  if (privileged) return [...ALL_CAPS];
+  const a = add.map(normCap);
+  const d = drop.map(normCap);
+  for (const c of [...a, ...d]) {
+    if (c !== "ALL" && !ALL_CAPS.includes(c)) throw new InvalidParameterError(`unknown capability: "${c}"`);
+  }
+  let caps = d.includes("ALL") ? [] : DEFAULT_CAPS.filter((c) => !d.includes(c));
+  if (a.includes("ALL")) caps = ALL_CAPS.filter((c) => !d.includes(c) || a.includes(c));
+  for (const c of a) if (c !== "ALL" && !caps.includes(c)) caps.push(c);
+  return caps;
+}
+
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: string;
+  terminal: boolean;
+  consoleSize?: { rows: number; cols: number };
+}
+
+export type NetworkSpec = { mode: "new" } | { mode: "host" } | { mode: "join"; path: string };
+
+export interface CgroupResources {
+  memory?: number;
+  memorySwap?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpuShares?: number;
+  pidsLimit?: number;
+}
+
+/** What ctr asks the exec driver to run (see src/engine/execdriver for the consumer). */
+export interface RunSpec {
+  id: string;
+  rootfs: MountSpec;
+  rootfsPath: string;
+  readonlyRootfs: boolean;
+  hostname: string;
+  domainname: string;
+  process: ProcessSpec;
+  capabilities: string[];
+  noNewPrivileges: boolean;
+  privileged: boolean;
+  mounts: ContainerMount[];
+  network: NetworkSpec;
+  cgroup: CgroupResources;
+  init: boolean;
+}
+
+export function cgroupResources(c: Container): CgroupResources {
+  const h = c.hostConfig;
+  const r: CgroupResources = {};
+  if (h.Memory && h.Memory > 0) {
+    r.memory = h.Memory;
+    // Docker: swap unset means swap = memory (memsw = 2x); -1 unlimited.
+    r.memorySwap = h.MemorySwap && h.MemorySwap !== 0 ? h.MemorySwap : h.Memory * 2;
+  }
+  if (h.NanoCpus && h.NanoCpus > 0) {
+    r.cpuPeriod = 100_000;
+    r.cpuQuota = Math.round((h.NanoCpus / 1e9) * 100_000);
+  } else if (h.CpuQuota) {
+    r.cpuQuota = h.CpuQuota;
+    r.cpuPeriod = h.CpuPeriod || 100_000;
+  }
+  if (h.CpuShares) r.cpuShares = h.CpuShares;
+  if (h.PidsLimit !== undefined && h.PidsLimit !== null && h.PidsLimit > 0) r.pidsLimit = h.PidsLimit;
+  return r;
+}
+
+/** A Docker network mode turned into what the driver needs; `container:<id>` joins that container's netns. */
+export function networkSpec(mode: string | undefined, pidOf: (ref: string) => number): NetworkSpec {
+  if (mode === "host") return { mode: "host" };
+  if (mode?.startsWith("container:")) return { mode: "join", path: `/proc/${pidOf(mode.slice("container:".length))}/ns/net` };
+  return { mode: "new" };
+}
+
+export function buildRunSpec(
+  c: Container,
+  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec },
+): RunSpec {
+  const args = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+  const h = c.hostConfig;
+  const [rows, cols] = h.ConsoleSize ?? [0, 0];
+  const own: ContainerMount[] = [
+    { destination: "/etc/hostname", type: "bind", source: join(o.dir, "hostname"), options: ["rbind", "rw"] },
+    { destination: "/etc/hosts", type: "bind", source: join(o.dir, "hosts"), options: ["rbind", "rw"] },
+    { destination: "/etc/resolv.conf", type: "bind", source: join(o.dir, "resolv.conf"), options: ["rbind", "rw"] },
+  ];
+  const user = userMounts(c);
+  return {
+    id: c.id,
+    rootfs: o.rootfs,
+    rootfsPath: join(o.dir, "rootfs"),
+    readonlyRootfs: !!h.ReadonlyRootfs,
+    hostname: c.config.Hostname,
+    domainname: c.config.Domainname ?? "",
+    process: {
+      args,
+      env: c.config.Env.some((e) => e.startsWith("HOSTNAME=")) ? c.config.Env : [...c.config.Env, `HOSTNAME=${c.config.Hostname}`, ...(c.config.Tty ? ["TERM=xterm"] : [])],
+      cwd: c.config.WorkingDir || "/",
+      user: c.config.User ?? "",
+      terminal: c.config.Tty,
+      ...(rows && cols ? { consoleSize: { rows, cols } } : {}),
+    },
+    capabilities: resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged),
+    noNewPrivileges: !h.Privileged,
+    privileged: !!h.Privileged,
+    mounts: [...own, ...user],
+    network: o.network,
+    cgroup: cgroupResources(c),
+    init: !!h.Init,
+  };
+}
+
+/** The container's resolved MountPoints as mounts for the driver. */
+function userMounts(c: Container): ContainerMount[] {
+  return c.mounts.map((p) =>
+    p.Type === "tmpfs"
+      ? { destination: p.Destination, type: "tmpfs" as const, source: "tmpfs", options: ["nosuid", "nodev", ...(p.Mode ? p.Mode.split(",") : []), ...(p.RW ? [] : ["ro"])] }
+      : { destination: p.Destination, type: "bind" as const, source: p.Source, options: ["rbind", p.RW ? "rw" : "ro"] },
+  );
+}
