@@ -1,0 +1,127 @@
+// The embedded resolver of user networks (Docker's 127.0.0.11 resolver, but
+// bound on the network's gateway address so containers need no iptables magic
+// in their namespace): A records for container names, short ids and aliases on
+// that network; everything else relayed to the host's resolvers.
+import { createSocket, type Socket } from "node:dgram";
+import { createServer, connect, type Server } from "node:net";
+import { readFileSync } from "node:fs";
+import { buildAnswer, parseQuery, TYPE_A } from "./dns-msg.ts";
+
+/** ips for a name we own, or null when the name is not ours (forward it). */
+export type Lookup = (name: string) => string[] | null;
+
+/** The host's nameservers: the daemon runs on the host, so loopback resolvers are fine here. */
+export function hostResolvers(path = "/etc/resolv.conf"): string[] {
+  try {
+    return readFileSync(path, "utf8")
+      .split("\n")
+      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((x): x is string => !!x && x.includes("."));
+  } catch {
+    return [];
+  }
+}
+
+export interface DnsServer {
+  address: string;
+  close(): Promise<void>;
+}
+
+function answer(query: Uint8Array, lookup: Lookup): Uint8Array | null {
+  const q = parseQuery(query);
+  if (!q) return null;
+  const ips = lookup(q.name.replace(/\.$/, ""));
+  if (ips === null) return null;
+  // Our names have only A records: other types get an empty NOERROR answer.
+  return buildAnswer(query, q, q.type === TYPE_A ? ips : []);
+}
+
+/** Relays one UDP query upstream; resolves null on timeout. Not exercised by tests (network rule). */
+function forwardUdp(query: Uint8Array, upstreams: readonly string[]): Promise<Uint8Array | null> {
+  const up = upstreams[0];
+  if (!up) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const s = createSocket("udp4");
+    const done = (r: Uint8Array | null) => {
+      clearTimeout(t);
+      s.close();
+      resolve(r);
+    };
+    const t = setTimeout(() => done(null), 3000);
+    s.once("message", (m) => done(new Uint8Array(m)));
+    s.once("error", () => done(null));
+    s.send(query, 53, up);
+  });
+}
+
+function servfail(query: Uint8Array): Uint8Array | null {
+  const q = parseQuery(query);
+  return q ? buildAnswer(query, q, [], 2) : null;
+}
+
+export async function startDnsServer(address: string, lookup: Lookup, upstreams: readonly string[] = hostResolvers(), port = 53): Promise<DnsServer> {
+  const udp: Socket = createSocket({ type: "udp4", reuseAddr: true });
+  udp.on("message", async (msg, rinfo) => {
+    const query = new Uint8Array(msg);
+    const r = answer(query, lookup) ?? (await forwardUdp(query, upstreams)) ?? servfail(query);
+    if (r) udp.send(r, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    udp.once("error", reject);
+    udp.bind(port, address, () => resolve());
+  });
+
+  // DNS over TCP: 2-byte length prefix (RFC 1035 4.2.2); one query per read is enough for stub resolvers.
+  const tcp: Server = createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on("error", () => sock.destroy());
+    sock.on("data", async (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const query = new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        buf = buf.subarray(2 + query.length);
+        const r = answer(query, lookup) ?? (await forwardTcp(query, upstreams)) ?? servfail(query);
+        if (r) {
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(r.length);
+          sock.write(Buffer.concat([len, r]));
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(port, address, () => resolve());
+  });
+  return {
+    address,
+    close: async () => {
+      await new Promise<void>((r) => udp.close(() => r()));
+      await new Promise<void>((r) => tcp.close(() => r()));
+    },
+  };
+}
+
+function forwardTcp(query: Uint8Array, upstreams: readonly string[]): Promise<Uint8Array | null> {
+  const up = upstreams[0];
+  if (!up) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const s = connect(53, up);
+    let buf = Buffer.alloc(0);
+    const done = (r: Uint8Array | null) => {
+      s.destroy();
+      resolve(r);
+    };
+    s.setTimeout(3000, () => done(null));
+    s.on("error", () => done(null));
+    s.on("connect", () => {
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(query.length);
+      s.write(Buffer.concat([len, query]));
+    });
+    s.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0))));
+    });
+  });
+}

@@ -1,0 +1,508 @@
+// The bridge network driver: bridges, IPAM, veths, published ports, DNS.
+// Kernel work goes through the NetKernel seam (netlink, sysctl, firewall), so
+// unit tests run it against fakes; the state lives in NetworkStore.
+import { randomBytes, createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import type { Database } from "../../store/db.ts";
+import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV } from "../../kernel/netlink.ts";
+import { closeSync } from "node:fs";
+import { type Cidr, contains, formatCidr, formatIp, macForIp, parseCidr, parseIp, size, overlaps } from "./ipv4.ts";
+import { type AddressPool, DEFAULT_POOLS, chooseSubnet } from "./subnets.ts";
+import { NetworkStore, type EndpointRecord, type NetworkRecord, type PortMap } from "./store.ts";
+import { type Firewall, nftFirewall } from "./nft.ts";
+import { type Binding, ephemeralRange, portFree } from "./publish.ts";
+import { type DnsServer, startDnsServer } from "./dns-server.ts";
+
+/** What the driver needs from the kernel; `realNetKernel` is the real one. */
+export interface NetKernel {
+  host(): Netlink;
+  /** A netlink handle acting inside the netns at `path`. */
+  inNetns(path: string): Netlink;
+  openNetnsFd(path: string): number;
+  closeFd(fd: number): void;
+  sysctl(key: string, value: string): void;
+  /** Turns hairpin mode on for a bridge port (a container reaching its own published port). */
+  hairpin(dev: string): void;
+  firewall: Firewall;
+}
+
+export const realNetKernel: NetKernel = {
+  host: openNetlink,
+  inNetns: openNetlinkIn,
+  openNetnsFd: openNetns,
+  closeFd: closeSync,
+  // net.ipv4.ip_forward → /proc/sys/net/ipv4/ip_forward (sysctl(8) naming).
+  sysctl: (key, value) => writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value),
+  hairpin: (dev) => writeFileSync(`/sys/class/net/${dev}/brport/hairpin_mode`, "1"),
+  firewall: nftFirewall,
+};
+
+export interface NetworkManagerOptions {
+  db: Database;
+  kernel?: NetKernel;
+  /** --bip: the default bridge's address and prefix, e.g. 10.200.0.1/24. */
+  bip?: string;
+  /** --default-address-pool values (Docker's defaults otherwise). */
+  pools?: readonly AddressPool[];
+  /** Name of the default bridge device. */
+  defaultBridge?: string;
+  mtu?: number;
+  /** Run the embedded DNS server on user networks (default true). */
+  dns?: boolean;
+  dnsPort?: number;
+}
+
+/** What connect returns, and what the lead stores in NetworkSettings.Networks. */
+export interface Endpoint {
+  networkId: string;
+  networkName: string;
+  endpointId: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  aliases: string[];
+}
+
+export interface ConnectRequest {
+  containerId: string;
+  /** Container name, with or without Docker's leading "/". */
+  name: string;
+  /** Where the container's netns is: a pid (its /proc/<pid>/ns/net) or a path. */
+  netns: { pid: number } | { path: string };
+  aliases?: readonly string[];
+  /** --ip */
+  ip?: string;
+  /** Ports to publish through this endpoint (only the first network publishes, as in Docker). */
+  ports?: readonly Binding[];
+}
+
+export interface CreateNetworkRequest {
+  name: string;
+  subnet?: string;
+  gateway?: string;
+  internal?: boolean;
+  attachable?: boolean;
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
+}
+
+export const DEFAULT_NETWORK = "bridge";
+const RESERVED = new Set(["bridge", "host", "none", "default"]);
+
+const hex = (n: number) => randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
+const nsPath = (n: ConnectRequest["netns"]) => ("pid" in n ? `/proc/${n.pid}/ns/net` : n.path);
+export const stableId = (name: string) => createHash("sha256").update(`ctr-network:${name}`).digest("hex");
+
+export class NetworkManager {
+  readonly store: NetworkStore;
+  private readonly k: NetKernel;
+  private readonly dnsServers = new Map<string, DnsServer>();
+  private readonly ready = new Set<string>();
+
+  constructor(private readonly o: NetworkManagerOptions) {
+    this.store = new NetworkStore(o.db);
+    this.k = o.kernel ?? realNetKernel;
+  }
+
+  // ── networks ────────────────────────────────────────────────────────────
+
+  list(): NetworkRecord[] {
+    return this.store.networks();
+  }
+
+  /** By full id, unique id prefix, or name; "bridge" creates the default network on first need. */
+  find(ref: string): NetworkRecord {
+    const all = this.store.networks();
+    const byName = all.find((n) => n.name === ref) ?? all.find((n) => n.id === ref);
+    if (byName) return byName;
+    if (ref === DEFAULT_NETWORK || ref === "default") return this.ensureDefault();
+    const prefix = all.filter((n) => ref.length >= 1 && n.id.startsWith(ref));
+    if (prefix.length === 1) return prefix[0]!;
+    if (prefix.length > 1) throw new InvalidParameterError(`network ${ref} is ambiguous (${prefix.length} matches)`);
+    throw new NotFoundError(`network ${ref} not found`);
+  }
+
+  /** The default `bridge` network (device ctr0), created on first need. */
+  ensureDefault(): NetworkRecord {
+    const existing = this.store.networks().find((n) => n.isDefault);
+    if (existing) return existing;
+    let subnet: Cidr;
+    let gateway: string;
+    if (this.o.bip) {
+      const [ip] = this.o.bip.split("/");
+      subnet = parseCidr(this.o.bip);
+      gateway = ip!;
+    } else {
+      subnet = this.pickSubnet();
+      gateway = formatIp(subnet.base + 1);
+    }
+    const bridge = this.o.defaultBridge ?? "ctr0";
+    const n: NetworkRecord = {
+      id: stableId(DEFAULT_NETWORK), name: DEFAULT_NETWORK, driver: "bridge", bridge, subnet: formatCidr(subnet), gateway,
+      internal: false, attachable: false, isDefault: true, labels: {},
+      options: {
+        "com.docker.network.bridge.default_bridge": "true",
+        "com.docker.network.bridge.enable_icc": "true",
+        "com.docker.network.bridge.enable_ip_masquerade": "true",
+        "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+        "com.docker.network.bridge.name": bridge,
+        "com.docker.network.driver.mtu": String(this.o.mtu ?? 1500),
+      },
+      created: new Date().toISOString(),
+    };
+    this.store.insertNetwork(n);
+    return n;
+  }
+
+  async create(r: CreateNetworkRequest): Promise<NetworkRecord> {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(r.name)) throw new InvalidParameterError(`invalid network name: ${r.name}`);
+    if (RESERVED.has(r.name)) throw new ConflictError(`${r.name} is a pre-defined network and cannot be created`);
+    if (this.store.networks().some((n) => n.name === r.name)) throw new ConflictError(`network with name ${r.name} already exists`);
+    let subnet: Cidr;
+    if (r.subnet) {
+      subnet = parseCidr(r.subnet);
+      if (subnet.prefixLen > 30) throw new InvalidParameterError(`subnet ${r.subnet} is too small`);
+      const clash = this.store.networks().find((n) => overlaps(parseCidr(n.subnet), subnet));
+      if (clash) throw new ConflictError(`Pool overlaps with other one on this address space (${clash.name} ${clash.subnet})`);
+    } else {
+      subnet = this.pickSubnet();
+    }
+    const gateway = r.gateway ?? formatIp(subnet.base + 1);
+    if (!contains(subnet, parseIp(gateway))) throw new InvalidParameterError(`gateway ${gateway} is not in subnet ${formatCidr(subnet)}`);
+    const id = hex(64);
+    const n: NetworkRecord = {
+      id, name: r.name, driver: "bridge", bridge: `br-${id.slice(0, 12)}`, subnet: formatCidr(subnet), gateway,
+      internal: !!r.internal, attachable: !!r.attachable, isDefault: false, labels: r.labels ?? {}, options: r.options ?? {},
+      created: new Date().toISOString(),
+    };
+    this.store.insertNetwork(n);
+    return n;
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.find(ref);
+    if (n.isDefault) throw new ConflictError(`${n.name} is a pre-defined network and cannot be removed`);
+    const eps = this.store.endpoints(n.id);
+    if (eps.length) throw new ConflictError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    await this.teardownBridge(n);
+    this.store.deleteNetwork(n.id);
+    this.applyFirewall();
+  }
+
+  /** Removes user networks without endpoints (optionally only those a filter keeps); returns their names. */
+  async prune(keep: (n: NetworkRecord) => boolean = () => false): Promise<string[]> {
+    const gone: string[] = [];
+    for (const n of this.store.networks()) {
+      if (n.isDefault || keep(n) || this.store.endpoints(n.id).length) continue;
+      await this.remove(n.id);
+      gone.push(n.name);
+    }
+    return gone;
+  }
+
+  endpoints(networkId?: string): EndpointRecord[] {
+    return this.store.endpoints(networkId);
+  }
+
+  // ── containers ──────────────────────────────────────────────────────────
+
+  /**
+   * Plugs a container into a network: IP lease, veth pair with the host end on
+   * the bridge and the other end created directly inside the container's netns
+   * (ethN), address, Docker's MAC, routes, then its published ports.
+   */
+  async connect(ref: string, r: ConnectRequest): Promise<Endpoint> {
+    const n = this.find(ref);
+    this.ensureBridge(n);
+    const name = r.name.replace(/^\//, "");
+    if (this.store.endpointsOf(r.containerId).some((e) => e.networkId === n.id))
+      throw new ConflictError(`container ${name} is already attached to network ${n.name}`);
+    const subnet = parseCidr(n.subnet);
+    const ip = r.ip ?? this.freeIp(n);
+    if (!contains(subnet, parseIp(ip))) throw new InvalidParameterError(`requested IP ${ip} is not in subnet ${n.subnet}`);
+    if (ip === n.gateway || this.store.leases(n.id).includes(ip)) throw new ConflictError(`Address already in use: ${ip}`);
+    const mac = macForIp(ip);
+    const ep: EndpointRecord = {
+      id: hex(64), networkId: n.id, containerId: r.containerId, containerName: name, ip, prefixLen: subnet.prefixLen, mac,
+      hostVeth: `veth${hex(7)}`, aliases: [...(r.aliases ?? [])],
+    };
+    try {
+      this.store.insertEndpoint(ep);
+    } catch (e) {
+      throw new ConflictError(`Address already in use: ${ip} (${(e as Error).message})`);
+    }
+    try {
+      this.plug(n, ep, nsPath(r.netns));
+      if (r.ports?.length) await this.publish(ep, r.ports);
+    } catch (e) {
+      this.unplug(ep);
+      this.store.deleteEndpoint(ep.id);
+      this.applyFirewall();
+      throw e;
+    }
+    return this.endpointOf(n, ep);
+  }
+
+  async disconnect(ref: string, containerId: string): Promise<void> {
+    const n = this.find(ref);
+    const ep = this.store.endpointsOf(containerId).find((e) => e.networkId === n.id);
+    if (!ep) throw new NotFoundError(`container ${containerId} is not connected to network ${n.name}`);
+    this.release(ep);
+    this.applyFirewall();
+  }
+
+  /** Everything a removed or stopped container held: veths, leases, port maps. */
+  async disconnectAll(containerId: string): Promise<void> {
+    const eps = this.store.endpointsOf(containerId);
+    for (const ep of eps) this.release(ep);
+    if (eps.length) this.applyFirewall();
+  }
+
+  /** The container's endpoints, as connect returned them. */
+  endpointsOf(containerId: string): Endpoint[] {
+    return this.store.endpointsOf(containerId).map((e) => this.endpointOf(this.store.network(e.networkId)!, e));
+  }
+
+  portsOf(containerId: string): PortMap[] {
+    return this.store.ports(containerId);
+  }
+
+  /** The names our resolver answers on a network: container name, short id, aliases. */
+  resolve(networkId: string, name: string): string[] | null {
+    const q = name.toLowerCase();
+    const hits = this.store
+      .endpoints(networkId)
+      .filter((e) => e.containerName.toLowerCase() === q || e.containerId.slice(0, 12) === q || e.containerId === q || e.aliases.some((a) => a.toLowerCase() === q));
+    return hits.length ? hits.map((e) => e.ip) : null;
+  }
+
+  /**
+   * Daemon start: drop endpoints (and so leases and port maps) of containers
+   * that no longer run, delete veths left on our bridges, recreate bridges of
+   * known networks (after a reboot) and rewrite the firewall table.
+   */
+  async reconcile(isRunning: (containerId: string) => boolean): Promise<{ removedEndpoints: number; removedVeths: string[] }> {
+    let removedEndpoints = 0;
+    for (const ep of this.store.endpoints()) {
+      if (isRunning(ep.containerId)) continue;
+      this.release(ep);
+      removedEndpoints++;
+    }
+    const nets = this.store.networks();
+    const keep = new Set(this.store.endpoints().map((e) => e.hostVeth));
+    const removedVeths: string[] = [];
+    const nl = this.k.host();
+    try {
+      const links = nl.links();
+      const bridges = new Map(links.filter((l) => nets.some((n) => n.bridge === l.name)).map((l) => [l.index, l.name]));
+      for (const l of links) {
+        if (l.kind === "veth" && /^veth[0-9a-f]{7}$/.test(l.name) && l.master !== null && bridges.has(l.master) && !keep.has(l.name)) {
+          tryDelete(nl, l.name);
+          removedVeths.push(l.name);
+        }
+      }
+    } finally {
+      nl.close();
+    }
+    for (const n of nets) if (n.isDefault || this.store.endpoints(n.id).length) this.ensureBridge(n);
+    this.applyFirewall();
+    return { removedEndpoints, removedVeths };
+  }
+
+  /** Daemon shutdown: stop resolvers. Bridges, veths and rules stay with running containers. */
+  async close(): Promise<void> {
+    for (const s of this.dnsServers.values()) await s.close();
+    this.dnsServers.clear();
+  }
+
+  /** Tests and `ctr system reset`: remove bridges of every network and our firewall table. */
+  async destroyAll(): Promise<void> {
+    for (const ep of this.store.endpoints()) this.release(ep);
+    for (const n of this.store.networks()) {
+      await this.teardownBridge(n);
+      this.store.deleteNetwork(n.id);
+    }
+    await this.close();
+    this.k.firewall.clear();
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────
+
+  private endpointOf(n: NetworkRecord, e: EndpointRecord): Endpoint {
+    return {
+      networkId: n.id, networkName: n.name, endpointId: e.id, ipAddress: e.ip, prefixLen: e.prefixLen,
+      gateway: n.internal ? "" : n.gateway, macAddress: e.mac, aliases: e.aliases,
+    };
+  }
+
+  /** Subnets in use on the host (routes and addresses, minus default routes) and by our networks. */
+  private taken(): Cidr[] {
+    const nl = this.k.host();
+    try {
+      const out: Cidr[] = this.store.networks().map((n) => parseCidr(n.subnet));
+      for (const r of nl.routes()) if (r.dstLen > 0 && r.dst) out.push(parseCidr(`${r.dst}/${r.dstLen}`));
+      for (const a of nl.addrs()) if (a.address && !a.address.startsWith("127.")) out.push(parseCidr(`${a.address}/${a.prefixLen}`));
+      return out;
+    } finally {
+      nl.close();
+    }
+  }
+
+  private pickSubnet(): Cidr {
+    const c = chooseSubnet(this.o.pools ?? DEFAULT_POOLS, this.taken());
+    if (!c) throw new ConflictError("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network");
+    return c;
+  }
+
+  /** Lowest free host address (Docker allocates sequentially; lowest-free keeps it compact across restarts). */
+  private freeIp(n: NetworkRecord): string {
+    const c = parseCidr(n.subnet);
+    const used = new Set(this.store.leases(n.id).map(parseIp));
+    used.add(parseIp(n.gateway));
+    for (let i = 1; i < size(c) - 1; i++) {
+      const ip = (c.base + i) >>> 0;
+      if (!used.has(ip)) return formatIp(ip);
+    }
+    throw new ConflictError(`no available IPv4 addresses on network ${n.name}`);
+  }
+
+  private mtu(): number {
+    return this.o.mtu ?? 1500;
+  }
+
+  /** Bridge device with the gateway address, up; forwarding and route_localnet on; DNS for user networks. */
+  private ensureBridge(n: NetworkRecord): void {
+    if (this.ready.has(n.id)) return;
+    const nl = this.k.host();
+    try {
+      if (!nl.link(n.bridge)) nl.createBridge(n.bridge, { mtu: this.mtu() });
+      const idx = nl.link(n.bridge)!.index;
+      const prefix = parseCidr(n.subnet).prefixLen;
+      if (!nl.addrs().some((a) => a.index === idx && a.address === n.gateway)) nl.addAddr(n.bridge, n.gateway, prefix);
+      nl.setUp(n.bridge);
+    } finally {
+      nl.close();
+    }
+    this.k.sysctl("net.ipv4.ip_forward", "1");
+    // Lets DNAT from 127.0.0.1 (output chain) leave through the bridge; see nft.ts.
+    this.k.sysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, "1");
+    this.ready.add(n.id);
+    this.applyFirewall();
+    if (!n.isDefault && this.o.dns !== false && !this.dnsServers.has(n.id)) {
+      // Fire and forget: the bind is immediate on an address we just put on the bridge.
+      startDnsServer(n.gateway, (name) => this.resolve(n.id, name), undefined, this.o.dnsPort ?? 53).then(
+        (s) => this.dnsServers.set(n.id, s),
+        (e) => console.error(`ctr: dns on ${n.name} (${n.gateway}): ${(e as Error).message}`),
+      );
+    }
+  }
+
+  /** Waits until the resolver of a network is listening (tests; connect does not need it). */
+  async dnsReady(ref: string, timeoutMs = 5000): Promise<void> {
+    const n = this.find(ref);
+    const deadline = Date.now() + timeoutMs;
+    while (!this.dnsServers.has(n.id)) {
+      if (Date.now() > deadline) throw new Error(`dns server of ${n.name} did not start`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private async teardownBridge(n: NetworkRecord): Promise<void> {
+    const s = this.dnsServers.get(n.id);
+    if (s) await s.close();
+    this.dnsServers.delete(n.id);
+    const nl = this.k.host();
+    try {
+      tryDelete(nl, n.bridge);
+    } finally {
+      nl.close();
+    }
+    this.ready.delete(n.id);
+  }
+
+  private plug(n: NetworkRecord, ep: EndpointRecord, path: string): void {
+    const inner = this.k.inNetns(path);
+    const nsfd = this.k.openNetnsFd(path);
+    const host = this.k.host();
+    try {
+      const names = new Set(inner.links().map((l) => l.name));
+      let ifname = "eth0";
+      for (let i = 1; names.has(ifname); i++) ifname = `eth${i}`;
+      host.createVeth(ep.hostVeth, ifname, { peerNetnsFd: nsfd, mtu: this.mtu() });
+      host.setMaster(ep.hostVeth, n.bridge);
+      host.setUp(ep.hostVeth);
+      // Hairpin lets a container reach its own published port through the bridge.
+      this.k.hairpin(ep.hostVeth);
+      inner.setMac(ifname, ep.mac);
+      inner.addAddr(ifname, ep.ip, ep.prefixLen);
+      inner.setUp("lo");
+      inner.setUp(ifname);
+      // One default route per netns: the first non-internal network's gateway.
+      if (!n.internal && !inner.routes().some((r) => r.table === 254 && r.dstLen === 0)) inner.addDefaultRoute(n.gateway, ifname);
+    } finally {
+      this.k.closeFd(nsfd);
+      inner.close();
+      host.close();
+    }
+  }
+
+  private unplug(ep: EndpointRecord): void {
+    const nl = this.k.host();
+    try {
+      tryDelete(nl, ep.hostVeth);
+    } finally {
+      nl.close();
+    }
+  }
+
+  private release(ep: EndpointRecord): void {
+    this.unplug(ep);
+    this.store.deleteEndpoint(ep.id);
+  }
+
+  private async publish(ep: EndpointRecord, bindings: readonly Binding[]): Promise<void> {
+    const taken = this.store.ports();
+    const clash = (proto: string, ip: string, port: number) =>
+      taken.some((p) => p.proto === proto && p.hostPort === port && (p.hostIp === ip || p.hostIp === "0.0.0.0" || ip === "0.0.0.0"));
+    const maps: PortMap[] = [];
+    const [lo, hi] = ephemeralRange();
+    for (const b of bindings) {
+      parseIp(b.hostIp);
+      let port = b.hostPort;
+      if (!port) {
+        const span = hi - lo + 1;
+        const start = Math.floor(Math.random() * span);
+        for (let i = 0; i < span && !port; i++) {
+          const p = lo + ((start + i) % span);
+          if (!clash(b.proto, b.hostIp, p) && (await portFree(b.proto, b.hostIp, p))) port = p;
+        }
+        if (!port) throw new ConflictError("no free host port to publish on");
+      } else if (clash(b.proto, b.hostIp, port)) {
+        throw new ConflictError(`Bind for ${b.hostIp}:${port} failed: port is already allocated`);
+      }
+      const m: PortMap = { containerId: ep.containerId, endpointId: ep.id, proto: b.proto, hostIp: b.hostIp, hostPort: port, containerIp: ep.ip, containerPort: b.containerPort };
+      maps.push(m);
+      taken.push(m);
+    }
+    this.store.insertPorts(maps);
+    this.applyFirewall();
+  }
+
+  private applyFirewall(): void {
+    const networks = this.store.networks().filter((n) => this.ready.has(n.id));
+    this.k.firewall.apply({
+      networks: networks.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal })),
+      ports: this.store.ports(),
+    });
+  }
+}
+
+function tryDelete(nl: Netlink, name: string): void {
+  try {
+    nl.deleteLink(name);
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.errno === ENODEV)) throw e;
+  }
+}
