@@ -98,7 +98,8 @@ export const stableId = (name: string) => createHash("sha256").update(`ctr-netwo
 export class NetworkManager {
   readonly store: NetworkStore;
   private readonly k: NetKernel;
-  private readonly dnsServers = new Map<string, DnsServer>();
+  /** Resolvers by network id; a promise so close() also waits for one still binding. */
+  private readonly dnsServers = new Map<string, Promise<DnsServer | null>>();
   private readonly ready = new Set<string>();
 
   constructor(private readonly o: NetworkManagerOptions) {
@@ -313,7 +314,7 @@ export class NetworkManager {
 
   /** Daemon shutdown: stop resolvers. Bridges, veths and rules stay with running containers. */
   async close(): Promise<void> {
-    for (const s of this.dnsServers.values()) await s.close();
+    for (const s of this.dnsServers.values()) await (await s)?.close();
     this.dnsServers.clear();
   }
 
@@ -391,10 +392,13 @@ export class NetworkManager {
     this.ready.add(n.id);
     this.applyFirewall();
     if (!n.isDefault && this.o.dns !== false && !this.dnsServers.has(n.id)) {
-      // Fire and forget: the bind is immediate on an address we just put on the bridge.
-      startDnsServer(n.gateway, (name) => this.resolve(n.id, name), undefined, this.o.dnsPort ?? 53).then(
-        (s) => this.dnsServers.set(n.id, s),
-        (e) => console.error(`ctr: dns on ${n.name} (${n.gateway}): ${(e as Error).message}`),
+      // Not awaited: connect stays synchronous up to here; names resolve once it listens.
+      this.dnsServers.set(
+        n.id,
+        startDnsServer(n.gateway, (name) => this.resolve(n.id, name), undefined, this.o.dnsPort ?? 53).catch((e) => {
+          console.error(`ctr: dns on ${n.name} (${n.gateway}): ${(e as Error).message}`);
+          return null;
+        }),
       );
     }
   }
@@ -402,16 +406,12 @@ export class NetworkManager {
   /** Waits until the resolver of a network is listening (tests; connect does not need it). */
   async dnsReady(ref: string, timeoutMs = 5000): Promise<void> {
     const n = this.find(ref);
-    const deadline = Date.now() + timeoutMs;
-    while (!this.dnsServers.has(n.id)) {
-      if (Date.now() > deadline) throw new Error(`dns server of ${n.name} did not start`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    const s = await Promise.race([this.dnsServers.get(n.id), new Promise<null>((r) => setTimeout(() => r(null), timeoutMs))]);
+    if (!s) throw new Error(`dns server of ${n.name} is not running`);
   }
 
   private async teardownBridge(n: NetworkRecord): Promise<void> {
-    const s = this.dnsServers.get(n.id);
-    if (s) await s.close();
+    await (await this.dnsServers.get(n.id))?.close();
     this.dnsServers.delete(n.id);
     const nl = this.k.host();
     try {

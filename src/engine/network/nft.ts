@@ -36,9 +36,9 @@ const q = (s: string) => JSON.stringify(s);
  * because it costs no process, socket or copy per port and keeps client
  * addresses for remote clients.
  */
-export function renderRuleset(s: FirewallState): string {
+export function renderRuleset(s: FirewallState, table = TABLE): string {
   const L: string[] = [];
-  L.push(`table ip ${TABLE} {`);
+  L.push(`table ip ${table} {`);
   L.push(`  chain prerouting {`, `    type nat hook prerouting priority dstnat; policy accept;`, `    fib daddr type local jump publish`, `  }`);
   L.push(`  chain output {`, `    type nat hook output priority -100; policy accept;`, `    fib daddr type local jump publish`, `  }`);
   L.push(`  chain publish {`);
@@ -94,12 +94,17 @@ export function nftAvailable(): boolean {
   return !r.error && r.status === 0;
 }
 
-export const nftFirewall: Firewall = {
-  apply(s) {
-    // `table` first so `delete` never fails on a fresh host; all in one transaction.
-    nft(`table ip ${TABLE}\ndelete table ip ${TABLE}\n${renderRuleset(s)}`);
-  },
-  clear() {
-    nft(`table ip ${TABLE}\ndelete table ip ${TABLE}\n`);
-  },
-};
+/** The real firewall; tests pass another table name so they never touch a daemon's rules. */
+export function nftFirewallFor(table = TABLE): Firewall {
+  return {
+    apply(s) {
+      // `table` first so `delete` never fails on a fresh host; all in one transaction.
+      nft(`table ip ${table}\ndelete table ip ${table}\n${renderRuleset(s, table)}`);
+    },
+    clear() {
+      nft(`table ip ${table}\ndelete table ip ${table}\n`);
+    },
+  };
+}
+
+export const nftFirewall: Firewall = nftFirewallFor(TABLE);
