@@ -1,5 +1,5 @@
 // /etc/hosts and /etc/resolv.conf for a container, as Docker writes them.
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 
 export interface HostFilesInput {
   hostname: string;
@@ -59,4 +59,17 @@ export function resolvConfFile(o: ResolvInput): string {
   else if (o.dns?.length) ns = o.dns.map((d) => `nameserver ${d}`);
   else ns = hostLines.filter((l) => /^nameserver\s/.test(l) && !/^nameserver\s+(127\.|::1$)/.test(l));
   return [...search, ...ns, ...options].join("\n") + "\n";
+}
+
+/**
+ * Writes hosts and resolv.conf into the container's directory atomically
+ * (temp + rename), so a bind mount of them never sees half a file. Call it
+ * again after connect: the address in hosts is known only then.
+ */
+export function writeHostFiles(dir: string, files: { hosts: string; resolvConf: string }): void {
+  for (const [name, text] of [["hosts", files.hosts], ["resolv.conf", files.resolvConf]] as const) {
+    const tmp = `${dir}/.${name}.tmp`;
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, `${dir}/${name}`);
+  }
 }
