@@ -248,6 +248,11 @@ export class ImageStore {
     return r ? { digest: r.digest, diffId: r.diff_id, mediaType: r.media_type, size: r.size, source: r.source } : null;
   }
 
+  /** Does any layer (of any chain) still hold this diff? Then its compressed blob stays. */
+  diffInUse(diffId: string): boolean {
+    return !!this.db.query<{ n: number }, [string]>("SELECT 1 AS n FROM layers WHERE diff_id = ? LIMIT 1").get(diffId);
+  }
+
   blobsForDiff(diffId: string): LayerBlob[] {
     return this.db
       .query<{ digest: string; diff_id: string; media_type: string; size: number; source: string | null }, [string]>("SELECT * FROM layer_blobs WHERE diff_id = ?")

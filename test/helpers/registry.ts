@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { busybox, randomImage } from "../../scripts/fixtures/images.ts";
+import { pushImage } from "../../scripts/fixtures/oci.ts";
 
 export const REGISTRY_BIN = "/usr/bin/docker-registry";
 export const haveRegistry = existsSync(REGISTRY_BIN);
@@ -86,4 +88,16 @@ ${auth}`;
     await Bun.sleep(20);
   }
   return { host, storage, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Pushes the from-scratch busybox image as HOST/library/busybox:latest; returns that reference. */
+export async function seedBusybox(host: string): Promise<string> {
+  await pushImage(host, "library/busybox", "latest", await busybox());
+  return `${host}/library/busybox:latest`;
+}
+
+/** Pushes an image of `layers` incompressible layers of `mbPerLayer` MB as HOST/test/large:latest. */
+export async function seedLarge(host: string, o: { layers: number; mbPerLayer: number }): Promise<string> {
+  await pushImage(host, "test/large", "latest", await randomImage(o.layers, o.mbPerLayer * 1_000_000));
+  return `${host}/test/large:latest`;
 }
