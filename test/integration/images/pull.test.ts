@@ -129,6 +129,27 @@ describe.skipIf(skip)("pull from docker-registry", () => {
     expect(e.layers.list()).toEqual([]);
   });
 
+  test("rmi: untag while other tags remain, then delete image, layers and blobs", async () => {
+    const { ImageService } = await import("../../../src/engine/images/service.ts");
+    const e = env();
+    const svc = new ImageService(e.deps);
+    await e.puller.pull(null, { ref: `${reg.host}/library/busybox` });
+    svc.tag(`${reg.host}/library/busybox`, "mine/bb", "1");
+    expect(svc.list().map((i) => i.RepoTags)).toEqual([[`${reg.host}/library/busybox:latest`, "mine/bb:1"]]);
+    expect(await svc.remove("mine/bb:1")).toEqual([{ Untagged: "mine/bb:1" }]);
+    const out = await svc.remove(`${reg.host}/library/busybox`);
+    expect(out).toEqual([
+      { Untagged: `${reg.host}/library/busybox:latest` },
+      { Untagged: `${reg.host}/library/busybox@${bb.manifest.digest}` },
+      { Deleted: bb.config.digest },
+      { Deleted: bb.layers[0]!.diffId },
+    ]);
+    expect(e.layers.list()).toEqual([]);
+    expect(e.content.has(bb.layers[0]!.digest)).toBe(false);
+    expect(e.content.has(bb.manifest.digest)).toBe(false);
+    expect(() => svc.resolve("busybox")).toThrow("No such image: busybox");
+  });
+
   test("concurrent pulls of one image download each blob once", async () => {
     const img = await randomImage(3, 100_000);
     await pushImage(reg.host, "test/concurrent", "latest", img);
