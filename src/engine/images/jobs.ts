@@ -35,10 +35,7 @@ export function imageJobs(d: ImageDeps): ImageParts {
   const jobs: JobDef<any, any>[] = [
     handle(
       PullJob,
-      (ctx, a) => {
-        ctx.ready();
-        return puller.pull(ctx, a);
-      },
+      (ctx, a) => puller.pull(ctx, a),
       (a) => [a.ref, ...(a.platform ? [`--platform=${a.platform}`] : [])],
     ),
     handle(

@@ -53,16 +53,22 @@ export class Puller {
 
   constructor(private readonly d: ImageDeps) {}
 
-  async pull(ctx: Pick<JobContext, "stdout" | "setProgress"> | null, args: PullArgs): Promise<PullResult> {
+  /**
+   * `ctx.ready()` (when given) is called once the manifest resolved, like
+   * dockerd whose first progress write commits the 200: an unknown tag is
+   * still a proper 404.
+   */
+  async pull(ctx: (Pick<JobContext, "stdout" | "setProgress"> & { ready?: () => void }) | null, args: PullArgs): Promise<PullResult> {
     const emit: Emit = ctx ? (m) => ctx.stdout.write(m) : noop;
     const setProgress = ctx ? (s: string) => ctx.setProgress(s) : noop;
     const ref = parseUserRef(args.ref);
     const want = args.platform ? parsePlatform(args.platform) : (this.d.platform ?? hostPlatform());
     const repo = this.d.registry.repository(ref, { creds: args.auth });
-    emit(status(`Pulling from ${ref.path}`, ref.digest ?? ref.tag!));
     setProgress("resolving manifest");
-
     const top = await repo.getManifest(ref.digest ?? ref.tag!);
+    ctx?.ready?.();
+    // moby's pullV2Tag says this after the manifest is fetched.
+    emit(status(`Pulling from ${ref.path}`, ref.digest ?? ref.tag!));
     const parsed = parseManifest(top.bytes, top.mediaType);
     let manifestBytes = top.bytes;
     let manifestDigest = top.digest;
