@@ -6,6 +6,10 @@ import { registerDaemon } from "./daemon.ts";
 import { registerSystem } from "./system.ts";
 import { registerContainers } from "./containers.ts";
 import { registerContainerInfo } from "./container-info.ts";
+import { registerImages } from "./images.ts";
+import { registerVolumes } from "./volumes.ts";
+import { registerNetworks } from "./networks.ts";
+import { registerEvents } from "./events.ts";
 import { createOptions } from "./create-options.ts";
 import { splitAtPositionals, valueFlags } from "./argv.ts";
 
@@ -71,6 +75,10 @@ export async function main(argv: string[]): Promise<void> {
   registerSystem(cli, ctx);
   registerContainers(cli, ctx);
   registerContainerInfo(cli, ctx);
+  registerImages(cli, ctx);
+  registerVolumes(cli, ctx);
+  registerNetworks(cli, ctx);
+  registerEvents(cli, ctx);
   cli.help();
   cli.version(VERSION);
   try {
