@@ -13,7 +13,9 @@ import {
   SaveJob,
   TagJob,
   ImagePruneJob,
+  ImageTreeJob,
 } from "../../engine/images/jobs.ts";
+import { decodeRegistryAuth } from "../../engine/distribution/credentials.ts";
 
 /** `{name}` may hold slashes and a colon (`127.0.0.1:5000/busybox:latest`): match greedily up to the verb. */
 const NAME = ":name{.+}";
@@ -24,7 +26,8 @@ export function imageRoutes(app: App, { engine }: ApiDeps): void {
     if (!fromImage) throw new BadRequestError("fromImage is required (import from a source is not supported here)");
     const tag = c.req.query("tag");
     const ref = tag ? (tag.startsWith("sha256:") ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
-    const { ctx, result } = await engine.start(PullJob, { ref, platform: c.req.query("platform") || undefined });
+    const auth = decodeRegistryAuth(c.req.header("X-Registry-Auth"));
+    const { ctx, result } = await engine.start(PullJob, { ref, platform: c.req.query("platform") || undefined, auth });
     return streamResponse(c, "application/json", async (w) => {
       const following = ctx.stdout.follow((m) => w.json(m));
       await result;
@@ -32,6 +35,7 @@ export function imageRoutes(app: App, { engine }: ApiDeps): void {
     });
   });
   app.get("/images/json", async (c) => c.json(await engine.run(ImagesListJob, { all: boolQuery(c, "all"), filters: filtersQuery(c), digests: boolQuery(c, "digests") })));
+  app.get("/images/tree", async (c) => c.json(await engine.run(ImageTreeJob, { filters: filtersQuery(c) })));
   app.post("/images/prune", async (c) => c.json(await engine.run(ImagePruneJob, { filters: filtersQuery(c) })));
   app.get("/images/get", async (c) => {
     const names = c.req.queries("names") ?? [];
@@ -41,7 +45,7 @@ export function imageRoutes(app: App, { engine }: ApiDeps): void {
     return new Response(stream, { headers: { "Content-Type": "application/x-tar" } });
   });
   app.post("/images/load", async (c) => {
-    const body = c.req.raw.body;
+    const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
     if (!body) throw new BadRequestError("empty body");
     const { ctx, result } = await engine.start(LoadJob, { tar: body, quiet: boolQuery(c, "quiet") });
     return streamResponse(c, "application/json", async (w) => {
@@ -61,7 +65,7 @@ export function imageRoutes(app: App, { engine }: ApiDeps): void {
   app.post(`/images/${NAME}/push`, async (c) => {
     const tag = c.req.query("tag");
     const ref = tag ? `${c.req.param("name")}:${tag}` : c.req.param("name");
-    const { ctx, result } = await engine.start(PushJob, { ref });
+    const { ctx, result } = await engine.start(PushJob, { ref, auth: decodeRegistryAuth(c.req.header("X-Registry-Auth")) });
     return streamResponse(c, "application/json", async (w) => {
       const following = ctx.stdout.follow((m) => w.json(m));
       await result;
