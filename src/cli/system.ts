@@ -21,6 +21,26 @@ export function registerSystem(cli: CAC, ctx: CliContext): void {
   };
   cli.command("info", "Display system-wide information").action(info);
 
+  cli.command("system-df", "Show ctr disk usage").action(async () => {
+    const client = await ctx.client();
+    const d = await client.json<{ LayersSize: number; Images: { Containers: number; Size: number; SharedSize: number }[]; Containers: { State: string }[]; Volumes: { UsageData: { Size: number; RefCount: number } }[] }>("GET", "/system/df");
+    const activeImgs = d.Images.filter((i) => i.Containers > 0).length;
+    const unusedSize = d.Images.filter((i) => i.Containers === 0).reduce((a, i) => a + i.Size, 0);
+    const volSize = d.Volumes.reduce((a, v) => a + v.UsageData.Size, 0);
+    const pct = (x: number, t: number) => (t ? ` (${Math.round((x / t) * 100)}%)` : "");
+    console.log(
+      table(
+        ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
+        [
+          ["Images", String(d.Images.length), String(activeImgs), formatBytes(d.LayersSize), `${formatBytes(unusedSize)}${pct(unusedSize, d.LayersSize)}`],
+          ["Containers", String(d.Containers.length), String(d.Containers.filter((c) => c.State === "running").length), "0B", "0B"],
+          ["Local Volumes", String(d.Volumes.length), String(d.Volumes.filter((v) => v.UsageData.RefCount > 0).length), formatBytes(volSize), formatBytes(d.Volumes.filter((v) => v.UsageData.RefCount === 0).reduce((a, v) => a + v.UsageData.Size, 0))],
+          ["Build Cache", "0", "0", "0B", "0B"],
+        ],
+      ),
+    );
+  });
+
   cli
     .command("jobs", "List the engine's jobs in flight and recently ended")
     .option("-a, --all", "Include ping jobs")

@@ -7,6 +7,15 @@ import { tryLock, type FileLock } from "../kernel/flock.ts";
 import { Engine } from "../engine/engine.ts";
 import { systemJobs, type SystemFacts } from "../engine/system/jobs.ts";
 import { createApp } from "./app.ts";
+import { buildServices, type Services } from "./services.ts";
+import { networkRoutes } from "./routes/networks.ts";
+import { ExecDriver } from "../engine/execdriver/driver.ts";
+import { newCgroupManager } from "../kernel/cgroups/index.ts";
+import { containerRoutes } from "./routes/containers.ts";
+import { execRoutes } from "./routes/exec.ts";
+import { eventsRoutes } from "./routes/events.ts";
+import { volumeRoutes } from "./routes/volumes.ts";
+import { imageRoutes } from "./routes/images.ts";
 import { createHttpServer } from "./http.ts";
 import { listenOn } from "./listen.ts";
 import type { DaemonConfig } from "./config.ts";
@@ -33,9 +42,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   try {
     const db = openDatabase(layout.db);
     const engine = new Engine();
-    const facts = systemFacts(config, db);
+    const services = await buildServices(config, layout, db, engine, new ExecDriver(newCgroupManager()));
+    const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
-    const app = createApp({ engine });
+    const app = createApp({ engine }, [containerRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes]);
     const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined } : undefined;
     for (const host of config.hosts) {
       const server = createHttpServer(app, host.startsWith("tcp://") ? tls : undefined);
@@ -48,7 +58,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       layout,
       db,
       engine,
-      close: () => shutdown(servers, db, lock),
+      close: async () => {
+        await services.shutdown();
+        await shutdown(servers, db, lock);
+      },
     };
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -71,12 +84,12 @@ async function shutdown(servers: Server[], db: Database, lock: FileLock): Promis
   lock.release();
 }
 
-function systemFacts(config: DaemonConfig, db: Database): SystemFacts {
+function systemFacts(config: DaemonConfig, db: Database, services: Services): SystemFacts {
   return {
     id: daemonId(db),
     rootDir: config.root,
     execRoot: config.execRoot,
-    driver: config.storageDriver ?? "overlay2",
+    driver: services.driverName,
     driverStatus: [],
     cgroupVersion: cgroupVersion(),
     insecureRegistries: config.insecureRegistries,

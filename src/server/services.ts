@@ -11,8 +11,18 @@ import { ContainerService } from "../engine/containers/service.ts";
 import { ExecService } from "../engine/containers/exec.ts";
 import { containerJobs, containerQueryJobs, statsJobs } from "../engine/containers/jobs.ts";
 import { jsonFileDriver } from "../engine/logs/json-file.ts";
-import { isolatedNetworking } from "../engine/containers/hostfiles.ts";
-import type { ImageSource, Networking, Runtime } from "../engine/containers/ports.ts";
+import type { ImageInfo, Runtime } from "../engine/containers/ports.ts";
+import { ContentStore } from "../store/content-store.ts";
+import { ImageStore } from "../store/image-store.ts";
+import { RegistryClient } from "../engine/distribution/registry-client.ts";
+import { lookupCredentials } from "../engine/distribution/credentials.ts";
+import { imageJobs } from "../engine/images/jobs.ts";
+import type { ImageRecord } from "../store/image-store.ts";
+import { NetworkManager } from "../engine/network/manager.ts";
+import { managedNetworking } from "../engine/network/lifecycle.ts";
+import { parsePoolFlag } from "../engine/network/subnets.ts";
+import { networkJobs } from "../engine/network/jobs.ts";
+import { diskUsageJobs } from "../engine/system/df.ts";
 import type { DaemonConfig } from "./config.ts";
 import { VolumeService } from "../engine/volumes/service.ts";
 import { volumeJobs } from "../engine/volumes/jobs.ts";
@@ -28,31 +38,47 @@ export interface Services {
   shutdown(): Promise<void>;
 }
 
-export interface ServiceParts {
-  images: ImageSource;
-  runtime: Runtime;
-  network?: Networking;
+function imageInfo(i: ImageRecord | null): ImageInfo | null {
+  if (!i) return null;
+  return { id: i.id, config: (JSON.parse(i.config) as { config?: ImageInfo["config"] }).config ?? {}, topLayer: i.topLayer };
 }
 
-export async function buildServices(config: DaemonConfig, layout: Layout, db: Database, engine: Engine, parts: ServiceParts): Promise<Services> {
+/** Builds every service from the daemon's config and registers their jobs. */
+export async function buildServices(config: DaemonConfig, layout: Layout, db: Database, engine: Engine, runtime: Runtime): Promise<Services> {
   const events = new EventBus();
   const driver = driverFor(config.storageDriver, layout.layers);
   const layers = new LayerStore(db, driver);
   const report = await layers.repair();
   if (report.removedRows.length || report.removedDirs.length) log.info("layer store repaired", { ...report });
   const store = new ContainerStore(db);
+  const content = new ContentStore(layout.blobs, layout.tmp);
+  content.cleanTmp();
+  const imageStore = new ImageStore(db);
+  const images = imageJobs({
+    registry: new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors, credentials: (h) => lookupCredentials(h) }),
+    content,
+    images: imageStore,
+    layers,
+    maxConcurrentDownloads: config.maxConcurrentDownloads,
+    imageInUse: (id) => store.usingImage(id)[0]?.id ?? null,
+  });
+  const network = new NetworkManager({ db, bip: config.bip, pools: config.defaultAddressPool ? [parsePoolFlag(config.defaultAddressPool)] : undefined });
+  const imageSource = {
+    find: (ref: string) => imageInfo(images.service.find(ref)),
+    get: (id: string) => imageInfo(imageStore.get(id)),
+  };
   const volumes = new VolumeService(db, layout.volumes, events);
   volumes.repair();
   const containers = new ContainerService({
     store,
-    images: parts.images,
+    images: imageSource,
     rootfs: {
       create: (id, top) => layers.createRw(id, top),
       mount: (id) => layers.rwMount(id),
       remove: (id) => layers.removeRw(id),
     },
-    runtime: parts.runtime,
-    network: parts.network ?? isolatedNetworking,
+    runtime,
+    network: managedNetworking(network),
     events,
     logs: jsonFileDriver,
     volumes: {
@@ -70,16 +96,20 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   engine.register(
     ...eventsJobs(events),
     ...volumeJobs(volumes),
+    ...images.jobs,
+    ...networkJobs(network, containers),
+    ...diskUsageJobs(images.service, containers, volumes, () => layers.usage().size),
     ...containerJobs(containers, execs),
     ...containerQueryJobs(containers, execs, {
       driver: driver.name,
       imageMatches: (ref, c) => {
-        const img = parts.images.find(ref);
+        const img = imageSource.find(ref);
         return img !== null && img.id === c.imageId;
       },
     }),
     ...statsJobs(containers),
   );
+  await network.reconcile((id) => containers.isRunning(id));
   await containers.reconcile();
   return {
     events,
@@ -88,7 +118,10 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     execs,
     volumes,
     driverName: driver.name,
-    shutdown: () => containers.shutdown(),
+    shutdown: async () => {
+      await containers.shutdown();
+      network.close();
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { App, ApiDeps } from "../app.ts";
 import { boolQuery } from "../request.ts";
 import { InfoJob, JobsJob, PingJob, VersionJob } from "../../engine/system/types.ts";
+import { DiskUsageJob } from "../../engine/system/df.ts";
 
 export function systemRoutes(app: App, { engine }: ApiDeps): void {
   const ping = async (head: boolean) => {
@@ -18,5 +19,6 @@ export function systemRoutes(app: App, { engine }: ApiDeps): void {
   app.on("HEAD", "/_ping", () => ping(true));
   app.get("/version", async (c) => c.json(await engine.run(VersionJob, undefined)));
   app.get("/info", async (c) => c.json(await engine.run(InfoJob, undefined)));
+  app.get("/system/df", async (c) => c.json(await engine.run(DiskUsageJob, undefined)));
   app.get("/jobs", async (c) => c.json(await engine.run(JobsJob, { all: boolQuery(c, "all") })));
 }
