@@ -1,0 +1,279 @@
+// `ctr init`: a container's first process until it execve()s the command.
+//
+// Bun is multi-threaded, so no JavaScript may run in a forked child; instead
+// the daemon unshares (or setns) CLONE_NEWPID around Bun.spawn — that only
+// changes where the *calling thread's* children go — so this program starts
+// as pid 1 of the container's pid namespace. Everything here then runs on the
+// main thread: unshare/setns of mnt/uts/ipc/net/cgroup, setres[ug]id and
+// capset apply to the calling thread only (kernel docs: unshare(2),
+// setns(2), capset(2)), and execve(2) ends the other threads. No other thread
+// of ours ever runs user-visible code afterwards.
+import { existsSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import * as K from "../../kernel/syscall-types.ts";
+import type { Syscalls } from "../../kernel/syscall-types.ts";
+import { capMask, lastCap } from "../../kernel/capabilities.ts";
+import { lookPath, resolveUser } from "./identity.ts";
+import { errorLine, HELLO_FD, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
+import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
+import type { ContainerSpec, ExecSpec, NamespaceSpec } from "./types.ts";
+
+/** The init's two pipes, as lines. */
+export interface InitIO {
+  send(line: string): void;
+  /** Blocks until a line arrives; "" on EOF. */
+  receive(): string;
+}
+
+export interface InitContext {
+  sys: Syscalls;
+  io: InitIO;
+  /** Maps an absolute container path for node:fs checks after pivot_root (identity in real life). */
+  path: PathMap;
+  /** Reaper mode: starts the command stage (`ctr init child`); resolves with its wait status. */
+  spawnChild?(): ChildStage;
+}
+
+export interface ChildStage {
+  pid: number;
+  /** Resolves once the child has loaded (it is about to lose its files to pivot_root). */
+  loaded(): void;
+  send(msg: InitMessage): void;
+  exited: Promise<number>;
+  kill(sig: number): void;
+}
+
+/** An error with the exit status Docker gives it (126 cannot execute, 127 not found). */
+export class InitError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+const NS_FLAGS = { net: K.CLONE_NEWNET, ipc: K.CLONE_NEWIPC, uts: K.CLONE_NEWUTS } as const;
+
+function joinNamespace(sys: Syscalls, path: string, type: number): void {
+  const fd = openSync(path, "r");
+  try {
+    sys.setns(fd, type);
+  } finally {
+    sys.close(fd);
+  }
+}
+
+function waitForGo(io: InitIO): void {
+  const answer = io.receive();
+  if (answer !== "go") throw new InitError(`aborted by the daemon (${answer || "EOF"})`, 125);
+}
+
+/** `ctr init` for a new container. Returns only in reaper mode (the promise of pid 1's exit status). */
+export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<number> | never {
+  const { sys } = ctx;
+  // mknod and mkdir below must get exactly the modes we ask for.
+  sys.umask(0);
+  const ns: Record<keyof typeof NS_FLAGS, NamespaceSpec> = { net: spec.network, ipc: spec.ipc ?? { mode: "new" }, uts: spec.uts ?? { mode: "new" } };
+  let flags = K.CLONE_NEWNS;
+  for (const [name, s] of Object.entries(ns)) if (s.mode === "new") flags |= NS_FLAGS[name as keyof typeof NS_FLAGS];
+  sys.unshare(flags);
+  for (const [name, s] of Object.entries(ns)) if (s.mode === "join") joinNamespace(sys, s.path, NS_FLAGS[name as keyof typeof NS_FLAGS]);
+  ctx.io.send("ready");
+  waitForGo(ctx.io);
+  // The daemon has moved us into the container's cgroup: a cgroup namespace
+  // made now has that cgroup as its root (cgroup_namespaces(7)). Linux < 4.6 has none.
+  try {
+    sys.unshare(K.CLONE_NEWCGROUP);
+  } catch {}
+  // Reaper mode: the command stage must be started while our files are still reachable.
+  const child = spec.init && ctx.spawnChild ? ctx.spawnChild() : null;
+  child?.loaded();
+  setupRoot(spec, sys, null);
+  restrictPaths(spec, sys, ctx.path);
+  if (ns.uts.mode === "new") {
+    sys.sethostname(spec.hostname);
+    if (spec.domainname) sys.setdomainname(spec.domainname);
+  }
+  const consoleSlave = spec.process.terminal ? handOverPty(ctx, true) : null;
+  const final: FinalStage = { process: spec.process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, consoleSlave };
+  if (child) return reap(child, final, ctx);
+  return runCommand(final, ctx);
+}
+
+/** `ctr init` for `exec`: already in the container's pid namespace (the daemon setns'd around the spawn). */
+export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): never {
+  const { sys } = ctx;
+  // setns(CLONE_NEWNS) refuses a task whose fs struct is shared (setns(2)
+  // EINVAL): Bun's threads share ours, so take a private copy first.
+  sys.unshare(K.CLONE_FS);
+  // mnt last: the other /proc/<pid>/ns paths are opened through the host's /proc.
+  const order: [string, number][] = [["ipc", K.CLONE_NEWIPC], ["uts", K.CLONE_NEWUTS], ["net", K.CLONE_NEWNET], ["cgroup", K.CLONE_NEWCGROUP], ["mnt", K.CLONE_NEWNS]];
+  const fds = order.map(([name, type]) => [openSync(`/proc/${pid}/ns/${name}`, "r"), type] as const);
+  for (const [fd, type] of fds) {
+    try {
+      // Joining a namespace we are already in is EINVAL for some types (host net): harmless.
+      sys.setns(fd, type);
+    } catch (e) {
+      if (type === K.CLONE_NEWNS) throw e;
+    } finally {
+      sys.close(fd);
+    }
+  }
+  sys.chdir("/");
+  ctx.io.send("ready");
+  waitForGo(ctx.io);
+  const consoleSlave = spec.terminal ? handOverPty(ctx, false) : null;
+  const process = { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, terminal: spec.terminal };
+  return runCommand({ process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, consoleSlave }, ctx);
+}
+
+/**
+ * Opens the pty inside the container's devpts (so `tty` says /dev/pts/0),
+ * lends the master to the daemon (it takes a copy with pidfd_getfd), and
+ * binds the slave onto /dev/console for a container's pid 1, as runc does.
+ */
+function handOverPty(ctx: InitContext, console: boolean): string {
+  const { master, slavePath } = ctx.sys.openPty();
+  ctx.io.send(`pty ${master}`);
+  const ok = ctx.io.receive();
+  ctx.sys.close(master);
+  if (ok !== "ok") throw new InitError(`the daemon did not take the terminal (${ok || "EOF"})`, 125);
+  if (console) {
+    const target = "/dev/console";
+    if (!existsSync(ctx.path(target))) openSync(ctx.path(target), "a");
+    ctx.sys.mount(slavePath, target, null, K.MS_BIND, null);
+  }
+  return slavePath;
+}
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Identity, terminal, cwd, privileges, then execve — the last thing init does. */
+export function runCommand(f: FinalStage, ctx: InitContext): never {
+  const { sys } = ctx;
+  const p = f.process;
+  const id = resolveUser(p.user, ctx.path("/etc/passwd"), ctx.path("/etc/group"));
+  let env = p.env.some((e) => e.startsWith("PATH=")) ? p.env : [`PATH=${DEFAULT_PATH}`, ...p.env];
+  if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${id.home}`];
+  if (f.consoleSlave) {
+    // A new session whose controlling terminal is the slave (credentials(7), tty_ioctl(4) TIOCSCTTY).
+    sys.setsid();
+    const fd = openSync(f.consoleSlave, "r+");
+    for (const n of [0, 1, 2]) sys.dup2(fd, n);
+    if (fd > 2) sys.close(fd);
+    sys.setControllingTty(0);
+  }
+  // Docker creates a missing working directory (owned by root) rather than failing.
+  const cwd = p.cwd || "/";
+  if (!existsSync(ctx.path(cwd))) mkdirSync(ctx.path(cwd), { recursive: true, mode: 0o755 });
+  sys.chdir(cwd);
+  const cmd = p.args[0];
+  if (!cmd) throw new InitError("no command specified", 126);
+  const found = lookPath(cmd, env, (q) => isFile(ctx.path(q.startsWith("/") ? q : join(cwd, q))));
+  if (!found) throw new InitError(`exec: "${cmd}": executable file not found in $PATH`, 127);
+  if (!isFile(ctx.path(found.startsWith("/") ? found : join(cwd, found)))) throw new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
+  dropPrivileges(sys, id, f);
+  sys.umask(0o022);
+  sys.setCloexec(SPEC_FD);
+  sys.setCloexec(STATUS_FD);
+  try {
+    return sys.execve(found, p.args, env);
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    if (errno === 13) throw new InitError(`exec: "${cmd}": permission denied`, 126);
+    if (errno === 2) throw new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
+    throw new InitError(`exec: "${cmd}": ${(e as Error).message}`, 126);
+  }
+}
+
+/**
+ * runc's order: bounding set, then groups/gid/uid, then capset. After the
+ * switch to a non-root uid the kernel has cleared permitted/effective
+ * (capabilities(7) "Effect of user ID changes"); execve of a plain binary by
+ * a non-root user yields no capabilities anyway, as with Docker's `-u`.
+ * Inheritable stays empty (Docker ≥ 20.10.14, CVE-2022-24769).
+ */
+function dropPrivileges(sys: Syscalls, id: { uid: number; gid: number; groups: number[] }, f: FinalStage): void {
+  const keep = capMask(f.capabilities);
+  const last = lastCap();
+  for (let c = 0; c <= last; c++) if (!(keep & (1n << BigInt(c)))) sys.prctl(K.PR_CAPBSET_DROP, c);
+  try {
+    sys.prctl(K.PR_CAP_AMBIENT, K.PR_CAP_AMBIENT_CLEAR_ALL);
+  } catch {}
+  sys.setgroups(id.groups);
+  sys.setresgid(id.gid);
+  sys.setresuid(id.uid);
+  if (id.uid === 0) sys.capset(keep, keep, 0n);
+  else sys.capset(0n, 0n, 0n);
+  if (f.noNewPrivileges) sys.prctl(K.PR_SET_NO_NEW_PRIVS, 1);
+}
+
+/**
+ * docker run --init: we stay pid 1, forward signals to the command and reap
+ * orphans (what tini does); the exit status is the command's, 128+n when a
+ * signal killed it.
+ */
+async function reap(child: ChildStage, final: FinalStage, ctx: InitContext): Promise<number> {
+  // Orphans re-parent to us as pid 1 of the namespace; PR_SET_CHILD_SUBREAPER is implied there.
+  child.send({ kind: "child", ...final });
+  ctx.sys.close(SPEC_FD);
+  ctx.sys.close(STATUS_FD);
+  return child.exited;
+}
+
+/** The command stage under a reaper: identity, privileges, execve. */
+export function childStage(f: FinalStage, ctx: InitContext): never {
+  return runCommand(f, ctx);
+}
+
+// ---- the real process: pipes, the reaper's helpers, the entry point ----
+
+function fdIO(): InitIO {
+  const pending: number[] = [];
+  return {
+    send: (line) => void writeSync(STATUS_FD, line + "\n"),
+    receive: () => {
+      const b = Buffer.alloc(1);
+      for (;;) {
+        const n = readSync(SPEC_FD, b, 0, 1, null);
+        if (n === 0 || b[0] === 10) return Buffer.from(pending.splice(0)).toString();
+        pending.push(b[0]!);
+      }
+    },
+  };
+}
+
+export async function initMain(args: string[]): Promise<never> {
+  const { linuxSyscalls } = await import("../../kernel/syscalls.ts");
+  const { realSpawnChild } = await import("./reaper.ts");
+  const io = fdIO();
+  const ctx: InitContext = { sys: linuxSyscalls, io, path: (p) => p, spawnChild: realSpawnChild };
+  let code: number;
+  try {
+    if (args[0] === "child") {
+      writeSync(HELLO_FD, "loaded\n");
+      linuxSyscalls.close(HELLO_FD);
+    }
+    const msg = JSON.parse(io.receive()) as InitMessage;
+    if (msg.kind === "exec") execInContainer(msg.pid, msg.spec, ctx);
+    if (msg.kind === "child") childStage(msg, ctx);
+    code = await (startContainer(msg.spec, ctx) as Promise<number>);
+  } catch (e) {
+    code = e instanceof InitError ? e.code : 127;
+    try {
+      io.send(errorLine(code, (e as Error).message));
+    } catch {
+      process.stderr.write(`ctr init: ${(e as Error).message}\n`);
+    }
+  }
+  process.exit(code);
+}

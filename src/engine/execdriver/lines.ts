@@ -1,0 +1,37 @@
+// Line-oriented reading of the status pipe. Bun's "pipe" stdio entries are
+// non-blocking socketpairs, so node:fs read() gives EAGAIN; Bun.file(fd).stream()
+// waits on the event loop instead (and leaves the fd open for us to close).
+export class LineReader {
+  private buf = Buffer.alloc(0);
+  private eof = false;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  constructor(fd: number) {
+    this.reader = Bun.file(fd).stream().getReader();
+  }
+
+  /** The next line without its newline; null at EOF. */
+  async next(): Promise<string | null> {
+    for (;;) {
+      const nl = this.buf.indexOf(10);
+      if (nl >= 0) {
+        const line = this.buf.subarray(0, nl).toString();
+        this.buf = this.buf.subarray(nl + 1);
+        return line;
+      }
+      if (this.eof) {
+        if (!this.buf.length) return null;
+        const rest = this.buf.toString();
+        this.buf = Buffer.alloc(0);
+        return rest;
+      }
+      const r = await this.reader.read().catch(() => ({ done: true, value: undefined }));
+      if (r.done || !r.value) this.eof = true;
+      else this.buf = Buffer.concat([this.buf, r.value]);
+    }
+  }
+
+  cancel(): void {
+    void this.reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,33 @@
+// Starting `ctr init` inside a pid namespace without forking JavaScript.
+import { closeSync, openSync } from "node:fs";
+import { CLONE_NEWPID, setns, unshare } from "../../kernel/syscalls.ts";
+
+export type Stdio = number | "pipe" | "ignore" | "inherit";
+export type Spawned = ReturnType<typeof Bun.spawn>;
+
+/**
+ * unshare(CLONE_NEWPID) / setns(pidns) change only pid_ns_for_children of the
+ * calling thread (pid_namespaces(7)); Bun.spawn forks from this (the main JS)
+ * thread, so its child lands in the new namespace as pid 1 (or, joining, as a
+ * new member). All of it happens in one synchronous tick and the thread is
+ * switched back right away, so no other spawn of the daemon is affected.
+ */
+export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: number): Spawned {
+  const own = openSync("/proc/self/ns/pid", "r");
+  let target = -1;
+  try {
+    if (joinPid !== undefined) {
+      target = openSync(`/proc/${joinPid}/ns/pid`, "r");
+      setns(target, CLONE_NEWPID);
+    } else unshare(CLONE_NEWPID);
+    try {
+      // Empty env: the container's env travels in the spec, never the daemon's.
+      return Bun.spawn(argv, { stdio: stdio as never, env: {} });
+    } finally {
+      setns(own, CLONE_NEWPID);
+    }
+  } finally {
+    closeSync(own);
+    if (target >= 0) closeSync(target);
+  }
+}

@@ -1,0 +1,105 @@
+// The exec driver's data model: what a container or an exec runs (as data,
+// built by the containers layer) and what the driver hands back.
+import type { Readable, Writable } from "node:stream";
+import type { MountSpec } from "../../kernel/mount.ts";
+import type { Resources } from "../../kernel/cgroups/types.ts";
+
+export type { MountSpec, Resources };
+
+/** A mount performed inside the container; `destination` is resolved under the root without escaping it. */
+export interface ContainerMount {
+  destination: string;
+  type: "bind" | "tmpfs";
+  source: string;
+  /** "ro", "rw", "rbind", "nosuid", "nodev", "noexec", and tmpfs data such as "size=64m", "mode=1777". */
+  options: string[];
+}
+
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** "", "uid", "uid:gid", "name", "name:group" — names resolved in the container's /etc/passwd and /etc/group. */
+  user: string;
+  terminal: boolean;
+  consoleSize?: { rows: number; cols: number };
+}
+
+/** new = own namespace; host = the daemon's; join = setns into the given /proc/<pid>/ns/<type> path. */
+export type NamespaceSpec = { mode: "new" } | { mode: "host" } | { mode: "join"; path: string };
+
+export interface ContainerSpec {
+  id: string;
+  /** The root filesystem as the graph driver describes it (overlay, or a bind of a vfs copy). */
+  rootfs: MountSpec;
+  /** Where the rootfs is mounted — inside the container's mount namespace only. */
+  rootfsPath: string;
+  readonlyRootfs: boolean;
+  hostname: string;
+  domainname: string;
+  process: ProcessSpec;
+  /** The final capability list (caller applied --cap-add/--cap-drop/--privileged). */
+  capabilities: string[];
+  noNewPrivileges: boolean;
+  /** No masked/read-only paths, sysfs read-write, host devices. */
+  privileged: boolean;
+  mounts: ContainerMount[];
+  network: NamespaceSpec;
+  ipc?: NamespaceSpec;
+  uts?: NamespaceSpec;
+  /** Cgroup limits. */
+  cgroup: Resources;
+  /** Run `ctr init`'s reaper as pid 1, the command as its child (docker run --init). */
+  init: boolean;
+  /** Defaults to Docker's lists (MASKED_PATHS / READONLY_PATHS). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+}
+
+export interface ExecSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: string;
+  terminal: boolean;
+  consoleSize?: { rows: number; cols: number };
+  capabilities: string[];
+  noNewPrivileges: boolean;
+}
+
+export interface ExitStatus {
+  /** 128+n when killed by signal n, as Docker reports it. */
+  exitCode: number;
+  signal: number | null;
+  oomKilled: boolean;
+}
+
+/** A process the driver started: a container's pid 1 or an exec. */
+export interface RunningProcess {
+  /** Host pid. */
+  pid: number;
+  /** With a terminal: writes go to the pty master. */
+  stdin: Writable | null;
+  /** With a terminal: the pty master's output (stdout and stderr merged, as a tty does). */
+  stdout: Readable | null;
+  /** null with a terminal. */
+  stderr: Readable | null;
+  exited: Promise<ExitStatus>;
+  kill(signal: number | string): void;
+  /** Only with a terminal. */
+  resize?(rows: number, cols: number): void;
+}
+
+export interface StartHooks {
+  /**
+   * Called once the container's namespaces exist and it sits in its cgroup,
+   * before its command runs: plug the network into /proc/<pid>/ns/net here.
+   */
+  onNetns?(pid: number): Promise<void>;
+}
+
+/** A `top` answer in Docker's shape. */
+export interface ProcessTable {
+  Titles: string[];
+  Processes: string[][];
+}

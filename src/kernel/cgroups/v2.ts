@@ -1,0 +1,130 @@
+// cgroup v2: one unified tree, the container at `<root>/<parent>/<id>`
+// (Documentation/admin-guide/cgroup-v2.rst). Controllers are enabled for
+// children through cgroup.subtree_control at every level above the leaf, and
+// processes live only in leaves ("no internal processes" rule).
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
+import type { CgroupManager, CgroupStats, Resources } from "./types.ts";
+
+const WANTED = ["cpu", "memory", "pids", "io"];
+
+/** runc's conversion of v1 cpu.shares [2, 262144] to v2 cpu.weight [1, 10000]. */
+export function sharesToWeight(shares: number): number {
+  if (shares === 0) return 0;
+  return Math.round(1 + ((shares - 2) * 9999) / 262142);
+}
+
+export class CgroupV2 implements CgroupManager {
+  readonly version = 2;
+  constructor(
+    private readonly root = "/sys/fs/cgroup",
+    private readonly parent = "ctr",
+    private readonly fake = false,
+  ) {}
+
+  private dir(id: string): string {
+    return join(this.root, this.parent, id);
+  }
+
+  create(id: string, r: Resources): void {
+    const parent = join(this.root, this.parent);
+    mkdirSync(parent, { recursive: true });
+    const avail = readText(join(this.root, "cgroup.controllers")).trim().split(/\s+/);
+    const enable = WANTED.filter((c) => avail.includes(c));
+    for (const level of [this.root, parent]) {
+      const on = readText(join(level, "cgroup.subtree_control")).trim().split(/\s+/);
+      const missing = enable.filter((c) => !on.includes(c));
+      // One write per controller: a single refused one (e.g. a busy root) must not block the others.
+      for (const c of missing) {
+        try {
+          writeIfExists(join(level, "cgroup.subtree_control"), `+${c}`);
+        } catch {}
+      }
+    }
+    const d = this.dir(id);
+    mkdirSync(d, { recursive: true });
+    if (r.memory) {
+      writeIfExists(join(d, "memory.max"), r.memory);
+      // v2 counts swap separately; Docker's --memory-swap is memory+swap.
+      if (r.memorySwap === -1) writeIfExists(join(d, "memory.swap.max"), "max");
+      else if (r.memorySwap && r.memorySwap >= r.memory) writeIfExists(join(d, "memory.swap.max"), r.memorySwap - r.memory);
+    }
+    if (r.cpuQuota) writeIfExists(join(d, "cpu.max"), `${r.cpuQuota} ${r.cpuPeriod ?? 100_000}`);
+    if (r.cpuShares) writeIfExists(join(d, "cpu.weight"), sharesToWeight(r.cpuShares));
+    if (r.pidsLimit) writeIfExists(join(d, "pids.max"), r.pidsLimit);
+  }
+
+  procsFiles(id: string): string[] {
+    return [join(this.dir(id), "cgroup.procs")];
+  }
+
+  addProcess(id: string, pid: number): void {
+    writeIfExists(join(this.dir(id), "cgroup.procs"), pid);
+  }
+
+  oomKills(id: string): number {
+    return readKeyed(join(this.dir(id), "memory.events")).oom_kill ?? 0;
+  }
+
+  async freeze(id: string): Promise<void> {
+    await this.setFrozen(id, true);
+  }
+  async thaw(id: string): Promise<void> {
+    await this.setFrozen(id, false);
+  }
+  /** cgroup.freeze is a request; cgroup.events says "frozen 1" once every task stopped. */
+  private async setFrozen(id: string, on: boolean): Promise<void> {
+    const d = this.dir(id);
+    if (!writeIfExists(join(d, "cgroup.freeze"), on ? "1" : "0")) throw new Error("cgroup.freeze is missing (Linux < 5.2)");
+    const want = on ? 1 : 0;
+    const ok = await until(() => {
+      const ev = readKeyed(join(d, "cgroup.events"));
+      return ev.frozen === undefined || ev.frozen === want;
+    });
+    if (!ok) throw new Error(`cgroup ${id} did not become ${on ? "frozen" : "thawed"}`);
+  }
+
+  pids(id: string): number[] {
+    return procs(this.dir(id));
+  }
+
+  stats(id: string): CgroupStats {
+    const d = this.dir(id);
+    const cpu = readKeyed(join(d, "cpu.stat"));
+    let rd = 0;
+    let wr = 0;
+    for (const l of readText(join(d, "io.stat")).split("\n")) {
+      rd += Number(/rbytes=(\d+)/.exec(l)?.[1] ?? 0);
+      wr += Number(/wbytes=(\d+)/.exec(l)?.[1] ?? 0);
+    }
+    return {
+      cpuTotal: (cpu.usage_usec ?? 0) * 1000,
+      cpuPercpu: [],
+      memoryUsage: readNum(join(d, "memory.current")),
+      memoryLimit: readNum(join(d, "memory.max")),
+      memoryStats: readKeyed(join(d, "memory.stat")),
+      pids: readNum(join(d, "pids.current")),
+      pidsLimit: readNum(join(d, "pids.max")),
+      blkioRead: rd,
+      blkioWrite: wr,
+    };
+  }
+
+  exists(id: string): boolean {
+    return existsSync(this.dir(id));
+  }
+
+  async remove(id: string): Promise<void> {
+    const d = this.dir(id);
+    if (!existsSync(d)) return;
+    if (readKeyed(join(d, "cgroup.events")).frozen === 1) await this.thaw(id).catch(() => {});
+    // cgroup.kill (Linux 5.14) kills the whole subtree atomically, forks included.
+    if (!this.fake) writeIfExists(join(d, "cgroup.kill"), "1");
+    await killAndRemove(d, this.fake);
+  }
+
+  list(): string[] {
+    return subdirs(join(this.root, this.parent));
+  }
+}
