@@ -37,7 +37,7 @@ export interface InitContext {
 export interface ChildStage {
   pid: number;
   /** Resolves once the child has loaded (it is about to lose its files to pivot_root). */
-  loaded(): void;
+  loaded(): Promise<void>;
   send(msg: InitMessage): void;
   exited: Promise<number>;
   kill(sig: number): void;
@@ -86,19 +86,26 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
   try {
     sys.unshare(K.CLONE_NEWCGROUP);
   } catch {}
-  // Reaper mode: the command stage must be started while our files are still reachable.
-  const child = spec.init && ctx.spawnChild ? ctx.spawnChild() : null;
-  child?.loaded();
+  // Reaper mode: the command stage must be started while our files are still
+  // reachable, and have loaded them, before pivot_root takes them away.
+  if (spec.init && ctx.spawnChild) {
+    const child = ctx.spawnChild();
+    return child.loaded().then(() => reap(child, prepareRoot(spec, ctx), ctx));
+  }
+  return runCommand(prepareRoot(spec, ctx), ctx);
+}
+
+/** Root, restrictions, hostname and terminal: everything before identity and execve. */
+function prepareRoot(spec: ContainerSpec, ctx: InitContext): FinalStage {
+  const { sys } = ctx;
   setupRoot(spec, sys, null);
   restrictPaths(spec, sys, ctx.path);
-  if (ns.uts.mode === "new") {
+  if ((spec.uts ?? { mode: "new" }).mode === "new") {
     sys.sethostname(spec.hostname);
     if (spec.domainname) sys.setdomainname(spec.domainname);
   }
   const consoleSlave = spec.process.terminal ? handOverPty(ctx, true) : null;
-  const final: FinalStage = { process: spec.process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, consoleSlave };
-  if (child) return reap(child, final, ctx);
-  return runCommand(final, ctx);
+  return { process: spec.process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, consoleSlave };
 }
 
 /** `ctr init` for `exec`: already in the container's pid namespace (the daemon setns'd around the spawn). */

@@ -4,7 +4,7 @@
 export class LineReader {
   private buf = Buffer.alloc(0);
   private eof = false;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
 
   constructor(fd: number) {
     this.reader = Bun.file(fd).stream().getReader();

@@ -3,11 +3,12 @@
 // orphans — the two jobs of an init that ordinary commands do not do
 // (pid_namespaces(7): pid 1 gets only signals it has handlers for, and
 // orphans re-parent to it).
-import { closeSync, readSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { constants } from "node:os";
 import { reapOneExcept } from "../../kernel/syscalls.ts";
 import { selfCommand } from "../../self.ts";
 import type { ChildStage } from "./init.ts";
+import { LineReader } from "./lines.ts";
 import { HELLO_FD, SPEC_FD, STATUS_FD } from "./protocol.ts";
 
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT"] as const;
@@ -32,10 +33,11 @@ export function realSpawnChild(): ChildStage {
   });
   return {
     pid: child.pid,
-    loaded() {
-      const b = Buffer.alloc(16);
-      readSync(hello, b, 0, b.length, null);
+    async loaded() {
+      // Bun's extra stdio entries are non-blocking sockets: wait on the event loop.
+      const line = await new LineReader(hello).next();
       closeSync(hello);
+      if (line !== "loaded") throw new Error("the command stage exited before it loaded");
     },
     send(msg) {
       writeSync(toChild, JSON.stringify(msg) + "\n");
