@@ -98,7 +98,7 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
 /** Root, restrictions, hostname and terminal: everything before identity and execve. */
 function prepareRoot(spec: ContainerSpec, ctx: InitContext): FinalStage {
   const { sys } = ctx;
-  setupRoot(spec, sys, null);
+  setupRoot(spec, sys);
   restrictPaths(spec, sys, ctx.path);
   if ((spec.uts ?? { mode: "new" }).mode === "new") {
     sys.sethostname(spec.hostname);
@@ -174,7 +174,7 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
   if (f.consoleSlave) {
     // A new session whose controlling terminal is the slave (credentials(7), tty_ioctl(4) TIOCSCTTY).
     sys.setsid();
-    const fd = openSync(f.consoleSlave, "r+");
+    const fd = openSync(ctx.path(f.consoleSlave), "r+");
     for (const n of [0, 1, 2]) sys.dup2(fd, n);
     if (fd > 2) sys.close(fd);
     sys.setControllingTty(0);
@@ -196,6 +196,7 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
     return sys.execve(found, p.args, env);
   } catch (e) {
     const errno = (e as { errno?: number }).errno;
+    if (typeof errno !== "number") throw e;
     if (errno === 13) throw new InitError(`exec: "${cmd}": permission denied`, 126);
     if (errno === 2) throw new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
     throw new InitError(`exec: "${cmd}": ${(e as Error).message}`, 126);

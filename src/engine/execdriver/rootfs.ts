@@ -71,10 +71,19 @@ function ensureTarget(path: string, dir: boolean): void {
   if (!dir) writeFileSync(path, "");
 }
 
+/** /dev is a fresh tmpfs in a real container; tolerate what is there anyway. */
+function link(target: string, path: string): void {
+  try {
+    lstatSync(path);
+  } catch {
+    symlinkSync(target, path);
+  }
+}
+
 const NSD = K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC;
 
 /** Everything up to and including pivot_root; afterwards "/" is the container's root. */
-export function setupRoot(spec: ContainerSpec, sys: Syscalls, consolePath: string | null): void {
+export function setupRoot(spec: ContainerSpec, sys: Syscalls): void {
   // MS_SLAVE|MS_REC first: host mounts still propagate in, ours never out
   // (runc's default rootfsPropagation "rslave" — Docker's too).
   sys.mount(null, "/", null, K.MS_REC | K.MS_SLAVE, null);
@@ -88,7 +97,7 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls, consolePath: strin
 
   ensureTarget(at("/proc"), true);
   sys.mount("proc", at("/proc"), "proc", NSD, null);
-  setupDev(root, spec, sys, consolePath);
+  setupDev(root, spec, sys);
   setupSys(at("/sys"), spec, sys);
   for (const m of spec.mounts) userMount(m, at(m.destination), sys);
 
@@ -100,7 +109,7 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls, consolePath: strin
   sys.chdir("/");
 }
 
-function setupDev(root: string, spec: ContainerSpec, sys: Syscalls, consolePath: string | null): void {
+function setupDev(root: string, spec: ContainerSpec, sys: Syscalls): void {
   const dev = secureJoin(root, "/dev");
   ensureTarget(dev, true);
   sys.mount("tmpfs", dev, "tmpfs", K.MS_NOSUID, "mode=755,size=65536k");
@@ -115,25 +124,20 @@ function setupDev(root: string, spec: ContainerSpec, sys: Syscalls, consolePath:
       sys.mount(`/dev/${d.name}`, t, null, K.MS_BIND, null);
     }
   }
-  mkdirSync(join(dev, "pts"));
+  mkdirSync(join(dev, "pts"), { recursive: true });
   // newinstance: the container gets its own pty numbering (its first tty is /dev/pts/0).
   sys.mount("devpts", join(dev, "pts"), "devpts", K.MS_NOSUID | K.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
-  symlinkSync("pts/ptmx", join(dev, "ptmx"));
-  mkdirSync(join(dev, "shm"));
+  link("pts/ptmx", join(dev, "ptmx"));
+  mkdirSync(join(dev, "shm"), { recursive: true });
   sys.mount("shm", join(dev, "shm"), "tmpfs", NSD, "mode=1777,size=65536k");
-  mkdirSync(join(dev, "mqueue"));
+  mkdirSync(join(dev, "mqueue"), { recursive: true });
   try {
     sys.mount("mqueue", join(dev, "mqueue"), "mqueue", NSD, null);
   } catch {
     // mqueue belongs to the ipc namespace; a host ipc namespace may refuse a new instance.
   }
   for (const [n, t] of [["fd", "/proc/self/fd"], ["stdin", "/proc/self/fd/0"], ["stdout", "/proc/self/fd/1"], ["stderr", "/proc/self/fd/2"], ["core", "/proc/kcore"]] as const) {
-    symlinkSync(t, join(dev, n));
-  }
-  if (consolePath) {
-    // /dev/console is the container's pty slave (runc binds the console socket's slave here).
-    writeFileSync(join(dev, "console"), "");
-    sys.mount(consolePath, join(dev, "console"), null, K.MS_BIND, null);
+    link(t, join(dev, n));
   }
 }
 
@@ -145,7 +149,8 @@ function hostDevices(): { name: string; major: number; minor: number }[] {
       const st = lstatSync(join("/dev", name));
       if (!st.isCharacterDevice() || name === "console" || name === "ptmx") continue;
       const r = st.rdev;
-      out.push({ name, major: Math.floor(r / 256) & 0xfff, minor: (r & 0xff) | ((Math.floor(r / 4096) & ~0xff) >>> 0) });
+      // glibc's dev_t layout (<sys/sysmacros.h>): major bits 8-19 and 32-43, minor bits 0-7 and 20-31.
+      out.push({ name, major: (Math.floor(r / 256) & 0xfff) | (Math.floor(r / 2 ** 32) & ~0xfff), minor: (r & 0xff) | (Math.floor(r / 4096) & 0xfff00) });
     } catch {}
   }
   return out;

@@ -12,7 +12,8 @@ const WANTED = ["cpu", "memory", "pids", "io"];
 /** runc's conversion of v1 cpu.shares [2, 262144] to v2 cpu.weight [1, 10000]. */
 export function sharesToWeight(shares: number): number {
   if (shares === 0) return 0;
-  return Math.round(1 + ((shares - 2) * 9999) / 262142);
+  // Integer division, as runc does it (1024 shares → 39).
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
 export class CgroupV2 implements CgroupManager {
