@@ -30,8 +30,12 @@ export class StartError extends EngineError {
 
 export interface ExecDriverDeps {
   cgroups: CgroupManager;
-  /** argv prefix that re-runs this program (src/self.ts). */
+  /** argv prefix that re-runs this program (src/self.ts); `init` is appended. */
   selfCommand?: () => string[];
+  /** Overrides the whole init argv (e.g. a small separate init bundle, see init-entry.ts). */
+  initCommand?: string[];
+  /** Environment of the init process (e.g. BUN_BE_BUN=1 for a compiled binary running a script). */
+  initEnv?: Record<string, string>;
 }
 
 export interface DriverStats extends CgroupStats {
@@ -52,11 +56,13 @@ const SIGNALS = constants.signals as Record<string, number>;
 
 export class ExecDriver {
   private readonly cgroups: CgroupManager;
-  private readonly self: () => string[];
+  private readonly initCommand: string[];
+  private readonly initEnv: Record<string, string>;
 
   constructor(deps: ExecDriverDeps) {
     this.cgroups = deps.cgroups;
-    this.self = deps.selfCommand ?? defaultSelf;
+    this.initCommand = deps.initCommand ?? [...(deps.selfCommand ?? defaultSelf)(), "init"];
+    this.initEnv = deps.initEnv ?? {};
   }
 
   /** Creates the cgroup, starts the container's pid 1 and resolves once its command runs. */
@@ -64,7 +70,7 @@ export class ExecDriver {
     this.cgroups.create(spec.id, { ...spec.cgroup, devices: spec.privileged ? "all" : "default" });
     try {
       const p = await this.launch({
-        message: { kind: "start", spec },
+        message: { kind: "start", spec, initCommand: this.initCommand, initEnv: this.initEnv },
         cgroupId: spec.id,
         terminal: spec.process.terminal,
         consoleSize: spec.process.consoleSize,
@@ -106,7 +112,7 @@ export class ExecDriver {
   private async launch(l: Launch): Promise<RunningProcess> {
     // A terminal's pty is opened by init inside the container; its stdio is unused until then.
     const io = l.terminal ? "ignore" : "pipe";
-    const child = spawnInPidNamespace([...this.self(), "init"], [io, io, io, "pipe", "pipe"], l.joinPid);
+    const child = spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], l.joinPid, this.initEnv);
     const extra = child.stdio as unknown as number[];
     const toInit = extra[SPEC_FD]!;
     const fromInit = extra[STATUS_FD]!;

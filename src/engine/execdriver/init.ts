@@ -30,7 +30,7 @@ export interface InitContext {
   io: InitIO;
   /** Maps an absolute container path for node:fs checks after pivot_root (identity in real life). */
   path: PathMap;
-  /** Reaper mode: starts the command stage (`ctr init child`); resolves with its wait status. */
+  /** Reaper mode: starts the command stage (`<init command> child`). */
   spawnChild?(): ChildStage;
 }
 
@@ -264,7 +264,7 @@ export async function initMain(args: string[]): Promise<never> {
   const { linuxSyscalls } = await import("../../kernel/syscalls.ts");
   const { realSpawnChild } = await import("./reaper.ts");
   const io = fdIO();
-  const ctx: InitContext = { sys: linuxSyscalls, io, path: (p) => p, spawnChild: realSpawnChild };
+  const ctx: InitContext = { sys: linuxSyscalls, io, path: (p) => p };
   let code: number;
   try {
     if (args[0] === "child") {
@@ -274,6 +274,7 @@ export async function initMain(args: string[]): Promise<never> {
     const msg = JSON.parse(io.receive()) as InitMessage;
     if (msg.kind === "exec") execInContainer(msg.pid, msg.spec, ctx);
     if (msg.kind === "child") childStage(msg, ctx);
+    ctx.spawnChild = () => realSpawnChild(msg.initCommand, msg.initEnv);
     code = await (startContainer(msg.spec, ctx) as Promise<number>);
   } catch (e) {
     code = e instanceof InitError ? e.code : 127;

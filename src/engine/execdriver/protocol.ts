@@ -24,7 +24,8 @@ export interface FinalStage {
 }
 
 export type InitMessage =
-  | { kind: "start"; spec: ContainerSpec }
+  /** `initCommand`/`initEnv`: how the reaper (spec.init) re-runs this program for the command stage. */
+  | { kind: "start"; spec: ContainerSpec; initCommand: string[]; initEnv: Record<string, string> }
   | { kind: "exec"; pid: number; spec: ExecSpec }
   /** The command stage under a reaper (docker run --init). */
   | ({ kind: "child" } & FinalStage);

@@ -6,18 +6,17 @@
 import { closeSync, writeSync } from "node:fs";
 import { constants } from "node:os";
 import { reapOneExcept } from "../../kernel/syscalls.ts";
-import { selfCommand } from "../../self.ts";
 import type { ChildStage } from "./init.ts";
 import { LineReader } from "./lines.ts";
 import { HELLO_FD, SPEC_FD, STATUS_FD } from "./protocol.ts";
 
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT"] as const;
 
-export function realSpawnChild(): ChildStage {
+export function realSpawnChild(initCommand: string[], env: Record<string, string>): ChildStage {
   // Inherits stdio and the status pipe (fd 4): its errors reach the daemon directly.
-  const child = Bun.spawn([...selfCommand(), "init", "child"], {
+  const child = Bun.spawn([...initCommand, "child"], {
     stdio: ["inherit", "inherit", "inherit", "pipe", STATUS_FD, "pipe"] as never,
-    env: {},
+    env,
   });
   const extra = child.stdio as unknown as number[];
   const toChild = extra[SPEC_FD]!;

@@ -12,7 +12,7 @@ export type Spawned = ReturnType<typeof Bun.spawn>;
  * new member). All of it happens in one synchronous tick and the thread is
  * switched back right away, so no other spawn of the daemon is affected.
  */
-export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: number): Spawned {
+export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: number, env: Record<string, string> = {}): Spawned {
   const own = openSync("/proc/self/ns/pid", "r");
   let target = -1;
   try {
@@ -21,8 +21,8 @@ export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: nu
       setns(target, CLONE_NEWPID);
     } else unshare(CLONE_NEWPID);
     try {
-      // Empty env: the container's env travels in the spec, never the daemon's.
-      return Bun.spawn(argv, { stdio: stdio as never, env: {} });
+      // Not the daemon's env: the container's travels in the spec.
+      return Bun.spawn(argv, { stdio: stdio as never, env });
     } finally {
       setns(own, CLONE_NEWPID);
     }
