@@ -267,6 +267,10 @@ export async function initMain(args: string[]): Promise<never> {
   const ctx: InitContext = { sys: linuxSyscalls, io, path: (p) => p };
   let code: number;
   try {
+    // Non-dumpable until execve (which resets it): processes in the container
+    // cannot open /proc/<us>/exe — the host's binary — or our fds (runc does
+    // the same in nsexec; cf. CVE-2019-5736). The reaper never execs, so it stays so.
+    linuxSyscalls.prctl(K.PR_SET_DUMPABLE, 0);
     if (args[0] === "child") {
       writeSync(HELLO_FD, "loaded\n");
       linuxSyscalls.close(HELLO_FD);

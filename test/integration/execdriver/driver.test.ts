@@ -206,6 +206,47 @@ describe.skipIf(!!skipReason)("exec driver (root)", () => {
     expect((await p.exited).exitCode).toBe(143);
   });
 
+  test("--init: the reaper's /proc/1/exe (the host binary) is out of the container's reach", async () => {
+    const r = await run(["sh", "-c", "readlink /proc/1/exe || echo denied"], { init: true });
+    expect(r.out).toBe("denied\n");
+  });
+
+  test("--init reaps orphaned zombies", async () => {
+    const { spec } = await background(["sh", "-c", "sh -c 'true &'; exec sleep 100"], { init: true });
+    const states = () => driver.pids(spec.id).map((pid) => { try { return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0]; } catch { return "gone"; } });
+    // pid 1 (reaper) + sleep; the orphaned `true` must not linger as Z.
+    await until("no zombies in the container", () => states().length === 2 && !states().includes("Z"));
+  });
+
+  test("onNetns runs with the container's own netns before the command starts", async () => {
+    let seen: { net: string; ran: boolean } | null = null;
+    const spec = sb.spec(["sh", "-c", "echo ran > /marker"]);
+    const p = await driver.start(spec, {
+      onNetns: async (pid) => {
+        seen = { net: readlinkSync(`/proc/${pid}/ns/net`), ran: existsSync(join(sb.dir, spec.id, "upper/marker")) };
+      },
+    });
+    await outcome(p);
+    await driver.cleanup(spec.id);
+    expect(seen!.ran).toBe(false);
+    expect(seen!.net).not.toBe(readlinkSync("/proc/self/ns/net"));
+  });
+
+  test("a failing onNetns aborts the start and removes the cgroup", async () => {
+    const spec = sb.spec(["true"]);
+    const err = await driver.start(spec, { onNetns: async () => { throw new Error("no network for you"); } }).catch((e) => e);
+    expect((err as Error).message).toBe("no network for you");
+    expect(cgroups.exists(spec.id)).toBe(false);
+  });
+
+  test("exec with a terminal gets the container's next pty", async () => {
+    const { spec, p } = await background(["sleep", "100"]);
+    const e = await driver.exec(spec.id, p.pid, { args: ["tty"], env: ["PATH=/bin"], cwd: "/", user: "", terminal: true, capabilities: [...DOCKER_DEFAULT_CAPS], noNewPrivileges: true });
+    const [out, exit] = await Promise.all([collect(e.stdout), e.exited]);
+    expect(out.trim()).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(exit.exitCode).toBe(0);
+  });
+
   test("pause freezes and resume thaws", async () => {
     const { spec, p } = await background(["sleep", "100"]);
     await driver.pause(spec.id);
