@@ -18,6 +18,8 @@ export interface Syscalls {
   prctl(op: number, a?: number, b?: number): number;
   /** capset(2) v3: the three sets as 64-bit masks. */
   capset(effective: bigint, permitted: bigint, inheritable: bigint): void;
+  /** This thread's permitted set (capget): nothing outside it can be kept. */
+  permittedCaps(): bigint;
   setgroups(gids: number[]): void;
   setresgid(gid: number): void;
   setresuid(uid: number): void;

@@ -3,6 +3,7 @@
 // what `ctr init` wants: it runs everything on its main thread and ends in
 // execve(2), which kills the other (Bun) threads. See execdriver/init.ts.
 import { dlopen, FFIType, ptr } from "bun:ffi";
+import { readFileSync } from "node:fs";
 import { check, cstr, libc } from "./libc.ts";
 import { mknod } from "./fs-ffi.ts";
 import { mountSpec } from "./mount.ts";
@@ -119,6 +120,11 @@ export function capset(effective: bigint, permitted: bigint, inheritable: bigint
   check("capset", s.capset(ptr(hdr), ptr(data)));
 }
 
+export function permittedCaps(): bigint {
+  const m = /^CapPrm:\s+([0-9a-f]+)$/m.exec(readFileSync("/proc/thread-self/status", "utf8"));
+  return m ? BigInt(`0x${m[1]}`) : 0n;
+}
+
 export function setgroups(gids: number[]): void {
   const b = Buffer.alloc(Math.max(4, gids.length * 4));
   gids.forEach((g, i) => b.writeUInt32LE(g, i * 4));
@@ -199,6 +205,7 @@ export const linuxSyscalls: Syscalls = {
   setdomainname,
   prctl,
   capset,
+  permittedCaps,
   setgroups,
   setresgid,
   setresuid,

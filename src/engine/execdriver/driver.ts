@@ -104,6 +104,14 @@ export class ExecDriver {
   pids(id: string): number[] {
     return this.cgroups.pids(id);
   }
+  /**
+   * Container cgroups that exist now (ids). After a daemon restart the
+   * containers are no longer our children (no exit status, no stdio): the
+   * reconciler compares this list with the store and cleans up.
+   */
+  leftovers(): string[] {
+    return this.cgroups.list();
+  }
   /** Kills leftovers and removes the container's cgroup. */
   cleanup(id: string): Promise<void> {
     return this.cgroups.remove(id);

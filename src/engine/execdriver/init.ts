@@ -211,7 +211,9 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
  * Inheritable stays empty (Docker ≥ 20.10.14, CVE-2022-24769).
  */
 function dropPrivileges(sys: Syscalls, id: { uid: number; gid: number; groups: number[] }, f: FinalStage): void {
-  const keep = capMask(f.capabilities);
+  // --privileged asks for everything; a daemon that lacks some (a restricted
+  // sandbox) can only pass on what it has, as Docker's privileged = the daemon's set.
+  const keep = capMask(f.capabilities) & sys.permittedCaps();
   const last = lastCap();
   for (let c = 0; c <= last; c++) if (!(keep & (1n << BigInt(c)))) sys.prctl(K.PR_CAPBSET_DROP, c);
   try {

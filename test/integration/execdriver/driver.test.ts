@@ -6,7 +6,8 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ExecDriver, StartError } from "../../../src/engine/execdriver/driver.ts";
 import type { RunningProcess } from "../../../src/engine/execdriver/types.ts";
-import { capMask, DOCKER_DEFAULT_CAPS } from "../../../src/kernel/capabilities.ts";
+import { allCapsMask, capMask, DOCKER_DEFAULT_CAPS } from "../../../src/kernel/capabilities.ts";
+import { ALL_CAPS } from "../../../src/engine/containers/spec.ts";
 import { newCgroupManager } from "../../../src/kernel/cgroups/index.ts";
 import { collect, outcome, Sandbox, skipReason } from "./env.ts";
 
@@ -254,6 +255,25 @@ describe.skipIf(!!skipReason)("exec driver (root)", () => {
     await driver.resume(spec.id);
     p.kill(9);
     expect((await p.exited).exitCode).toBe(137);
+  });
+
+  test("--privileged: every capability, host devices, nothing masked", async () => {
+    const r = await run(["sh", "-c", "grep CapEff /proc/self/status; ls /dev | wc -l; wc -c < /proc/timer_list"], { privileged: true, capabilities: [...ALL_CAPS] });
+    const [capEff, devs, timerList] = r.out.trim().split("\n");
+    // All of them — that the daemon itself has (this sandbox may lack some).
+    const mine = BigInt(`0x${/^CapPrm:\s+(\w+)/m.exec(readFileSync("/proc/self/status", "utf8"))![1]}`);
+    expect(capEff).toBe(`CapEff:\t${hex(allCapsMask() & mine)}`);
+    expect(Number(devs)).toBeGreaterThan(15);
+    expect(Number(timerList)).toBeGreaterThan(0);
+  });
+
+  test("--cpus sets the CFS quota (cgroup v1 file on this host)", async () => {
+    const { spec } = await background(["sleep", "100"], { cgroup: { cpuQuota: 50_000, cpuPeriod: 100_000 } });
+    const v1 = `/sys/fs/cgroup/cpu/ctr/${spec.id}/cpu.cfs_quota_us`;
+    const v2 = `/sys/fs/cgroup/ctr/${spec.id}/cpu.max`;
+    const got = existsSync(v1) ? readFileSync(v1, "utf8").trim() : readFileSync(v2, "utf8").trim();
+    expect(["50000", "50000 100000"]).toContain(got);
+    expect(driver.leftovers()).toContain(spec.id);
   });
 
   test("stats read the cgroup", async () => {

@@ -56,6 +56,10 @@ export class FakeSyscalls implements Syscalls {
     return 0;
   }
   capset(e: bigint, p: bigint, i: bigint) { this.rec("capset", e, p, i); }
+  permitted = (1n << 64n) - 1n;
+  permittedCaps() {
+    return this.permitted;
+  }
   setgroups(g: number[]) { this.rec("setgroups", g); }
   setresgid(g: number) { this.rec("setresgid", g); }
   setresuid(u: number) { this.rec("setresuid", u); }

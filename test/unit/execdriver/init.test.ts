@@ -259,3 +259,12 @@ describe("ctr init: exec", () => {
     expect(sys.names()).not.toContain("mountSpec");
   });
 });
+
+test("capabilities the daemon lacks are not asked for", () => {
+  const root = fakeRoot();
+  const sys = new FakeSyscalls();
+  sys.permitted = capMask(["CAP_CHOWN", "CAP_KILL"]);
+  const { sys: s } = runStart(spec(root), sys);
+  const want = capMask(["CAP_CHOWN", "CAP_KILL"]);
+  expect(s.calls.find((c) => c[0] === "capset")).toEqual(["capset", want, want, 0n]);
+});
