@@ -58,8 +58,9 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     const tty = !!f.tty;
     const hijacked = f.detach ? null : await client.hijack(`/containers/${id}/attach`, { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1 });
     // Register the wait before start (headers come back at once), so a fast exit is never missed.
-    const waitRes = await client.request("POST", `/containers/${id}/wait`, { query: { condition: f.rm ? "removed" : "next-exit" } });
-    const waited = waitRes.text();
+    const waitAbort = new AbortController();
+    const waitRes = await client.request("POST", `/containers/${id}/wait`, { query: { condition: f.rm ? "removed" : "next-exit" }, signal: waitAbort.signal });
+    const waited = waitRes.text().catch(() => "");
     try {
       await client.request("POST", `/containers/${id}/start`);
     } catch (e) {
@@ -67,6 +68,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       throw exit125(e);
     }
     if (f.detach) {
+      waitAbort.abort(); // like the docker CLI: the pending wait is simply dropped
       console.log(id);
       return;
     }

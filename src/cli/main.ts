@@ -90,6 +90,8 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     await cli.runMatchedCommand();
+    // A client command is done: do not linger on open keep-alive or wait connections.
+    process.exit(0);
   } catch (e) {
     process.exit(report(e));
   }

@@ -42,7 +42,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   try {
     const db = openDatabase(layout.db);
     const engine = new Engine();
-    const services = await buildServices(config, layout, db, engine, new ExecDriver(newCgroupManager()));
+    const driver = new ExecDriver({ cgroups: newCgroupManager() });
+    const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
     const app = createApp({ engine }, [containerRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes]);

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
-import { isStreaming } from "./stream.ts";
+import { isStreaming, STREAM_HEADER } from "./stream.ts";
 import { HIJACKED_HEADER, type Hijackable } from "./hijack.ts";
 
 export interface FetchApp {
@@ -62,6 +62,7 @@ async function handle(app: FetchApp, req: IncomingMessage, res: ServerResponse):
 async function writeResponse(res: ServerResponse, r: Response, signal: AbortSignal): Promise<void> {
   const headers: Record<string, string> = {};
   r.headers.forEach((v, k) => (headers[k] = v));
+  delete headers[STREAM_HEADER];
   if (!isStreaming(r) || !r.body) {
     const buf = Buffer.from(await r.arrayBuffer());
     if (r.status !== 204 && r.status !== 304) headers["content-length"] = String(buf.length);

@@ -11,7 +11,9 @@ import { ContainerService } from "../engine/containers/service.ts";
 import { ExecService } from "../engine/containers/exec.ts";
 import { containerJobs, containerQueryJobs, statsJobs } from "../engine/containers/jobs.ts";
 import { jsonFileDriver } from "../engine/logs/json-file.ts";
-import type { ImageInfo, Runtime } from "../engine/containers/ports.ts";
+import type { ImageInfo } from "../engine/containers/ports.ts";
+import type { ExecDriver } from "../engine/execdriver/driver.ts";
+import { driverRuntime } from "../engine/containers/runtime.ts";
 import { ContentStore } from "../store/content-store.ts";
 import { ImageStore } from "../store/image-store.ts";
 import { RegistryClient } from "../engine/distribution/registry-client.ts";
@@ -44,7 +46,7 @@ function imageInfo(i: ImageRecord | null): ImageInfo | null {
 }
 
 /** Builds every service from the daemon's config and registers their jobs. */
-export async function buildServices(config: DaemonConfig, layout: Layout, db: Database, engine: Engine, runtime: Runtime): Promise<Services> {
+export async function buildServices(config: DaemonConfig, layout: Layout, db: Database, engine: Engine, execDriver: ExecDriver): Promise<Services> {
   const events = new EventBus();
   const driver = driverFor(config.storageDriver, layout.layers);
   const layers = new LayerStore(db, driver);
@@ -77,7 +79,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       mount: (id) => layers.rwMount(id),
       remove: (id) => layers.removeRw(id),
     },
-    runtime,
+    runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid),
     network: managedNetworking(network),
     events,
     logs: jsonFileDriver,

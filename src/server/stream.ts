@@ -1,15 +1,19 @@
 import type { Context } from "hono";
 
-const streaming = new WeakSet<Response>();
+/**
+ * Streamed responses get their headers flushed at once and every chunk
+ * written as it comes. The mark is a header (not object identity) because
+ * middleware may rebuild the Response around the same body.
+ */
+export const STREAM_HEADER = "x-ctr-stream";
 
-/** Streamed responses get their headers flushed at once and every chunk written as it comes. */
 export function markStreaming(r: Response): Response {
-  streaming.add(r);
+  r.headers.set(STREAM_HEADER, "1");
   return r;
 }
 
 export function isStreaming(r: Response): boolean {
-  return streaming.has(r);
+  return r.headers.get(STREAM_HEADER) === "1";
 }
 
 export interface LineWriter {

@@ -20,7 +20,9 @@ export function managedNetworking(m: NetworkManager): Networking {
     async connect(c, pid) {
       const mode = networkOf(c);
       if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
-      const cfg = c.networking.EndpointsConfig?.[mode];
+      // The docker CLI files the first network's settings under "default".
+      const eps = c.networking.EndpointsConfig ?? {};
+      const cfg = eps[mode] ?? eps.default;
       await m.connect(mode, {
         containerId: c.id,
         name: c.name,
@@ -31,7 +33,7 @@ export function managedNetworking(m: NetworkManager): Networking {
       });
       // Further networks from `docker create --network` + `network connect` before start.
       for (const [name, ec] of Object.entries(c.networking.EndpointsConfig ?? {})) {
-        if (name === mode || !needsEndpoint(name)) continue;
+        if (name === mode || name === "default" || !needsEndpoint(name)) continue;
         await m.connect(name, { containerId: c.id, name: c.name, netns: { pid }, aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined });
       }
       return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), { sandboxKey: `/proc/${pid}/ns/net`, exposed: c.config.ExposedPorts });
