@@ -31,6 +31,8 @@ export interface Daemon {
 
 /** Starts the daemon: lock the root, open the store, register jobs, serve the API. */
 export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
+  // Tools the daemon runs (nft) live in sbin, which a user's PATH may lack.
+  process.env.PATH = [process.env.PATH, "/usr/local/sbin", "/usr/sbin", "/sbin"].filter(Boolean).join(":");
   const layout = layoutFor(config.root);
   createLayout(layout);
   const lock = tryLock(layout.lock);

@@ -111,7 +111,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     }),
     ...statsJobs(containers),
   );
-  await network.reconcile((id) => containers.isRunning(id));
+  await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
   await containers.reconcile();
   return {
     events,
