@@ -22,6 +22,8 @@ export function statusOf(err: unknown): number {
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof NotImplementedError) return 501;
   if (err instanceof HTTPException) return err.status;
+  // The exec driver's failed start (command not found / not executable): dockerd answers 400.
+  if (err instanceof Error && err.name === "StartError") return 400;
   return 500;
 }
 

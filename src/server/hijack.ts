@@ -37,6 +37,7 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
   socket.on("data", (d: Buffer) => input.write(d));
   // Half-close from the client ends stdin only; we keep writing output.
   socket.on("end", () => input.end());
+  socket.resume(); // reading the request body paused it
   let closed = false;
   const closedP = new Promise<void>((resolve) => {
     const done = () => {

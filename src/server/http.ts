@@ -89,7 +89,7 @@ async function writeResponse(res: ServerResponse, r: Response, signal: AbortSign
 async function handleUpgrade(app: FetchApp, req: IncomingMessage, socket: Duplex, head: Buffer) {
   socket.on("error", () => {});
   const len = Number(req.headers["content-length"] ?? 0);
-  const { body, rest } = await readExactly(socket, head, Number.isFinite(len) ? len : 0);
+  const { body, rest } = await readExactly(req, socket, head, Number.isFinite(len) ? len : 0);
   const hijack: Hijackable = { socket, rest, taken: false };
   const abort = new AbortController();
   socket.once("close", () => abort.abort());
@@ -114,20 +114,26 @@ async function handleUpgrade(app: FetchApp, req: IncomingMessage, socket: Duplex
   socket.end(Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n"), buf]));
 }
 
-/** On upgrade, node stops parsing at the headers: the body (exec start JSON) is ours to read. */
-function readExactly(socket: Duplex, head: Buffer, n: number): Promise<{ body: Buffer; rest: Buffer }> {
+/**
+ * The body of an upgrade request (exec start's JSON). Node leaves it on the
+ * socket (or in `head`); Bun's node:http hands it to `req` as data. Take
+ * whichever arrives, up to Content-Length; later socket bytes are stdin.
+ */
+function readExactly(req: IncomingMessage, socket: Duplex, head: Buffer, n: number): Promise<{ body: Buffer; rest: Buffer }> {
   if (head.length >= n) return Promise.resolve({ body: head.subarray(0, n), rest: head.subarray(n) });
   return new Promise((resolve) => {
     let buf = head;
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      if (buf.length >= n) {
-        socket.off("data", onData);
-        socket.pause();
-        resolve({ body: buf.subarray(0, n), rest: buf.subarray(n) });
-      }
+      if (buf.length < n) return;
+      socket.off("data", onData);
+      req.off("data", onData);
+      socket.pause();
+      resolve({ body: buf.subarray(0, n), rest: buf.subarray(n) });
     };
+    req.on("data", onData);
     socket.on("data", onData);
+    socket.resume(); // an upgraded socket may start paused
   });
 }
 

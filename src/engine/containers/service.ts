@@ -153,10 +153,15 @@ export class ContainerService {
           : undefined,
       });
     } catch (e) {
+      // dockerd records a failed start as an exit (127 not found, 126 not executable)
+      // and wakes waiters, so `docker run` ends instead of hanging.
       await this.d.network.disconnect(c).catch(() => {});
-      c.state = { ...c.state, Status: c.state.Status === "created" ? "created" : "exited", Running: false, Restarting: false, Error: (e as Error).message, ExitCode: 127 };
+      const code = typeof (e as { exitCode?: unknown }).exitCode === "number" ? (e as { exitCode: number }).exitCode : 127;
+      c.state = { ...c.state, Status: "exited", Running: false, Restarting: false, Error: (e as Error).message, ExitCode: code, FinishedAt: nowRfc3339() };
       this.d.store.save(c);
       hub.end();
+      this.waits.exited(c.id, code, true);
+      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true }).catch(() => {});
       throw e;
     }
     const logger = this.d.logs.open(paths.log, c.hostConfig.LogConfig?.Config ?? {});
