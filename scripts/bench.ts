@@ -1,0 +1,78 @@
+// Benchmarks ctr on this machine: start latency, memory, pull speed.
+// Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20]
+// Prints a table of figures; never used by tests.
+import { readFileSync } from "node:fs";
+import { DIST, startDaemon, run } from "../test/helpers/daemon.ts";
+import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.ts";
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const RUNS = arg("--runs", 20);
+const N = arg("--containers", 20);
+
+function rssKiB(pid: number, field = "VmRSS"): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+
+async function timeRuns(ctr: (args: string[]) => Promise<{ code: number }>, args: string[]): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const r = await ctr(args);
+    if (r.code !== 0) throw new Error(`ctr ${args.join(" ")} failed: ${JSON.stringify(r)}`);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+const reg = await startRegistry();
+const results: [string, string][] = [];
+try {
+  const bb = await seedBusybox(reg.host);
+  const d = await startDaemon();
+  const ctr = (args: string[]) => run([DIST, ...args], { env: { CTR_HOST: d.host } });
+  try {
+    results.push(["daemon RSS idle (fresh)", mib(rssKiB(d.proc.pid))]);
+    await ctr(["pull", bb]);
+    await ctr(["run", "--rm", bb, "true"]); // warm caches
+    const none = await timeRuns(ctr, ["run", "--rm", "--network", "none", bb, "true"]);
+    results.push([`ctr run --rm --network none busybox true (median of ${RUNS})`, `${median(none).toFixed(1)} ms`]);
+    const bridge = await timeRuns(ctr, ["run", "--rm", bb, "true"]);
+    results.push([`ctr run --rm busybox true, bridge (median of ${RUNS})`, `${median(bridge).toFixed(1)} ms`]);
+    results.push(["bridge networking extra start latency", `${(median(bridge) - median(none)).toFixed(1)} ms`]);
+    const idle = rssKiB(d.proc.pid);
+    results.push(["daemon RSS idle (after runs)", mib(idle)]);
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const r = await run([DIST, "run", "-d", bb, "sleep", "600"], { env: { CTR_HOST: d.host } });
+      ids.push(r.stdout.trim());
+    }
+    const busy = rssKiB(d.proc.pid);
+    results.push([`daemon RSS with ${N} running sleep containers`, mib(busy)]);
+    results.push(["daemon RSS per container", `${((busy - idle) / N).toFixed(0)} KiB`]);
+    await ctr(["rm", "-f", ...ids]);
+  } finally {
+    await d[Symbol.asyncDispose]();
+  }
+  // Pull of a ≥100 MB multi-layer image into a fresh daemon: time and peak RSS.
+  const big = await seedLarge(reg.host, { layers: 4, mbPerLayer: 30 });
+  const d2 = await startDaemon();
+  try {
+    const t0 = performance.now();
+    const r = await run([DIST, "pull", big], { env: { CTR_HOST: d2.host } });
+    if (r.code !== 0) throw new Error(r.stderr);
+    results.push(["pull 120 MB, 4 layers (local registry)", `${((performance.now() - t0) / 1000).toFixed(2)} s`]);
+    results.push(["daemon peak RSS during that pull (VmHWM)", mib(rssKiB(d2.proc.pid, "VmHWM"))]);
+  } finally {
+    await d2[Symbol.asyncDispose]();
+  }
+} finally {
+  await reg.stop();
+}
+const w = Math.max(...results.map(([k]) => k.length));
+for (const [k, v] of results) console.log(`${k.padEnd(w)}  ${v}`);
