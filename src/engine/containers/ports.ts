@@ -30,13 +30,8 @@ export interface ImageSource {
 }
 
 /** A mount as data (from the graph driver), performed by the kernel layer. */
-export interface MountSpec {
-  type: string;
-  source: string;
-  target?: string;
-  options: string[];
-  cwd?: string;
-}
+export type { MountSpec } from "../../kernel/mount.ts";
+import type { MountSpec } from "../../kernel/mount.ts";
 
 export interface RootfsProvider {
   /** Creates the container's rw layer on top of the image's top layer; returns the rootfs mount. */

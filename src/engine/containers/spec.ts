@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { ImageInfo, MountSpec } from "./ports.ts";
 import type { Container } from "./types.ts";
 import type { ContainerMount } from "./mounts.ts";
+import type { ContainerSpec, NamespaceSpec, Resources } from "../execdriver/types.ts";
 import { InvalidParameterError } from "../errors.ts";
 
 export const DEFAULT_CAPS = [
@@ -53,47 +54,13 @@ export function resolveCaps(add: string[] = [], drop: string[] = [], privileged 
   return caps;
 }
 
-export interface ProcessSpec {
-  args: string[];
-  env: string[];
-  cwd: string;
-  user: string;
-  terminal: boolean;
-  consoleSize?: { rows: number; cols: number };
-}
+/** The exec driver's own data model is what we build (one definition, in execdriver/types.ts). */
+export type RunSpec = ContainerSpec;
+export type NetworkSpec = NamespaceSpec;
 
-export type NetworkSpec = { mode: "new" } | { mode: "host" } | { mode: "join"; path: string };
-
-export interface CgroupResources {
-  memory?: number;
-  memorySwap?: number;
-  cpuQuota?: number;
-  cpuPeriod?: number;
-  cpuShares?: number;
-  pidsLimit?: number;
-}
-
-/** What ctr asks the exec driver to run (see src/engine/execdriver for the consumer). */
-export interface RunSpec {
-  id: string;
-  rootfs: MountSpec;
-  rootfsPath: string;
-  readonlyRootfs: boolean;
-  hostname: string;
-  domainname: string;
-  process: ProcessSpec;
-  capabilities: string[];
-  noNewPrivileges: boolean;
-  privileged: boolean;
-  mounts: ContainerMount[];
-  network: NetworkSpec;
-  cgroup: CgroupResources;
-  init: boolean;
-}
-
-export function cgroupResources(c: Container): CgroupResources {
+export function cgroupResources(c: Container): Resources {
   const h = c.hostConfig;
-  const r: CgroupResources = {};
+  const r: Resources = {};
   if (h.Memory && h.Memory > 0) {
     r.memory = h.Memory;
     // Docker: swap unset means swap = memory (memsw = 2x); -1 unlimited.
