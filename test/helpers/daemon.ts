@@ -106,6 +106,12 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
     [Symbol.asyncDispose]: async () => {
       await d.stop();
       if (!existing) rmSync(dir, { recursive: true, force: true });
+      // The daemon keeps its default bridge and nft table across restarts (like docker0);
+      // a test leaves the host as it found it.
+      if (isRoot) {
+        Bun.spawnSync(["ip", "link", "del", "ctr0"], { stderr: "ignore" });
+        Bun.spawnSync(["nft", "delete", "table", "ip", "ctr"], { stderr: "ignore" });
+      }
     },
   };
   return d;
