@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { OptionSpec } from "./argv.ts";
 import { list } from "./context.ts";
 import { parseBytes } from "../units.ts";
+import { parsePublish, type PortBindings } from "../engine/network/publish.ts";
 
 export { parseBytes };
 
@@ -104,27 +105,6 @@ function envList(vals: string[]): string[] {
   return vals.map((e) => (e.includes("=") ? e : `${e}=${process.env[e] ?? ""}`));
 }
 
-/** `-p [ip:][hostPort:]containerPort[/proto]` → PortBindings and ExposedPorts entries. */
-export function parsePublish(specs: string[]): { exposed: Record<string, object>; bindings: Record<string, { HostIp: string; HostPort: string }[]> } {
-  const exposed: Record<string, object> = {};
-  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-  for (const spec of specs) {
-    const [addr, proto = "tcp"] = spec.split("/") as [string, string?];
-    const parts = addr.split(":");
-    let ip = "";
-    let host = "";
-    let ctr: string;
-    if (parts.length === 1) ctr = parts[0]!;
-    else if (parts.length === 2) [host, ctr] = parts as [string, string];
-    else [ip, host, ctr] = [parts.slice(0, -2).join(":"), parts[parts.length - 2]!, parts[parts.length - 1]!];
-    if (!/^\d+(-\d+)?$/.test(ctr) || (host && !/^\d+(-\d+)?$/.test(host))) throw new Error(`invalid port specification: "${spec}"`);
-    const key = `${ctr}/${proto}`;
-    exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: ip, HostPort: host });
-  }
-  return { exposed, bindings };
-}
-
 function restartPolicy(v: string | undefined): { Name: string; MaximumRetryCount: number } | undefined {
   if (!v) return undefined;
   const [name, max] = v.split(":");
@@ -140,8 +120,11 @@ function keyValues(vals: string[]): Record<string, string> {
 
 /** Builds the POST /containers/create body from run/create flags, as the docker CLI does. */
 export function createBody(image: string, cmd: string[], f: CreateFlags, attach: { stdin: boolean; stdout: boolean; stderr: boolean }, autoRemove: boolean): Record<string, unknown> {
-  const publish = parsePublish(list(f.publish));
-  for (const e of list(f.expose)) publish.exposed[e.includes("/") ? e : `${e}/tcp`] = {};
+  // The network driver's parser: the same rules (ranges, protocols) as the daemon applies.
+  const bindings: PortBindings = {};
+  for (const spec of list(f.publish)) parsePublish(spec, bindings);
+  const exposed: Record<string, object> = Object.fromEntries(Object.keys(bindings).map((k) => [k, {}]));
+  for (const e of list(f.expose)) exposed[e.includes("/") ? e : `${e}/tcp`] = {};
   const tmpfs = Object.fromEntries(list(f.tmpfs).map((t) => {
     const [path, opts = ""] = t.split(/:(.*)/s) as [string, string?];
     return [path, opts];
@@ -155,7 +138,7 @@ export function createBody(image: string, cmd: string[], f: CreateFlags, attach:
     AttachStdin: attach.stdin,
     AttachStdout: attach.stdout,
     AttachStderr: attach.stderr,
-    ExposedPorts: publish.exposed,
+    ExposedPorts: exposed,
     Tty: !!f.tty,
     OpenStdin: !!f.interactive,
     StdinOnce: !!f.interactive && attach.stdin,
@@ -170,7 +153,7 @@ export function createBody(image: string, cmd: string[], f: CreateFlags, attach:
     HostConfig: {
       Binds: list(f.volume),
       NetworkMode: net,
-      PortBindings: publish.bindings,
+      PortBindings: bindings,
       RestartPolicy: restartPolicy(f.restart) ?? { Name: "no", MaximumRetryCount: 0 },
       AutoRemove: autoRemove,
       VolumesFrom: list(f.volumesFrom),

@@ -10,7 +10,7 @@ import { createApp } from "./app.ts";
 import { buildServices, type Services } from "./services.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { ExecDriver } from "../engine/execdriver/driver.ts";
-import { newCgroupManager } from "../kernel/cgroups/index.ts";
+import { detectCgroupVersion, newCgroupManager } from "../kernel/cgroups/index.ts";
 import { containerRoutes } from "./routes/containers.ts";
 import { execRoutes } from "./routes/exec.ts";
 import { eventsRoutes } from "./routes/events.ts";
@@ -94,7 +94,7 @@ function systemFacts(config: DaemonConfig, db: Database, services: Services): Sy
     execRoot: config.execRoot,
     driver: services.driverName,
     driverStatus: [],
-    cgroupVersion: cgroupVersion(),
+    cgroupVersion: String(detectCgroupVersion()) as "1" | "2",
     insecureRegistries: config.insecureRegistries,
     mirrors: config.registryMirrors,
     counts: () => {
@@ -119,13 +119,4 @@ function daemonId(db: Database): string {
   const id = randomBytes(24).toString("base64url").toUpperCase().replace(/[^A-Z0-9]/g, "A").slice(0, 32).match(/.{4}/g)!.join(":");
   db.query("INSERT INTO meta (key, value) VALUES ('daemon_id', ?)").run(id);
   return id;
-}
-
-function cgroupVersion(): "1" | "2" {
-  try {
-    const mi = readFileSync("/proc/self/mountinfo", "utf8");
-    return /\s\/sys\/fs\/cgroup\s.*\s-\scgroup2\s/.test(mi) ? "2" : "1";
-  } catch {
-    return "1";
-  }
 }

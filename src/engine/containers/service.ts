@@ -10,7 +10,7 @@ import { parseSignal } from "./signals.ts";
 import { resolveMounts, type VolumeProvider } from "./mounts.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
-import { initialState, nowRfc3339, type Container, type ContainerConfig } from "./types.ts";
+import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
 import { Waits, type WaitCondition, type WaitResult } from "./waits.ts";
 
 export interface EventSink {
@@ -157,7 +157,7 @@ export class ContainerService {
       // and wakes waiters, so `docker run` ends instead of hanging.
       await this.d.network.disconnect(c).catch(() => {});
       const code = typeof (e as { exitCode?: unknown }).exitCode === "number" ? (e as { exitCode: number }).exitCode : 127;
-      c.state = { ...c.state, Status: "exited", Running: false, Restarting: false, Error: (e as Error).message, ExitCode: code, FinishedAt: nowRfc3339() };
+      c.state = exitedState(c.state, { Error: (e as Error).message, ExitCode: code });
       this.d.store.save(c);
       hub.end();
       this.waits.exited(c.id, code, true);
@@ -196,19 +196,8 @@ export class ContainerService {
     this.live.delete(id);
     const c = this.d.store.find(id);
     if (!c) return;
-    await this.d.network.disconnect(c).catch((e) => this.d.log?.("network disconnect failed", { id, error: String(e) }));
-    await this.d.runtime.cleanup(c).catch(() => {});
-    c.state = {
-      ...c.state,
-      Status: "exited",
-      Running: false,
-      Paused: false,
-      Restarting: false,
-      Pid: 0,
-      ExitCode: exit.exitCode,
-      OOMKilled: exit.oomKilled,
-      FinishedAt: nowRfc3339(),
-    };
+    await this.release(c);
+    c.state = exitedState(c.state, { ExitCode: exit.exitCode, OOMKilled: exit.oomKilled });
     c.networkSettings = {};
     if (exit.oomKilled) this.event(c, "oom");
     this.event(c, "die", { exitCode: String(exit.exitCode) });
@@ -358,8 +347,7 @@ export class ContainerService {
     this.clearRestartTimer(c.id);
     const cur = this.d.store.find(c.id);
     if (!cur) return; // auto-removed meanwhile
-    await this.d.network.disconnect(cur).catch(() => {});
-    await this.d.runtime.cleanup(cur).catch(() => {});
+    await this.release(cur);
     await this.d.rootfs.remove(cur.id);
     this.d.volumes?.release(cur.id, !!opts.volumes);
     rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
@@ -443,20 +431,12 @@ export class ContainerService {
     for (const c of this.d.store.all()) {
       if (!c.state.Running && !c.state.Restarting && c.state.Status !== "removing") continue;
       if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
-      await this.d.network.disconnect(c).catch(() => {});
-      await this.d.runtime.cleanup(c).catch(() => {});
+      await this.release(c);
       const wasRunning = c.state.Running || c.state.Restarting;
-      c.state = {
-        ...c.state,
-        Status: "exited",
-        Running: false,
-        Paused: false,
-        Restarting: false,
-        Pid: 0,
-        ExitCode: c.state.Running ? 137 : c.state.ExitCode,
-        Error: c.state.Running ? "container was running when the daemon stopped" : c.state.Error,
-        FinishedAt: nowRfc3339(),
-      };
+      c.state = exitedState(
+        c.state,
+        c.state.Running ? { ExitCode: 137, Error: "container was running when the daemon stopped" } : {},
+      );
       c.networkSettings = {};
       this.d.store.save(c);
       if (c.hostConfig.AutoRemove) {
@@ -488,6 +468,12 @@ export class ContainerService {
     await Promise.all([...this.live.keys()].map((id) => this.settled(id)));
   }
 
+  /** What a stopped container no longer needs: its network endpoints and its cgroup. */
+  private async release(c: Container): Promise<void> {
+    await this.d.network.disconnect(c).catch((e) => this.d.log?.("network disconnect failed", { id: c.id, error: String(e) }));
+    await this.d.runtime.cleanup(c).catch(() => {});
+  }
+
   private event(c: Container, action: string, extra: Record<string, string> = {}): void {
     this.d.events.publish({
       Type: "container",
@@ -495,6 +481,11 @@ export class ContainerService {
       Actor: { ID: c.id, Attributes: { ...c.config.Labels, image: c.imageRef, name: c.name, ...extra } },
     });
   }
+}
+
+/** The state of a container whose process is gone. */
+function exitedState(s: ContainerState, patch: Partial<ContainerState>): ContainerState {
+  return { ...s, Status: "exited", Running: false, Paused: false, Restarting: false, Pid: 0, FinishedAt: nowRfc3339(), ...patch };
 }
 
 async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: LogSink): Promise<void> {

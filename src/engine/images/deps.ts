@@ -4,16 +4,10 @@ import type { ContentReader, ContentWriter } from "../../store/content-store.ts"
 import type { ImageStore } from "../../store/image-store.ts";
 import type { RegistryClient } from "../distribution/registry-client.ts";
 import type { Platform } from "../distribution/platform.ts";
+import type { LayerRecord } from "../../store/layers/layer-store.ts";
 
-/** src/store/layers/layer-store.ts's LayerRecord, the fields we use. */
-export interface AppliedLayer {
-  chainId: string;
-  diffId: string;
-  parent: string | null;
-  cacheId: string;
-  size: number;
-  createdAt: number;
-}
+/** A layer as the layer store records it. */
+export type AppliedLayer = LayerRecord;
 
 /** The part of LayerStore a pull uses (LayerStore satisfies it). */
 export interface LayerApplier {

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, openSync, readSync, closeSync, renameSync, 
 import { InvalidParameterError } from "../errors.ts";
 import type { LogDriver, LogEntry, LogSink } from "../containers/ports.ts";
 import { parseBytes } from "../../units.ts";
+import { nowRfc3339 } from "../containers/types.ts";
 
 export interface LogOptions {
   maxSize: number;
@@ -34,12 +35,6 @@ export function parseLogOpts(opts: Record<string, string>): LogOptions {
     }
   }
   return o;
-}
-
-/** RFC 3339 with nanoseconds, like Go's time.Time. */
-function nanoTime(): string {
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  return new Date().toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns.toString().padStart(6, "0")}Z`);
 }
 
 /** Docker's json-file driver: one JSON object per line of output, rotated by size. */
@@ -80,7 +75,7 @@ export class JsonFileLogger implements LogSink {
   }
 
   private append(stream: string, lines: string[]): void {
-    const time = nanoTime();
+    const time = nowRfc3339();
     const data = lines.map((log) => JSON.stringify({ log, stream, time }) + "\n").join("");
     if (this.size > 0 && this.size + data.length > this.opts.maxSize) this.rotate();
     appendFileSync(this.path, data);
