@@ -16,6 +16,7 @@ interface DaemonFlags {
   tlscacert?: string;
   tlsverify?: boolean;
   bip?: string;
+  bridge?: string;
   defaultAddressPool?: string;
   maxConcurrentDownloads?: number;
 }
@@ -34,6 +35,7 @@ export function registerDaemon(cli: CAC): void {
     .option("--tlscacert <file>", "CA to verify clients with --tlsverify")
     .option("--tlsverify", "Require client certificates")
     .option("--bip <cidr>", "Address and prefix of the default bridge")
+    .option("-b, --bridge <name>", "Device name of the default bridge (default ctr0)")
     .option("--default-address-pool <cidr>", "Pool that bridge subnets are taken from")
     .option("--max-concurrent-downloads <n>", "Layers downloaded in parallel per pull", { default: 3 })
     .action(async (flags: DaemonFlags) => {
@@ -80,7 +82,14 @@ function configFrom(f: DaemonFlags): DaemonConfig {
     c.tls = { cert: f.tlscert, key: f.tlskey, ca: f.tlscacert, verify: !!f.tlsverify };
   }
   c.bip = f.bip;
+  if (f.bridge) c.bridge = validBridgeName(f.bridge);
   c.defaultAddressPool = f.defaultAddressPool;
   if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
   return c;
+}
+
+/** A Linux interface name: at most 15 bytes, no slash or space. */
+function validBridgeName(name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new Error(`invalid bridge name ${JSON.stringify(name)}: 1-15 of [A-Za-z0-9_.-]`);
+  return name;
 }

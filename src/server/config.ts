@@ -10,6 +10,8 @@ export interface DaemonConfig {
   logLevel: string;
   tls?: { cert: string; key: string; ca?: string; verify: boolean };
   bip?: string;
+  /** Name of the default bridge device; the nft table is named after it unless it is ctr0. */
+  bridge?: string;
   defaultAddressPool?: string;
   maxConcurrentDownloads: number;
 }

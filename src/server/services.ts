@@ -20,7 +20,8 @@ import { RegistryClient } from "../engine/distribution/registry-client.ts";
 import { lookupCredentials } from "../engine/distribution/credentials.ts";
 import { imageJobs } from "../engine/images/jobs.ts";
 import type { ImageRecord } from "../store/image-store.ts";
-import { NetworkManager } from "../engine/network/manager.ts";
+import { NetworkManager, realNetKernel } from "../engine/network/manager.ts";
+import { nftFirewallFor, tableForBridge } from "../engine/network/nft.ts";
 import { managedNetworking } from "../engine/network/lifecycle.ts";
 import { parsePoolFlag } from "../engine/network/subnets.ts";
 import { networkJobs } from "../engine/network/jobs.ts";
@@ -64,7 +65,13 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     maxConcurrentDownloads: config.maxConcurrentDownloads,
     imageInUse: (id) => store.usingImage(id)[0]?.id ?? null,
   });
-  const network = new NetworkManager({ db, bip: config.bip, pools: config.defaultAddressPool ? [parsePoolFlag(config.defaultAddressPool)] : undefined });
+  const network = new NetworkManager({
+    db,
+    bip: config.bip,
+    pools: config.defaultAddressPool ? [parsePoolFlag(config.defaultAddressPool)] : undefined,
+    defaultBridge: config.bridge,
+    kernel: { ...realNetKernel, firewall: nftFirewallFor(tableForBridge(config.bridge)) },
+  });
   const imageSource = {
     find: (ref: string) => imageInfo(images.service.find(ref)),
     get: (id: string) => imageInfo(imageStore.get(id)),

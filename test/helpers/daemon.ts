@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
+import { tableForBridge } from "../../src/engine/network/nft.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const CLI = join(REPO, "src/cli.ts");
@@ -21,6 +22,8 @@ export interface TestDaemon {
   ctr(args: string[], opts?: { stdin?: string | Uint8Array; env?: Record<string, string> }): Promise<RunResult>;
   /** Runs the real docker CLI against this daemon. */
   docker(args: string[], opts?: { stdin?: string | Uint8Array }): Promise<RunResult>;
+  /** The default bridge device of this daemon (unique per test daemon). */
+  bridge: string;
   kill9(): Promise<void>;
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -69,8 +72,10 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   const sock = join(dir, "ctr.sock");
   const host = `unix://${sock}`;
   const logPath = join(dir, "daemon.log");
+  // A bridge (and so an nft table) of its own, so test daemons running side by side never share one.
+  const bridge = bridgeFlag(extra) ?? `ctrt${process.pid % 10000}${dir.slice(-4)}`.replace(/[^A-Za-z0-9]/g, "").slice(0, 15);
   const proc = Bun.spawn(
-    [process.execPath, CLI, "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), ...extra],
+    [process.execPath, CLI, "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), "--bridge", bridge, ...extra.filter((a, i) => a !== "--bridge" && extra[i - 1] !== "--bridge")],
     { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore" },
   );
   const client = new ApiClient(host);
@@ -82,6 +87,7 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   const d: TestDaemon = {
     dir,
     root,
+    bridge,
     sock,
     host,
     client,
@@ -109,12 +115,17 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
       // The daemon keeps its default bridge and nft table across restarts (like docker0);
       // a test leaves the host as it found it.
       if (isRoot) {
-        Bun.spawnSync(["ip", "link", "del", "ctr0"], { stderr: "ignore" });
-        Bun.spawnSync(["nft", "delete", "table", "ip", "ctr"], { stderr: "ignore" });
+        Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
+        Bun.spawnSync(["nft", "delete", "table", "ip", tableForBridge(bridge)], { stderr: "ignore" });
       }
     },
   };
   return d;
+}
+
+function bridgeFlag(extra: string[]): string | undefined {
+  const i = extra.indexOf("--bridge");
+  return i >= 0 ? extra[i + 1] : undefined;
 }
 
 export const hasDocker = Bun.which("docker") !== null;

@@ -108,3 +108,8 @@ export function nftFirewallFor(table = TABLE): Firewall {
 }
 
 export const nftFirewall: Firewall = nftFirewallFor(TABLE);
+
+/** One table per default bridge, so two daemons on one host (tests) never rewrite each other's rules. */
+export function tableForBridge(bridge: string | undefined): string {
+  return !bridge || bridge === "ctr0" ? TABLE : `ctr_${bridge.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
