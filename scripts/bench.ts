@@ -34,7 +34,7 @@ const reg = await startRegistry();
 const results: [string, string][] = [];
 try {
   const bb = await seedBusybox(reg.host);
-  const d = await startDaemon();
+  const d = await startDaemon([], undefined, { bin: DIST });
   const ctr = (args: string[]) => run([DIST, ...args], { env: { CTR_HOST: d.host } });
   try {
     results.push(["daemon RSS idle (fresh)", mib(rssKiB(d.proc.pid))]);

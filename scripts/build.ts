@@ -3,14 +3,30 @@ import { $ } from "bun";
 
 const commit = (await $`git rev-parse --short HEAD`.nothrow().quiet().text()).trim() || "unknown";
 const built = new Date().toISOString();
+
+// `ctr init` as a bundle of its own (see src/engine/execdriver/init-bundle.ts): the
+// daemon runs it with the binary's runtime so a container start skips the CLI's imports.
+const init = await Bun.build({ entrypoints: ["src/engine/execdriver/init-entry.ts"], target: "bun", minify: true });
+if (!init.success) {
+  for (const l of init.logs) console.error(l);
+  process.exit(1);
+}
+const initBundle = await init.outputs[0]!.text();
+
 const result = await Bun.build({
   entrypoints: ["src/cli.ts"],
   compile: { outfile: "dist/ctr" },
+  // Precompiled bytecode: the runtime skips parsing the bundle at every start
+  // (the client's `ctr version` went from ~50 ms to ~? ms).
+  bytecode: true,
+  format: "esm",
+  splitting: true,
   minify: true,
   sourcemap: "none",
   define: {
     "process.env.CTR_GIT_COMMIT": JSON.stringify(commit),
     "process.env.CTR_BUILD_TIME": JSON.stringify(built),
+    "process.env.CTR_INIT_BUNDLE": JSON.stringify(initBundle),
   },
 } as Parameters<typeof Bun.build>[0]);
 if (!result.success) {

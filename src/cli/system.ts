@@ -1,6 +1,6 @@
 import type { CAC } from "cac";
 import { API_VERSION, BUILD_TIME, GIT_COMMIT, VERSION } from "../version.ts";
-import { goArch } from "../engine/system/jobs.ts";
+import { goArch } from "../arch.ts";
 import type { VersionResult } from "../engine/system/types.ts";
 import type { JobInfo } from "../engine/job.ts";
 import type { CliContext } from "./context.ts";

@@ -1,7 +1,6 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { selfCommand } from "../self.ts";
-import { isRoot } from "../kernel/flock.ts";
 import type { ApiClient } from "./client.ts";
 import { ConnectError } from "./errors.ts";
 
@@ -12,7 +11,7 @@ import { ConnectError } from "./errors.ts";
  */
 export async function ensureDaemon(client: ApiClient, opts: { allowed: boolean; root?: string }): Promise<void> {
   if (await client.ping()) return;
-  if (!opts.allowed || !isRoot()) {
+  if (!opts.allowed || process.getuid?.() !== 0) {
     throw new ConnectError(`cannot connect to the ctr daemon at ${client.host}. Is the daemon running? (start it with: ctr daemon)`);
   }
   const root = opts.root ?? "/var/lib/ctr";

@@ -1,5 +1,6 @@
-import net from "node:net";
-import tls from "node:tls";
+// node:net and node:tls load lazily: only attach/exec hijack a socket, and
+// every client command pays for what is imported at start.
+import type { Socket } from "node:net";
 import { API_VERSION } from "../version.ts";
 import { parseHost, type HostAddr } from "../hosts.ts";
 import { ApiError, ConnectError } from "./errors.ts";
@@ -19,7 +20,7 @@ export interface RequestOptions {
 
 /** A raw, hijacked conversation with the daemon (attach, exec). */
 export interface Hijacked {
-  socket: net.Socket;
+  socket: Socket;
   /** Bytes that arrived with the 101 head. */
   head: Buffer;
 }
@@ -89,7 +90,7 @@ export class ApiClient {
   }
 
   /** POSTs with `Upgrade: tcp` and returns the raw socket after the 101. */
-  hijack(path: string, query: Query, body?: unknown): Promise<Hijacked> {
+  async hijack(path: string, query: Query, body?: unknown): Promise<Hijacked> {
     const u = new URL(this.url(path, query));
     const payload = body === undefined ? "" : JSON.stringify(body);
     const head = [
@@ -102,11 +103,11 @@ export class ApiClient {
       "",
       "",
     ].join("\r\n");
+    const socket =
+      this.addr.kind === "unix"
+        ? (await import("node:net")).connect(this.addr.path)
+        : (await import("node:tls")).connect({ host: this.addr.host, port: this.addr.port, ...this.tlsOpts });
     return new Promise((resolve, reject) => {
-      const socket =
-        this.addr.kind === "unix"
-          ? net.connect(this.addr.path)
-          : tls.connect({ host: this.addr.host, port: this.addr.port, ...this.tlsOpts });
       let buf = Buffer.alloc(0);
       const onData = (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
@@ -116,7 +117,7 @@ export class ApiClient {
         socket.pause();
         const status = Number(/^HTTP\/1\.1 (\d+)/.exec(buf.subarray(0, end).toString())?.[1]);
         const rest = buf.subarray(end + 4);
-        if (status === 101) return resolve({ socket: socket as net.Socket, head: rest });
+        if (status === 101) return resolve({ socket: socket as Socket, head: rest });
         socket.destroy();
         let message = rest.toString();
         try {

@@ -10,6 +10,7 @@ import { createApp } from "./app.ts";
 import { buildServices, type Services } from "./services.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { ExecDriver } from "../engine/execdriver/driver.ts";
+import { smallInitLauncher } from "../engine/execdriver/init-bundle.ts";
 import { detectCgroupVersion, newCgroupManager } from "../kernel/cgroups/index.ts";
 import { containerRoutes } from "./routes/containers.ts";
 import { execRoutes } from "./routes/exec.ts";
@@ -44,7 +45,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   try {
     const db = openDatabase(layout.db);
     const engine = new Engine();
-    const driver = new ExecDriver({ cgroups: newCgroupManager() });
+    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...smallInitLauncher(config.execRoot) });
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));

@@ -65,8 +65,11 @@ export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10
   }
 }
 
-/** Starts `ctr daemon` from source on a temporary socket and root dir. */
-export async function startDaemon(extra: string[] = [], existing?: { dir: string }): Promise<TestDaemon> {
+/**
+ * Starts `ctr daemon` on a temporary socket and root dir: from source, or the
+ * compiled binary when `opts.bin` is given (the benchmark measures what ships).
+ */
+export async function startDaemon(extra: string[] = [], existing?: { dir: string }, opts: { bin?: string } = {}): Promise<TestDaemon> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), "ctr-test-"));
   const root = join(dir, "root");
   const sock = join(dir, "ctr.sock");
@@ -75,7 +78,7 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   // A bridge (and so an nft table) of its own, so test daemons running side by side never share one.
   const bridge = bridgeFlag(extra) ?? `ctrt${process.pid % 10000}${dir.slice(-4)}`.replace(/[^A-Za-z0-9]/g, "").slice(0, 15);
   const proc = Bun.spawn(
-    [process.execPath, CLI, "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), "--bridge", bridge, ...extra.filter((a, i) => a !== "--bridge" && extra[i - 1] !== "--bridge")],
+    [...(opts.bin ? [opts.bin] : [process.execPath, CLI]), "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), "--bridge", bridge, ...extra.filter((a, i) => a !== "--bridge" && extra[i - 1] !== "--bridge")],
     { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore" },
   );
   const client = new ApiClient(host);

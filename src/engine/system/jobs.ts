@@ -1,4 +1,5 @@
 import os from "node:os";
+import { goArch } from "../../arch.ts";
 import { readFileSync } from "node:fs";
 import { handle, type Engine, type JobDef } from "../engine.ts";
 import { API_VERSION, BUILD_TIME, GIT_COMMIT, MIN_API_VERSION, VERSION } from "../../version.ts";
@@ -19,9 +20,7 @@ export interface SystemFacts {
   schemaVersion(): number;
 }
 
-export function goArch(): string {
-  return ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" } as Record<string, string>)[process.arch] ?? process.arch;
-}
+export { goArch };
 
 function versionOf(): VersionResult {
   const kernel = os.release();

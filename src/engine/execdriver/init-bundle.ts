@@ -1,0 +1,41 @@
+// How the daemon starts `ctr init` fast. The compiled binary's full bundle
+// loads node:http, tls, zlib… before `init` can run (~50 ms per container
+// start); scripts/build.ts also bundles init-entry.ts alone (fs, path and
+// bun:ffi only) and embeds its text here through a build-time define. The
+// daemon writes it under its exec root and runs it with the binary's own
+// runtime (BUN_BE_BUN=1 makes a compiled binary behave as `bun`).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isCompiled } from "../../self.ts";
+
+export interface InitLauncher {
+  initCommand: string[];
+  initEnv: Record<string, string>;
+}
+
+/** The embedded init script, or undefined when running from source. */
+function embedded(): string | undefined {
+  return process.env.CTR_INIT_BUNDLE || undefined;
+}
+
+/** The launcher for the small init bundle, or null (then the driver re-runs the whole binary with `init`). */
+export function smallInitLauncher(execRoot: string): InitLauncher | null {
+  const script = embedded();
+  if (!script || !isCompiled()) return null;
+  const path = join(execRoot, "init.js");
+  if (readOr(path) !== script) {
+    mkdirSync(execRoot, { recursive: true, mode: 0o700 });
+    // Written whole and renamed: a container starting meanwhile never reads half a script.
+    writeFileSync(`${path}.tmp`, script, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
+  return { initCommand: [process.execPath, path], initEnv: { BUN_BE_BUN: "1" } };
+}
+
+function readOr(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
