@@ -29,8 +29,11 @@ export function pumpAttached(h: Hijacked, o: { tty: boolean; stdin: boolean }): 
   return new Promise((resolve) => {
     const done = () => {
       restore();
-      process.stdin.pause();
-      process.stdin.unref?.();
+      // Touch process.stdin only when it was used: creating it loads the tty/stream machinery.
+      if (o.stdin) {
+        process.stdin.pause();
+        process.stdin.unref?.();
+      }
       resolve();
     };
     socket.once("close", done);

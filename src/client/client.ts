@@ -1,6 +1,4 @@
-// node:net and node:tls load lazily: only attach/exec hijack a socket, and
-// every client command pays for what is imported at start.
-import type { Socket } from "node:net";
+import { connectRaw, type RawSocket } from "./raw-socket.ts";
 import { API_VERSION } from "../version.ts";
 import { parseHost, type HostAddr } from "../hosts.ts";
 import { ApiError, ConnectError } from "./errors.ts";
@@ -20,7 +18,7 @@ export interface RequestOptions {
 
 /** A raw, hijacked conversation with the daemon (attach, exec). */
 export interface Hijacked {
-  socket: Socket;
+  socket: RawSocket;
   /** Bytes that arrived with the 101 head. */
   head: Buffer;
 }
@@ -103,13 +101,17 @@ export class ApiClient {
       "",
       "",
     ].join("\r\n");
-    const socket =
-      this.addr.kind === "unix"
-        ? (await import("node:net")).connect(this.addr.path)
-        : (await import("node:tls")).connect({ host: this.addr.host, port: this.addr.port, ...this.tlsOpts });
+    let socket: RawSocket;
+    try {
+      socket = await connectRaw(
+        this.addr.kind === "unix" ? { unix: this.addr.path } : { hostname: this.addr.host, port: this.addr.port, tls: this.tlsOpts ?? true },
+      );
+    } catch (e) {
+      throw new ConnectError(`cannot connect to the ctr daemon at ${this.host}: ${(e as Error).message}`);
+    }
     return new Promise((resolve, reject) => {
       let buf = Buffer.alloc(0);
-      const onData = (d: Buffer) => {
+      const onData = (d: Uint8Array) => {
         buf = Buffer.concat([buf, d]);
         const end = buf.indexOf("\r\n\r\n");
         if (end < 0) return;
@@ -117,7 +119,7 @@ export class ApiClient {
         socket.pause();
         const status = Number(/^HTTP\/1\.1 (\d+)/.exec(buf.subarray(0, end).toString())?.[1]);
         const rest = buf.subarray(end + 4);
-        if (status === 101) return resolve({ socket: socket as Socket, head: rest });
+        if (status === 101) return resolve({ socket, head: rest });
         socket.destroy();
         let message = rest.toString();
         try {
@@ -126,7 +128,8 @@ export class ApiClient {
         reject(new ApiError(status, message));
       };
       socket.on("data", onData);
-      socket.once("error", (e) => reject(new ConnectError(`cannot connect to the ctr daemon at ${this.host}: ${e.message}`)));
+      socket.once("error", () => reject(new ConnectError(`connection to the ctr daemon at ${this.host} failed`)));
+      socket.once("close", () => reject(new ConnectError(`the ctr daemon at ${this.host} closed the connection`)));
       socket.write(head + payload);
     });
   }

@@ -126,6 +126,9 @@ export class ExecDriver {
     const fromInit = extra[STATUS_FD]!;
     let master: number | null = null;
     try {
+      // Into the container's cgroup at once: the first migration of a multi-threaded
+      // process waits for an RCU grace period (~5 ms), which now overlaps init's load.
+      this.cgroups.addProcess(l.cgroupId, child.pid);
       writeSync(toInit, JSON.stringify(l.message) + "\n");
       master = await this.handshake(child, toInit, fromInit, l);
     } catch (e) {
@@ -170,7 +173,6 @@ export class ExecDriver {
       const st = parseStatus(line);
       if (st.type === "ready") {
         ready = true;
-        this.cgroups.addProcess(l.cgroupId, child.pid);
         await l.onReady?.(child.pid);
         writeSync(toInit, "go\n");
       } else if (st.type === "pty") {

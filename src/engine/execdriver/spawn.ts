@@ -21,8 +21,9 @@ export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: nu
       setns(target, CLONE_NEWPID);
     } else unshare(CLONE_NEWPID);
     try {
-      // Not the daemon's env: the container's travels in the spec.
-      return Bun.spawn(argv, { stdio: stdio as never, env });
+      // Not the daemon's env: the container's travels in the spec. cwd "/": a
+      // runtime started as `bun` looks for bunfig/package.json/tsconfig in its cwd.
+      return Bun.spawn(argv, { stdio: stdio as never, env, cwd: "/" });
     } finally {
       setns(own, CLONE_NEWPID);
     }
