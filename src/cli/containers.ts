@@ -65,7 +65,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       await client.request("POST", `/containers/${id}/start`);
     } catch (e) {
       hijacked?.socket.destroy();
-      throw exit125(e);
+      throw startFailed(e);
     }
     if (f.detach) {
       waitAbort.abort(); // like the docker CLI: the pending wait is simply dropped
@@ -247,6 +247,14 @@ export async function forEachArg(ids: string[], fn: (id: string) => Promise<void
     }
   }
   if (failed) throw new CliExit(1);
+}
+
+/** The docker CLI's toStatusError: a command that is missing exits 127, one that cannot run 126, else 125. */
+function startFailed(e: unknown): CliExit {
+  const base = exit125(e);
+  if (/executable file not found|no such file or directory/.test(base.message)) return new CliExit(127, base.message);
+  if (/permission denied/.test(base.message)) return new CliExit(126, base.message);
+  return base;
 }
 
 function exit125(e: unknown): CliExit {

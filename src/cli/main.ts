@@ -82,7 +82,8 @@ export async function main(argv: string[]): Promise<void> {
   cli.help();
   cli.version(VERSION);
   try {
-    const parsed = cli.parse(["", "ctr", ...rest, ...hosts.flatMap((h) => ["--host", h])], { run: false });
+    // -H goes first: after `run IMAGE --` it would become part of the container's command.
+    const parsed = cli.parse(["", "ctr", ...hosts.flatMap((h) => ["--host", h]), ...rest], { run: false });
     if (!cli.matchedCommand) {
       if (parsed.options.help || parsed.options.version) return;
       if (parsed.args.length) throw new CliExit(1, `unknown command: ${parsed.args[0]}\nRun 'ctr --help' for usage.`);

@@ -53,7 +53,8 @@ export class ContainerService {
   private readonly pendingHubs = new Map<string, StdioHub>();
   private readonly waits = new Waits();
   /** Containers a user stopped: restart policies leave these alone. */
-  private readonly userStopped = new Set<string>();
+  /** Set by shutdown(): containers stopped because the daemon stops are not restarted now (they are at the next boot). */
+  private shuttingDown = false;
   private readonly restartTimers = new Map<string, Timer>();
   private readonly starting = new Map<string, Promise<void>>();
 
@@ -91,6 +92,7 @@ export class ContainerService {
       mounts: [],
       state: initialState(),
       restartCount: 0,
+      manuallyStopped: false,
       created: nowRfc3339(),
     };
     if (!c.config.Hostname) c.config.Hostname = id.slice(0, 12);
@@ -119,7 +121,7 @@ export class ContainerService {
       if (c.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
       throw new NotModifiedError("container already started");
     }
-    this.userStopped.delete(c.id);
+    this.setManuallyStopped(c, false);
     this.clearRestartTimer(c.id);
     await this.run(c);
   }
@@ -213,7 +215,7 @@ export class ContainerService {
   }
 
   private shouldRestart(c: Container): boolean {
-    if (this.userStopped.has(c.id) || c.hostConfig.AutoRemove) return false;
+    if (this.shuttingDown || c.manuallyStopped || c.hostConfig.AutoRemove) return false;
     const p = c.hostConfig.RestartPolicy ?? { Name: "no" };
     switch (p.Name) {
       case "always":
@@ -247,6 +249,11 @@ export class ContainerService {
     this.restartTimers.set(c.id, t);
   }
 
+  private setManuallyStopped(c: Container, stopped: boolean): void {
+    c.manuallyStopped = stopped;
+    this.d.store.setManuallyStopped(c.id, stopped);
+  }
+
   private clearRestartTimer(id: string): void {
     const t = this.restartTimers.get(id);
     if (t) clearTimeout(t);
@@ -257,7 +264,7 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.get(ref);
-    this.userStopped.add(c.id);
+    this.setManuallyStopped(c, true);
     if (c.state.Restarting) {
       this.clearRestartTimer(c.id);
       c.state = { ...c.state, Status: "exited", Restarting: false };
@@ -284,7 +291,7 @@ export class ContainerService {
     const live = this.live.get(c.id);
     if (!live) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     const sig = parseSignal(signal, 9);
-    if (sig === 9 || sig === 15 || sig === 2) this.userStopped.add(c.id);
+    if (sig === 9 || sig === 15 || sig === 2) this.setManuallyStopped(c, true);
     live.proc.kill(sig);
     this.event(c, "kill", { signal: String(sig) });
     if (sig === 9) {
@@ -335,7 +342,7 @@ export class ContainerService {
           `cannot remove container "/${c.name}": container is ${c.state.Paused ? "paused" : "running"}: stop the container before removing or force remove`,
         );
       }
-      this.userStopped.add(c.id);
+      this.setManuallyStopped(c, true);
       const live = this.live.get(c.id);
       if (live) {
         if (c.state.Paused) await this.d.runtime.resume(c).catch(() => {});
@@ -352,7 +359,6 @@ export class ContainerService {
     this.d.volumes?.release(cur.id, !!opts.volumes);
     rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
     this.d.store.delete(cur.id);
-    this.userStopped.delete(cur.id);
     this.event(cur, "destroy");
     this.waits.removed(cur.id, cur.state.ExitCode);
   }
@@ -428,30 +434,31 @@ export class ContainerService {
    * record the end, clean up, then honour restart policies.
    */
   async reconcile(): Promise<void> {
+    const revive: Container[] = [];
     for (const c of this.d.store.all()) {
-      if (!c.state.Running && !c.state.Restarting && c.state.Status !== "removing") continue;
-      if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
-      await this.release(c);
       const wasRunning = c.state.Running || c.state.Restarting;
-      c.state = exitedState(
-        c.state,
-        c.state.Running ? { ExitCode: 137, Error: "container was running when the daemon stopped" } : {},
-      );
-      c.networkSettings = {};
-      this.d.store.save(c);
-      if (c.hostConfig.AutoRemove) {
-        await this.remove(c.id, { force: true }).catch(() => {});
-        continue;
+      if (wasRunning || c.state.Status === "removing") {
+        if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
+        await this.release(c);
+        c.state = exitedState(
+          c.state,
+          c.state.Running ? { ExitCode: 137, Error: "container was running when the daemon stopped" } : {},
+        );
+        c.networkSettings = {};
+        this.d.store.save(c);
+        if (c.hostConfig.AutoRemove) {
+          await this.remove(c.id, { force: true }).catch(() => {});
+          continue;
+        }
       }
-      const p = c.hostConfig.RestartPolicy?.Name;
-      if (wasRunning && (p === "always" || p === "unless-stopped")) {
-        await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
-      }
+      if (restartsAtBoot(c, wasRunning)) revive.push(c);
     }
+    for (const c of revive) await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
   }
 
   /** Daemon shutdown: stop every container (stop signal, then SIGKILL after its timeout). */
   async shutdown(timeoutSeconds = 10): Promise<void> {
+    this.shuttingDown = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
     await Promise.all(
       [...this.live.keys()].map(async (id) => {
@@ -512,3 +519,23 @@ function killStale(pid: number, id: string): void {
 }
 
 export type { ContainerConfig };
+
+/**
+ * dockerd's restore at boot: `always` comes back (even after a user stop),
+ * `unless-stopped` unless a user stopped it, `on-failure` when it died with
+ * the daemon and has retries left. A never-started container stays created.
+ */
+function restartsAtBoot(c: Container, wasRunning: boolean): boolean {
+  if (c.state.Status === "created") return false;
+  const p = c.hostConfig.RestartPolicy ?? { Name: "no" };
+  switch (p.Name) {
+    case "always":
+      return true;
+    case "unless-stopped":
+      return !c.manuallyStopped;
+    case "on-failure":
+      return wasRunning && !c.manuallyStopped && (!p.MaximumRetryCount || c.restartCount < p.MaximumRetryCount);
+    default:
+      return false;
+  }
+}

@@ -14,6 +14,7 @@ interface Row {
   mounts: string;
   state: string;
   restart_count: number;
+  manually_stopped: number;
   created: string;
 }
 
@@ -30,6 +31,7 @@ function fromRow(r: Row): Container {
     mounts: JSON.parse(r.mounts),
     state: JSON.parse(r.state),
     restartCount: r.restart_count,
+    manuallyStopped: r.manually_stopped === 1,
     created: r.created,
   };
 }
@@ -68,9 +70,23 @@ export class ContainerStore {
   save(c: Container): void {
     this.db
       .query(
-        `UPDATE containers SET name = ?, config = ?, host_config = ?, network_settings = ?, state = ?, restart_count = ? WHERE id = ?`,
+        `UPDATE containers SET name = ?, config = ?, host_config = ?, network_settings = ?, state = ?, restart_count = ?, manually_stopped = ? WHERE id = ?`,
       )
-      .run(c.name, JSON.stringify(c.config), JSON.stringify(c.hostConfig), JSON.stringify(c.networkSettings), JSON.stringify(c.state), c.restartCount, c.id);
+      .run(
+        c.name,
+        JSON.stringify(c.config),
+        JSON.stringify(c.hostConfig),
+        JSON.stringify(c.networkSettings),
+        JSON.stringify(c.state),
+        c.restartCount,
+        c.manuallyStopped ? 1 : 0,
+        c.id,
+      );
+  }
+
+  /** One column only: the caller's copy of the container may be stale. */
+  setManuallyStopped(id: string, stopped: boolean): void {
+    this.db.query("UPDATE containers SET manually_stopped = ? WHERE id = ?").run(stopped ? 1 : 0, id);
   }
 
   delete(id: string): void {

@@ -108,6 +108,8 @@ export interface Container {
   mounts: import("./mounts.ts").MountPoint[];
   state: ContainerState;
   restartCount: number;
+  /** Stopped by a user (stop, kill, pause-less exit on request): `unless-stopped` stays down, also after a daemon restart. */
+  manuallyStopped: boolean;
   created: string;
 }
 

@@ -74,12 +74,30 @@ export class JsonFileLogger implements LogSink {
     }
   }
 
+  /** Size is checked per entry, as Docker does: a burst of lines in one chunk still rotates on time. */
   private append(stream: string, lines: string[]): void {
     const time = nowRfc3339();
-    const data = lines.map((log) => JSON.stringify({ log, stream, time }) + "\n").join("");
-    if (this.size > 0 && this.size + data.length > this.opts.maxSize) this.rotate();
+    let batch = "";
+    let batchBytes = 0;
+    for (const log of lines) {
+      const entry = JSON.stringify({ log, stream, time }) + "\n";
+      const n = Buffer.byteLength(entry);
+      if (this.size + batchBytes > 0 && this.size + batchBytes + n > this.opts.maxSize) {
+        this.flush(batch, batchBytes);
+        batch = "";
+        batchBytes = 0;
+        this.rotate();
+      }
+      batch += entry;
+      batchBytes += n;
+    }
+    this.flush(batch, batchBytes);
+  }
+
+  private flush(data: string, bytes: number): void {
+    if (!bytes) return;
     appendFileSync(this.path, data);
-    this.size += Buffer.byteLength(data);
+    this.size += bytes;
   }
 
   private rotate(): void {

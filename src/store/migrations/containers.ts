@@ -21,4 +21,9 @@ CREATE TABLE containers (
 CREATE INDEX containers_image ON containers(image_id);
 `,
   },
+  {
+    // Docker's HasBeenManuallyStopped: `unless-stopped` must survive a daemon restart.
+    id: "containers-002",
+    sql: `ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
