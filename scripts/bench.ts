@@ -2,7 +2,7 @@
 // Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20]
 // Prints a table of figures; never used by tests.
 import { readFileSync } from "node:fs";
-import { DIST, startDaemon, run } from "../test/helpers/daemon.ts";
+import { DIST, startDaemon, run, type TestDaemon } from "../test/helpers/daemon.ts";
 import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.ts";
 
 const arg = (name: string, d: number) => {
@@ -30,6 +30,26 @@ async function timeRuns(ctr: (args: string[]) => Promise<{ code: number }>, args
   return times;
 }
 
+/** The daemon's share of a run, through the API (no CLI process): create, start, exit → removed. */
+async function apiPhases(client: TestDaemon["client"], image: string): Promise<string> {
+  const rows: number[][] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const { Id } = await client.json<{ Id: string }>("POST", "/containers/create", {
+      body: { Image: image, Cmd: ["true"], HostConfig: { NetworkMode: "none", AutoRemove: true } },
+    });
+    const t1 = performance.now();
+    const removed = await client.request("POST", `/containers/${Id}/wait`, { query: { condition: "removed" } });
+    const t2 = performance.now();
+    await client.request("POST", `/containers/${Id}/start`);
+    const t3 = performance.now();
+    await removed.text();
+    rows.push([t1 - t0, t3 - t2, performance.now() - t3]);
+  }
+  const med = (k: number) => median(rows.map((r) => r[k]!)).toFixed(1);
+  return `create ${med(0)} ms, start ${med(1)} ms, exit→removed ${med(2)} ms`;
+}
+
 const reg = await startRegistry();
 const results: [string, string][] = [];
 try {
@@ -45,6 +65,7 @@ try {
     const bridge = await timeRuns(ctr, ["run", "--rm", bb, "true"]);
     results.push([`ctr run --rm busybox true, bridge (median of ${RUNS})`, `${median(bridge).toFixed(1)} ms`]);
     results.push(["bridge networking extra start latency", `${(median(bridge) - median(none)).toFixed(1)} ms`]);
+    results.push([`daemon side of run --rm --network none (API, median of ${RUNS})`, await apiPhases(d.client, bb)]);
     const idle = rssKiB(d.proc.pid);
     results.push(["daemon RSS idle (after runs)", mib(idle)]);
     const ids: string[] = [];
@@ -61,7 +82,7 @@ try {
   }
   // Pull of a ≥100 MB multi-layer image into a fresh daemon: time and peak RSS.
   const big = await seedLarge(reg.host, { layers: 4, mbPerLayer: 30 });
-  const d2 = await startDaemon();
+  const d2 = await startDaemon([], undefined, { bin: DIST });
   try {
     const t0 = performance.now();
     const r = await run([DIST, "pull", big], { env: { CTR_HOST: d2.host } });
