@@ -1,4 +1,4 @@
-import { cac } from "cac";
+import { cac, type CAC } from "cac";
 import { VERSION } from "../version.ts";
 import { ApiError, ConnectError } from "../client/errors.ts";
 import { CliContext, CliExit, list } from "./context.ts";
@@ -65,20 +65,43 @@ export function rewriteGroups(argv: string[]): string[] {
   return [`${group}-${sub}`, ...rest];
 }
 
+type Register = (cli: CAC, ctx: CliContext) => void;
+
+/**
+ * Command groups and the commands each registers. A client run registers
+ * only the group of the command typed (building every command's options
+ * costs ~5 ms of each `ctr run`); help, or a command missing here, gets all.
+ * test/unit/cli/groups.test.ts checks this table against what registers.
+ */
+export const COMMAND_GROUPS: { commands: string[]; register: Register }[] = [
+  { commands: ["daemon"], register: (cli) => registerDaemon(cli) },
+  { commands: ["version", "info", "system-df", "jobs"], register: registerSystem },
+  {
+    commands: ["run", "create", "start", "stop", "restart", "kill", "pause", "unpause", "rm", "rename", "wait", "attach", "exec"],
+    register: registerContainers,
+  },
+  { commands: ["ps", "logs", "inspect", "top", "stats", "container-prune"], register: registerContainerInfo },
+  { commands: ["pull", "push", "images", "tag", "rmi", "history", "save", "load", "image-prune"], register: registerImages },
+  { commands: ["volume-create", "volume-ls", "volume-inspect", "volume-rm", "volume-prune"], register: registerVolumes },
+  {
+    commands: ["network-create", "network-ls", "network-inspect", "network-rm", "network-prune", "network-connect", "network-disconnect", "port"],
+    register: registerNetworks,
+  },
+  { commands: ["events"], register: registerEvents },
+];
+
+export function registerCommands(cli: CAC, ctx: CliContext, command?: string): void {
+  const group = command && !command.startsWith("-") ? COMMAND_GROUPS.find((g) => g.commands.includes(command)) : undefined;
+  for (const g of group ? [group] : COMMAND_GROUPS) g.register(cli, ctx);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { hosts, rest: flat } = takeHosts(argv);
   const rest = splitCommandArgs(rewriteGroups(flat));
   const ctx = new CliContext({ host: hosts[0] });
   const cli = cac("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
-  registerDaemon(cli);
-  registerSystem(cli, ctx);
-  registerContainers(cli, ctx);
-  registerContainerInfo(cli, ctx);
-  registerImages(cli, ctx);
-  registerVolumes(cli, ctx);
-  registerNetworks(cli, ctx);
-  registerEvents(cli, ctx);
+  registerCommands(cli, ctx, rest[0]);
   cli.help();
   cli.version(VERSION);
   try {

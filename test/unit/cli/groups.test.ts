@@ -1,0 +1,28 @@
+// The CLI registers only the group of the command typed: the table must name
+// every command a group registers, or that command would pay for all groups.
+import { describe, expect, test } from "bun:test";
+import { cac } from "cac";
+import { COMMAND_GROUPS, registerCommands } from "../../../src/cli/main.ts";
+import { CliContext } from "../../../src/cli/context.ts";
+
+const names = (cli: ReturnType<typeof cac>) => cli.commands.map((c) => c.name).filter(Boolean).sort();
+
+describe("CLI command groups", () => {
+  test("each group's table entry lists exactly the commands it registers", () => {
+    for (const g of COMMAND_GROUPS) {
+      const cli = cac("ctr");
+      g.register(cli, new CliContext({}));
+      expect(names(cli)).toEqual([...g.commands].sort());
+    }
+  });
+
+  test("a known command registers its group only; help registers everything", () => {
+    const one = cac("ctr");
+    registerCommands(one, new CliContext({}), "run");
+    expect(names(one)).toContain("exec");
+    expect(names(one)).not.toContain("ps");
+    const all = cac("ctr");
+    registerCommands(all, new CliContext({}), "--help");
+    expect(names(all).length).toBe(COMMAND_GROUPS.flatMap((g) => g.commands).length);
+  });
+});
