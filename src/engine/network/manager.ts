@@ -101,6 +101,8 @@ export class NetworkManager {
   /** Resolvers by network id; a promise so close() also waits for one still binding. */
   private readonly dnsServers = new Map<string, Promise<DnsServer | null>>();
   private readonly ready = new Set<string>();
+  /** The firewall state last written (JSON), so an unchanged one is not written again. */
+  private appliedFirewall = "";
 
   constructor(private readonly o: NetworkManagerOptions) {
     this.store = new NetworkStore(o.db);
@@ -327,6 +329,7 @@ export class NetworkManager {
     }
     await this.close();
     this.k.firewall.clear();
+    this.appliedFirewall = "";
   }
 
   // ── internals ───────────────────────────────────────────────────────────
@@ -490,12 +493,20 @@ export class NetworkManager {
     this.applyFirewall();
   }
 
+  /**
+   * Rewrites our table only when its content changes: most containers
+   * publish nothing, and running `nft` costs ~10 ms of their start and exit.
+   */
   private applyFirewall(): void {
     const networks = this.store.networks().filter((n) => this.ready.has(n.id));
-    this.k.firewall.apply({
+    const state = {
       networks: networks.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal })),
       ports: this.store.ports(),
-    });
+    };
+    const key = JSON.stringify(state);
+    if (key === this.appliedFirewall) return;
+    this.k.firewall.apply(state);
+    this.appliedFirewall = key;
   }
 }
 
