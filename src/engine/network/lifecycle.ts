@@ -39,8 +39,9 @@ export function managedNetworking(m: NetworkManager): Networking {
       return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), { sandboxKey: `/proc/${pid}/ns/net`, exposed: c.config.ExposedPorts });
     },
 
+    // The lifecycle disconnects only once the container's processes are gone.
     async disconnect(c) {
-      await m.disconnectAll(c.id);
+      await m.releaseExited(c.id);
     },
 
     files(c) {
