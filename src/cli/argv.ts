@@ -50,3 +50,13 @@ export function splitAtPositionals(argv: string[], command: string, positionals:
   }
   return argv;
 }
+
+/** cac drops a bare `-`; it stands for stdin/stdout (`ctr cp - c:/x`, `ctr import -`), so it travels as this. */
+export const STDIO_ARG = "\u0000-";
+
+export function protectDash(argv: string[]): string[] {
+  const end = argv.indexOf("--");
+  return argv.map((a, i) => (a === "-" && (end < 0 || i < end) ? STDIO_ARG : a));
+}
+
+export const isStdio = (a: string): boolean => a === "-" || a === STDIO_ARG;

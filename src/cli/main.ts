@@ -10,8 +10,9 @@ import { registerImages } from "./images.ts";
 import { registerVolumes } from "./volumes.ts";
 import { registerNetworks } from "./networks.ts";
 import { registerEvents } from "./events.ts";
+import { registerContainerFs } from "./container-fs.ts";
 import { createOptions } from "./create-options.ts";
-import { splitAtPositionals, valueFlags } from "./argv.ts";
+import { protectDash, splitAtPositionals, valueFlags } from "./argv.ts";
 
 const RUN_VALUES = valueFlags(createOptions);
 const EXEC_VALUES = new Set(["-u", "--user", "-w", "--workdir", "-e", "--env", "--detach-keys"]);
@@ -88,6 +89,7 @@ export const COMMAND_GROUPS: { commands: string[]; register: Register }[] = [
     register: registerNetworks,
   },
   { commands: ["events"], register: registerEvents },
+  { commands: ["cp", "diff", "export", "commit", "import"], register: registerContainerFs },
 ];
 
 export function registerCommands(cli: CAC, ctx: CliContext, command?: string): void {
@@ -97,7 +99,7 @@ export function registerCommands(cli: CAC, ctx: CliContext, command?: string): v
 
 export async function main(argv: string[]): Promise<void> {
   const { hosts, rest: flat } = takeHosts(argv);
-  const rest = splitCommandArgs(rewriteGroups(flat));
+  const rest = protectDash(splitCommandArgs(rewriteGroups(flat)));
   const ctx = new CliContext({ host: hosts[0] });
   const cli = cac("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");

@@ -5,7 +5,8 @@ import { ApiError, ConnectError } from "./errors.ts";
 
 type BodyInit = NonNullable<RequestInit["body"]>;
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+/** Query values; an array repeats the key (Docker's `changes=…&changes=…`). */
+export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
 
 export interface RequestOptions {
   query?: Query;
@@ -38,7 +39,10 @@ export class ApiClient {
 
   url(path: string, query?: Query): string {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) q.set(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const x of v) q.append(k, x);
+      else if (v !== undefined && v !== null) q.set(k, String(v));
+    }
     const qs = q.toString();
     return `${this.base}/v${API_VERSION}${path}${qs ? `?${qs}` : ""}`;
   }

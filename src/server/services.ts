@@ -11,6 +11,7 @@ import { ContainerService } from "../engine/containers/service.ts";
 import { ExecService } from "../engine/containers/exec.ts";
 import { containerJobs, containerQueryJobs, statsJobs } from "../engine/containers/jobs.ts";
 import { jsonFileDriver } from "../engine/logs/json-file.ts";
+import { containerFsJobs } from "../engine/containers/fs-jobs.ts";
 import type { ImageInfo } from "../engine/containers/ports.ts";
 import type { ExecDriver } from "../engine/execdriver/driver.ts";
 import { driverRuntime } from "../engine/containers/runtime.ts";
@@ -117,6 +118,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       },
     }),
     ...statsJobs(containers),
+    ...containerFsJobs({ containers, layers, content, images: imageStore, tmpDir: layout.tmp }),
   );
   await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
   await containers.reconcile();

@@ -153,6 +153,22 @@ export class ContentStore implements ContentReader, ContentWriter {
     return actual;
   }
 
+  /**
+   * Moves a finished file into the store as `digest` (the caller hashed it
+   * while writing it, e.g. a layer it built); fsync first so a crash never
+   * leaves a torn blob under a valid name.
+   */
+  adopt(file: string, digest: string): void {
+    if (this.has(digest)) {
+      rmSync(file, { force: true });
+      return;
+    }
+    const fd = openSync(file, "r");
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(file, this.path(digest));
+  }
+
   delete(digest: string): boolean {
     try {
       rmSync(this.path(digest));
