@@ -20,6 +20,7 @@ import { ImageStore } from "../store/image-store.ts";
 import { RegistryClient } from "../engine/distribution/registry-client.ts";
 import { lookupCredentials } from "../engine/distribution/credentials.ts";
 import { imageJobs } from "../engine/images/jobs.ts";
+import { archiveJobs } from "../engine/images/archive-jobs.ts";
 import type { ImageRecord } from "../store/image-store.ts";
 import { NetworkManager, realNetKernel } from "../engine/network/manager.ts";
 import { nftFirewallFor, tableForBridge } from "../engine/network/nft.ts";
@@ -119,6 +120,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     }),
     ...statsJobs(containers),
     ...containerFsJobs({ containers, layers, content, images: imageStore, tmpDir: layout.tmp }),
+    ...archiveJobs({ service: images.service, content, layers, images: imageStore, tmpDir: layout.tmp }),
   );
   await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
   await containers.reconcile();

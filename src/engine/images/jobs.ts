@@ -1,7 +1,6 @@
 // Image jobs: typed names the routes run (src/server/routes/images.ts) and
 // the handlers bound to an ImageDeps. One job per API verb.
 import { handle, jobType, type JobDef } from "../engine.ts";
-import { NotImplementedError } from "../errors.ts";
 import type { Credentials } from "../distribution/credentials.ts";
 import type { ImageDeps } from "./deps.ts";
 import { Puller, type PullResult } from "./pull.ts";
@@ -53,12 +52,6 @@ export function imageJobs(d: ImageDeps): ImageParts {
     handle(TagJob, (_c, a) => service.tag(a.source, a.repo, a.tag), (a) => [a.source, `${a.repo}:${a.tag ?? "latest"}`]),
     handle(RemoveImageJob, (_c, a) => service.remove(a.ref, !!a.force, !!a.noprune), (a) => [a.ref]),
     handle(ImagePruneJob, (_c, a) => service.prune(a.filters ?? {})),
-    handle(SaveJob, () => {
-      throw new NotImplementedError("image save is not implemented yet");
-    }),
-    handle(LoadJob, () => {
-      throw new NotImplementedError("image load is not implemented yet");
-    }),
   ];
   return { service, puller, pusher, jobs };
 }
