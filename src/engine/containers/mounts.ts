@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { isAbsolute, normalize } from "node:path";
 import { InvalidParameterError } from "../errors.ts";
 import type { Container } from "./types.ts";
@@ -65,11 +65,12 @@ export function resolveMounts(c: Container, volumes: VolumeProvider, from: (ref:
     const src = volumes.ensure(name, anonymous, c.id);
     add({ destination: dst, type: "bind", source: src, options: ["rbind", ro ? "ro" : "rw"] }, { Type: "volume", Name: name, Source: src, Destination: dst, Driver: "local", Mode: ro ? "ro" : "z", RW: !ro, Propagation: "" });
   };
-  const bind = (src: string, dst: string, ro: boolean, spec: string) => {
+  // `-v /host:/x` creates a missing host directory (as docker does); `--mount type=bind` refuses it.
+  const bind = (src: string, dst: string, ro: boolean, create = false) => {
     if (!existsSync(src)) {
-      throw new InvalidParameterError(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
+      if (!create) throw new InvalidParameterError(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
+      mkdirSync(src, { recursive: true, mode: 0o755 });
     }
-    void spec;
     add({ destination: dst, type: "bind", source: src, options: ["rbind", ro ? "ro" : "rw"] }, { Type: "bind", Source: src, Destination: dst, Mode: ro ? "ro" : "", RW: !ro, Propagation: "rprivate" });
   };
   for (const ref of c.hostConfig.VolumesFrom ?? []) {
@@ -77,7 +78,7 @@ export function resolveMounts(c: Container, volumes: VolumeProvider, from: (ref:
     for (const p of from(name!)) {
       const ro = mode === "ro" || (!mode && !p.RW);
       if (p.Type === "volume" && p.Name) volume(p.Name, p.Destination, ro, false);
-      else if (p.Type === "bind") bind(p.Source, p.Destination, ro, ref);
+      else if (p.Type === "bind") bind(p.Source, p.Destination, ro);
     }
   }
   for (const dst of Object.keys(c.config.Volumes ?? {})) {
@@ -88,14 +89,14 @@ export function resolveMounts(c: Container, volumes: VolumeProvider, from: (ref:
     const b = parseBind(spec);
     const dst = checkTarget(b.target, spec);
     if (!b.source) volume(randomName(), dst, false, true);
-    else if (isAbsolute(b.source)) bind(b.source, dst, b.ro, spec);
+    else if (isAbsolute(b.source)) bind(b.source, dst, b.ro, true);
     else volume(b.source, dst, b.ro, false);
   }
   for (const m of c.hostConfig.Mounts ?? []) {
     const dst = checkTarget(m.Target, m.Target);
     if (m.Type === "bind") {
       if (!m.Source) throw new InvalidParameterError("invalid mount config for type \"bind\": field Source must not be empty");
-      bind(m.Source, dst, !!m.ReadOnly, m.Target);
+      bind(m.Source, dst, !!m.ReadOnly);
     } else if (m.Type === "volume") volume(m.Source || randomName(), dst, !!m.ReadOnly, !m.Source);
     else if (m.Type === "tmpfs") {
       const opts = ["nosuid", "nodev"];

@@ -8,6 +8,7 @@ import { generateName, VALID_NAME } from "./names.ts";
 import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
 import { resolveMounts, type VolumeProvider } from "./mounts.ts";
+import { copyUpVolumes } from "./volume-copyup.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
@@ -104,6 +105,7 @@ export class ContainerService {
     }
     await this.d.rootfs.create(id, image.topLayer);
     try {
+      if (this.d.volumes && c.mounts.length) copyUpVolumes(c.mounts, this.d.rootfs.mount(id), this.d.dir);
       this.d.store.insert(c);
     } catch (e) {
       await this.d.rootfs.remove(id);
