@@ -105,7 +105,8 @@ export async function main(argv: string[]): Promise<void> {
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
   registerCommands(cli, ctx, rest[0]);
   cli.help();
-  cli.version(VERSION);
+  // Only --version: -v is --volume for run/create (docker -v alone also prints the version).
+  cli.version(VERSION, "--version");
   try {
     // -H goes first: after `run IMAGE --` it would become part of the container's command.
     const parsed = cli.parse(["", "ctr", ...hosts.flatMap((h) => ["--host", h]), ...rest], { run: false });

@@ -83,6 +83,21 @@ describe.skipIf(!ready)("volumes and mounts", () => {
     expect(refused.stderr).toContain(`bind source path does not exist: ${join(host, "nope")}`);
   });
 
+  test("a symlinked mount target in a hostile image cannot put a bind onto the host", async () => {
+    expect((await ctr(["run", "--name", "hostile", bb, "sh", "-c", "ln -s ../../../../etc /evil && ln -s /etc /evil2"])).code).toBe(0);
+    expect((await ctr(["commit", "hostile", "hostile:1"])).code).toBe(0);
+    const marker = `ctr-mount-escape-${process.pid}`;
+    const src = mkdtempSync(join(host, "bindsrc-"));
+    for (const target of ["/evil", "/evil2"]) {
+      const r = await ctr(["run", "--rm", "-v", `${src}:${target}`, "hostile:1", "sh", "-c", `touch ${target}/${marker} && ls /etc/${marker}`]);
+      expect(r.code).toBe(0);
+    }
+    // The bind landed on the container's /etc (inside its root); the host's /etc never saw the file.
+    expect(existsSync(join("/etc", marker))).toBe(false);
+    expect(existsSync(join(src, marker))).toBe(true);
+    await ctr(["rm", "hostile"]);
+  });
+
   test("--tmpfs is a tmpfs of the asked size; --volumes-from shares the data", async () => {
     const t = await sh(["--tmpfs", "/t:size=1m"], "grep ' /t ' /proc/mounts");
     expect(t.stdout).toMatch(/^tmpfs \/t tmpfs .*size=1024k/);
