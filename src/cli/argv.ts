@@ -56,7 +56,13 @@ export const STDIO_ARG = "\u0000-";
 
 export function protectDash(argv: string[]): string[] {
   const end = argv.indexOf("--");
-  return argv.map((a, i) => (a === "-" && (end < 0 || i < end) ? STDIO_ARG : a));
+  return argv.map((a, i) => {
+    if (end >= 0 && i > end) return a;
+    if (a === "-") return STDIO_ARG;
+    // cac lets `--password-stdin` swallow the next word (the server); pin its value.
+    if (a === "--password-stdin") return "--password-stdin=true";
+    return a;
+  });
 }
 
 export const isStdio = (a: string): boolean => a === "-" || a === STDIO_ARG;

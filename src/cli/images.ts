@@ -7,6 +7,7 @@ import { ago, formatBytes, table } from "./render.ts";
 import { formatRows } from "./format.ts";
 import { filterQuery } from "./container-info.ts";
 import { forEachArg } from "./containers.ts";
+import { authHeaderForRef } from "./login.ts";
 import { ProgressRenderer, pullWithProgress, readJsonLines, splitTag } from "./pull-progress.ts";
 
 interface ImageRow {
@@ -52,7 +53,7 @@ export function registerImages(cli: CAC, ctx: CliContext): void {
   cli.command("push <image>", "Upload an image to a registry").action(async (image: string) => {
     const client = await ctx.client();
     const { name, tag } = splitTag(image);
-    const res = await client.request("POST", `/images/${name}/push`, { query: { tag }, headers: { "X-Registry-Auth": "e30=" } });
+    const res = await client.request("POST", `/images/${name}/push`, { query: { tag }, headers: { "X-Registry-Auth": authHeaderForRef(image) } });
     const r = new ProgressRenderer(process.stdout);
     await readJsonLines(res.body!, (m) => r.handle(m));
   });

@@ -11,6 +11,7 @@ import { registerVolumes } from "./volumes.ts";
 import { registerNetworks } from "./networks.ts";
 import { registerEvents } from "./events.ts";
 import { registerContainerFs } from "./container-fs.ts";
+import { registerLogin } from "./login.ts";
 import { createOptions } from "./create-options.ts";
 import { protectDash, splitAtPositionals, valueFlags } from "./argv.ts";
 
@@ -90,6 +91,7 @@ export const COMMAND_GROUPS: { commands: string[]; register: Register }[] = [
   },
   { commands: ["events"], register: registerEvents },
   { commands: ["cp", "diff", "export", "commit", "import"], register: registerContainerFs },
+  { commands: ["login", "logout", "search"], register: registerLogin },
 ];
 
 export function registerCommands(cli: CAC, ctx: CliContext, command?: string): void {

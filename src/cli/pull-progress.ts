@@ -1,3 +1,4 @@
+import { authHeaderForRef } from "./login.ts";
 import type { Writable } from "node:stream";
 import type { ApiClient } from "../client/client.ts";
 
@@ -82,7 +83,7 @@ export async function pullWithProgress(client: ApiClient, ref: string, o: { plat
   const { name, tag } = splitTag(ref);
   const res = await client.request("POST", "/images/create", {
     query: { fromImage: name, tag, platform: o.platform },
-    headers: { "X-Registry-Auth": "e30=" },
+    headers: { "X-Registry-Auth": authHeaderForRef(ref) },
   });
   const r = new ProgressRenderer(o.out);
   await readJsonLines(res.body!, (m) => r.handle(m));

@@ -10,6 +10,7 @@ import { createApp } from "./app.ts";
 import { buildServices, type Services } from "./services.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { containerFsRoutes } from "./routes/container-fs.ts";
+import { registryRoutes } from "./routes/registry.ts";
 import { ExecDriver } from "../engine/execdriver/driver.ts";
 import { smallInitLauncher } from "../engine/execdriver/init-bundle.ts";
 import { detectCgroupVersion, newCgroupManager } from "../kernel/cgroups/index.ts";
@@ -50,7 +51,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
-    const app = createApp({ engine }, [containerRoutes, containerFsRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes]);
+    const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes]);
     const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined } : undefined;
     for (const host of config.hosts) {
       const server = createHttpServer(app, host.startsWith("tcp://") ? tls : undefined);

@@ -21,6 +21,7 @@ import { RegistryClient } from "../engine/distribution/registry-client.ts";
 import { lookupCredentials } from "../engine/distribution/credentials.ts";
 import { imageJobs } from "../engine/images/jobs.ts";
 import { archiveJobs } from "../engine/images/archive-jobs.ts";
+import { registryJobs } from "../engine/images/registry-jobs.ts";
 import type { ImageRecord } from "../store/image-store.ts";
 import { NetworkManager, realNetKernel } from "../engine/network/manager.ts";
 import { nftFirewallFor, tableForBridge } from "../engine/network/nft.ts";
@@ -59,8 +60,9 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   const content = new ContentStore(layout.blobs, layout.tmp);
   content.cleanTmp();
   const imageStore = new ImageStore(db);
+  const registry = new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors, credentials: (h) => lookupCredentials(h) });
   const images = imageJobs({
-    registry: new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors, credentials: (h) => lookupCredentials(h) }),
+    registry,
     content,
     images: imageStore,
     layers,
@@ -120,6 +122,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     }),
     ...statsJobs(containers),
     ...containerFsJobs({ containers, layers, content, images: imageStore, tmpDir: layout.tmp }),
+    ...registryJobs(registry),
     ...archiveJobs({ service: images.service, content, layers, images: imageStore, tmpDir: layout.tmp }),
   );
   await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
