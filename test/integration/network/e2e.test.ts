@@ -1,0 +1,111 @@
+// Networking end to end through ctr: user networks with names and aliases,
+// isolation, published ports reached from the host, the network modes, and
+// no leaks after rm. Traffic goes only to 127.0.0.1 and to our containers.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { isRoot, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
+import { tableForBridge } from "../../../src/engine/network/nft.ts";
+
+setDefaultTimeout(60_000);
+
+const ready = isRoot && haveRegistry;
+if (!isRoot) console.warn("skip: networking needs root");
+else if (!haveRegistry) console.warn("skip: docker-registry is not installed");
+
+const HTTPD = "mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www";
+
+describe.skipIf(!ready)("networking through ctr", () => {
+  let reg: RunningRegistry;
+  let bb: string;
+  let d: TestDaemon;
+  const tag = String(process.pid % 100000);
+  const net1 = `e2e-a-${tag}`;
+  const net2 = `e2e-b-${tag}`;
+  const ctr = (args: string[]) => d.ctr(args);
+  const inspect = async (name: string, fmt: string) => (await ctr(["inspect", "-f", fmt, name])).stdout.trim();
+
+  beforeAll(async () => {
+    reg = await startRegistry();
+    bb = await seedBusybox(reg.host);
+    d = await startDaemon();
+    expect((await ctr(["pull", "-q", bb])).code).toBe(0);
+  });
+  afterAll(async () => {
+    const ids = (await d?.ctr(["ps", "-aq"]))?.stdout.split("\n").filter(Boolean) ?? [];
+    if (ids.length) await d.ctr(["rm", "-f", ...ids]);
+    await d?.ctr(["network", "rm", net1, net2, `${net1}-int`]);
+    await d?.[Symbol.asyncDispose]();
+    await reg?.stop();
+  });
+
+  test("containers on a user network reach each other by name and alias; another network cannot", async () => {
+    expect((await ctr(["network", "create", net1])).code).toBe(0);
+    expect((await ctr(["network", "create", net2])).code).toBe(0);
+    expect((await ctr(["run", "-d", "--name", "web", "--network", net1, "--network-alias", "www", bb, "sh", "-c", HTTPD])).code).toBe(0);
+    const fetch = (net: string, host: string) => ctr(["run", "--rm", "--network", net, bb, "wget", "-qO-", "-T", "3", `http://${host}/`]);
+    await until(async () => (await fetch(net1, "web")).code === 0, "web to answer by name", 20_000);
+    expect((await fetch(net1, "web")).stdout).toMatch(/^hello-from-/);
+    expect((await fetch(net1, "www")).stdout).toMatch(/^hello-from-/);
+    const ip = await inspect("web", `{{(index .NetworkSettings.Networks "${net1}").IPAddress}}`);
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const other = await ctr(["run", "--rm", "--network", net2, bb, "wget", "-qO-", "-T", "2", `http://${ip}/`]);
+    expect(other.code).not.toBe(0);
+  });
+
+  test("--internal has no default route", async () => {
+    expect((await ctr(["network", "create", "--internal", `${net1}-int`])).code).toBe(0);
+    const r = await ctr(["run", "--rm", "--network", `${net1}-int`, bb, "ip", "route"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("default");
+  });
+
+  test("-p 127.0.0.1:PORT:80 reaches httpd from the host; -p 80 picks a port that ctr port reports", async () => {
+    const port = 20000 + (process.pid % 20000);
+    expect((await ctr(["run", "-d", "--name", "pub", "-p", `127.0.0.1:${port}:80`, "-p", "80", bb, "sh", "-c", HTTPD])).code).toBe(0);
+    const body = await until(async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      } catch {
+        return "";
+      }
+    }, "published port to answer", 20_000);
+    expect(body).toMatch(/^hello-from-/);
+    const ports = (await ctr(["port", "pub"])).stdout;
+    expect(ports).toContain(`80/tcp -> 127.0.0.1:${port}`);
+    const random = /80\/tcp -> 0\.0\.0\.0:(\d+)/.exec(ports);
+    expect(random).not.toBeNull();
+    const r = await until(async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${random![1]}/`)).text();
+      } catch {
+        return "";
+      }
+    }, "random port to answer", 20_000);
+    expect(r).toMatch(/^hello-from-/);
+  });
+
+  test("--network none has only lo; host sees the host's links; container: shares a netns", async () => {
+    expect((await ctr(["run", "--rm", "--network", "none", bb, "ls", "/sys/class/net"])).stdout.trim()).toBe("lo");
+    const hostLinks = (await run(["ls", "/sys/class/net"])).stdout.trim();
+    expect((await ctr(["run", "--rm", "--network", "host", bb, "ls", "/sys/class/net"])).stdout.trim()).toBe(hostLinks);
+    const webIp = await inspect("web", `{{(index .NetworkSettings.Networks "${net1}").IPAddress}}`);
+    const shared = await ctr(["run", "--rm", "--network", "container:web", bb, "ip", "-o", "-4", "addr"]);
+    expect(shared.stdout).toContain(webIp);
+  });
+
+  test("--dns, --add-host and --hostname land in the container's files", async () => {
+    const r = await ctr(["run", "--rm", "--dns", "10.9.9.9", "--add-host", "db.local:10.1.2.3", "--hostname", "boxy", bb, "sh", "-c", "cat /etc/resolv.conf /etc/hosts; hostname"]);
+    expect(r.stdout).toContain("nameserver 10.9.9.9");
+    expect(r.stdout).toMatch(/10\.1\.2\.3\s+db\.local/);
+    expect(r.stdout.trim().endsWith("boxy")).toBe(true);
+  });
+
+  test("after rm nothing is left: no veth, no DNAT rule, no lease", async () => {
+    const veths = async () => (await run(["ip", "-o", "link", "show", "type", "veth"])).stdout.split("\n").filter(Boolean).length;
+    expect((await ctr(["rm", "-f", "web", "pub"])).code).toBe(0);
+    await until(async () => (await veths()) === 0, "veths to go", 10_000);
+    const rules = (await run(["nft", "list", "table", "ip", tableForBridge(d.bridge)])).stdout;
+    expect(rules).not.toContain("dnat");
+    expect((await ctr(["network", "rm", net1, net2])).code).toBe(0);
+  });
+});
