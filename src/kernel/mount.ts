@@ -1,5 +1,6 @@
 // mount(2)/umount2(2) for the mount specs the graph drivers return as data
 // (containerd's core/mount split: drivers describe, only src/kernel mounts).
+import { readFileSync } from "node:fs";
 import { check, cptr, cstr, libc } from "./libc.ts";
 
 export interface MountSpec {
@@ -60,4 +61,25 @@ export function mountSpec(spec: MountSpec, target: string): void {
 export function unmount(target: string, detach = false): void {
   const t = cstr(target);
   check("umount2", libc.symbols.umount2(t, detach ? MNT_DETACH : 0), target);
+}
+
+/**
+ * Detaches every mount below `dir` (deepest first). At daemon start: a crash
+ * in the middle of a cp, export or volume copy-up leaves its temporary mount.
+ */
+export function unmountAllUnder(dir: string): string[] {
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  const targets = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => (l.split(" ")[1] ?? "").replace(/\\040/g, " "))
+    .filter((t) => t.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const t of targets) {
+    try {
+      unmount(t, true);
+    } catch {
+      // already gone
+    }
+  }
+  return targets;
 }

@@ -1,7 +1,7 @@
 // The composition root's parts: builds every service of the engine from the
 // daemon's config and registers their jobs. Routes see only the engine.
 import type { Database } from "../store/db.ts";
-import type { Layout } from "../store/layout.ts";
+import { cleanScratch, type Layout } from "../store/layout.ts";
 import { driverFor } from "../store/graphdriver/registry.ts";
 import { LayerStore } from "../store/layers/layer-store.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -33,6 +33,7 @@ import type { DaemonConfig } from "./config.ts";
 import { VolumeService } from "../engine/volumes/service.ts";
 import { volumeJobs } from "../engine/volumes/jobs.ts";
 import { log } from "../log.ts";
+import { unmountAllUnder } from "../kernel/mount.ts";
 
 export interface Services {
   events: EventBus;
@@ -58,6 +59,10 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   if (report.removedRows.length || report.removedDirs.length) log.info("layer store repaired", { ...report });
   const store = new ContainerStore(db);
   const content = new ContentStore(layout.blobs, layout.tmp);
+  // A crash mid-cp/export/copy-up leaves a temporary mount under tmp: detach it before cleaning.
+  const stale = unmountAllUnder(layout.tmp);
+  if (stale.length) log.info("detached stale temporary mounts", { count: stale.length });
+  cleanScratch(layout.tmp);
   content.cleanTmp();
   const imageStore = new ImageStore(db);
   const registry = new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors, credentials: (h) => lookupCredentials(h) });
@@ -103,6 +108,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       release: (id, removeAnonymous) => volumes.release(id, removeAnonymous),
     },
     dir: layout.containers,
+    tmpDir: layout.tmp,
     log: (m, f) => log.warn(m, f),
   });
   const execs = new ExecService(containers);

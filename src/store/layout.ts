@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 
 /** Where each kind of state lives under the daemon's root dir (see DESIGN.md). */
 export interface Layout {
@@ -32,4 +32,16 @@ export function createLayout(l: Layout): void {
   for (const dir of [l.root, l.blobs, l.layers, l.containers, l.volumes, l.tmp]) {
     mkdirSync(dir, { recursive: true, mode: 0o711 });
   }
+}
+
+/** Scratch entries of cp, export, copy-up, commit/import/load and save; none is in use when the daemon starts. */
+const SCRATCH = /^(cp|export|copyup|layer|load|save)-/;
+
+/** At daemon start (after stale mounts are detached): removes what a crash left in tmp. */
+export function cleanScratch(tmp: string): string[] {
+  const dev = statSync(tmp).dev;
+  // Never recurse into something still mounted there (another device): it would delete a container's files.
+  const gone = readdirSync(tmp).filter((n) => SCRATCH.test(n) && lstatSync(join(tmp, n)).dev === dev);
+  for (const n of gone) rmSync(join(tmp, n), { recursive: true, force: true });
+  return gone;
 }

@@ -29,6 +29,8 @@ export interface ContainerDeps {
   volumes?: VolumeProvider & { release(containerId: string, removeAnonymous: boolean): void };
   /** <root>/containers */
   dir: string;
+  /** Scratch space on the store's filesystem (volume copy-up mounts); default `dir`. */
+  tmpDir?: string;
   /** Pulls a missing image for `run`; absent in tests. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -105,7 +107,7 @@ export class ContainerService {
     }
     await this.d.rootfs.create(id, image.topLayer);
     try {
-      if (this.d.volumes && c.mounts.length) copyUpVolumes(c.mounts, this.d.rootfs.mount(id), this.d.dir);
+      if (this.d.volumes && c.mounts.length) copyUpVolumes(c.mounts, this.d.rootfs.mount(id), this.d.tmpDir ?? this.d.dir);
       this.d.store.insert(c);
     } catch (e) {
       await this.d.rootfs.remove(id);

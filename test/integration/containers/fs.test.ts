@@ -136,6 +136,17 @@ describe.skipIf(!ready)("container files: cp, diff, commit, export, import", () 
     expect((await ctr(["images", "-q", "evil:1"])).stdout.trim()).toBe("");
   });
 
+  test("a mount that a crash left in tmp (mid-cp) is detached and removed at the next start", async () => {
+    const stale = join(d.root, "tmp", "cp-crashed");
+    mkdirSync(stale);
+    expect((await run(["mount", "-t", "tmpfs", "tmpfs", stale])).code).toBe(0);
+    writeFileSync(join(stale, "inside"), "x");
+    await d.kill9();
+    d = await startDaemon([], { dir: d.dir });
+    expect(readFileSync("/proc/self/mounts", "utf8")).not.toContain(stale);
+    expect(existsSync(stale)).toBe(false);
+  });
+
   describe.skipIf(!hasDocker)("through the docker CLI", () => {
     test("docker cp both ways, diff, commit, export", async () => {
       expect((await d.docker(["cp", join(local, "h"), "live:/docker-h"])).code).toBe(0);
