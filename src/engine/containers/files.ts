@@ -31,3 +31,11 @@ export function writeContainerFiles(
   writeAtomic(p.hosts, f.hosts);
   writeAtomic(p.resolvConf, f.resolvConf);
 }
+
+/**
+ * Rewrites /etc/hosts of a running container: the file is bind-mounted into
+ * it, so it must keep its inode (truncate and write, never rename).
+ */
+export function rewriteHosts(root: string, id: string, hosts: string): void {
+  writeFileSync(containerPaths(root, id).hosts, hosts);
+}

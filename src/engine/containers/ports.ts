@@ -105,6 +105,8 @@ export interface Networking {
   /** Called once the container's netns exists, before its command runs. Returns NetworkSettings. */
   connect(c: import("./types.ts").Container, pid: number): Promise<Record<string, unknown>>;
   disconnect(c: import("./types.ts").Container): Promise<void>;
+  /** NetworkSettings as they are now (after `network connect/disconnect` on a running container). */
+  settings(c: import("./types.ts").Container, pid: number): Record<string, unknown>;
   /** Content of /etc/hosts and /etc/resolv.conf for the container. */
   files(c: import("./types.ts").Container): { hosts: string; resolvConf: string };
   /** Whether the container gets its own network namespace we must plug. */

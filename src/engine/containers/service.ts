@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
 import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
-import { containerPaths, writeContainerFiles } from "./files.ts";
+import { containerPaths, rewriteHosts, writeContainerFiles } from "./files.ts";
 import { generateName, VALID_NAME } from "./names.ts";
 import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
@@ -190,6 +190,7 @@ export class ContainerService {
     };
     c.networkSettings = settings;
     this.d.store.save(c);
+    if (this.d.network.needsNetns(c)) rewriteHosts(this.d.dir, c.id, this.d.network.files(c).hosts);
     this.event(c, "start");
     void proc.exited.then((exit) => this.onExit(c.id, exit));
   }
@@ -424,6 +425,14 @@ export class ContainerService {
     if (!live) throw new ConflictError(`Container ${c.id} is not running`);
     if (c.state.Paused) throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
     return { c, pid: live.proc.pid };
+  }
+
+  /** After `network connect/disconnect` on a running container: fresh NetworkSettings and /etc/hosts. */
+  networkChanged(ref: string): void {
+    const c = this.get(ref);
+    if (c.state.Running && c.state.Pid > 0) c.networkSettings = this.d.network.settings(c, c.state.Pid);
+    this.d.store.save(c);
+    rewriteHosts(this.d.dir, c.id, this.d.network.files(c).hosts);
   }
 
   isRunning(id: string): boolean {

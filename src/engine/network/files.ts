@@ -4,8 +4,8 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 export interface HostFilesInput {
   hostname: string;
   domainname?: string;
-  /** The container's address on its first network (absent for none/host). */
-  ip?: string;
+  /** The container's addresses, one per network (none for none/host). */
+  ips?: readonly string[];
   /** --add-host entries, "name:ip" (Docker also accepts "name=ip"). */
   extraHosts?: readonly string[] | null;
 }
@@ -23,10 +23,8 @@ export function hostsFile(o: HostFilesInput): string {
     const m = /^([^:=]+)[:=](.+)$/.exec(h);
     if (m) lines.push(`${m[2]}\t${m[1]}`);
   }
-  if (o.ip) {
-    const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t${o.hostname}` : o.hostname;
-    lines.push(`${o.ip}\t${fqdn}`);
-  }
+  const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t${o.hostname}` : o.hostname;
+  for (const ip of o.ips ?? []) lines.push(`${ip}\t${fqdn}`);
   return lines.join("\n") + "\n";
 }
 

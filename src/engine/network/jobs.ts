@@ -51,10 +51,12 @@ export function networkJobs(m: NetworkManager, containers: ContainerService): Jo
     handle(NetworkConnectJob, async (_c, a) => {
       const { c, pid } = containers.process(a.container);
       await m.connect(a.ref, { containerId: c.id, name: c.name, netns: { pid }, aliases: a.aliases, ip: a.ip });
+      containers.networkChanged(c.id);
     }),
     handle(NetworkDisconnectJob, async (_c, a) => {
       const c = containers.get(a.container);
       await m.disconnect(a.ref, c.id);
+      if (c.state.Running) containers.networkChanged(c.id);
     }),
     handle(PortJob, (_c, a) => {
       const c = containers.get(a.ref);

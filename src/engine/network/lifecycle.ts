@@ -14,6 +14,11 @@ const networkOf = (c: Container): string => {
 };
 
 export function managedNetworking(m: NetworkManager): Networking {
+  const settingsOf = (c: Container, pid: number) => {
+    const mode = networkOf(c);
+    if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
+    return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), { sandboxKey: `/proc/${pid}/ns/net`, exposed: c.config.ExposedPorts });
+  };
   return {
     needsNetns: (c) => needsEndpoint(c.hostConfig.NetworkMode),
 
@@ -36,8 +41,10 @@ export function managedNetworking(m: NetworkManager): Networking {
         if (name === mode || name === "default" || !needsEndpoint(name)) continue;
         await m.connect(name, { containerId: c.id, name: c.name, netns: { pid }, aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined });
       }
-      return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), { sandboxKey: `/proc/${pid}/ns/net`, exposed: c.config.ExposedPorts });
+      return settingsOf(c, pid);
     },
+
+    settings: (c, pid) => settingsOf(c, pid),
 
     // The lifecycle disconnects only once the container's processes are gone.
     async disconnect(c) {
@@ -47,13 +54,12 @@ export function managedNetworking(m: NetworkManager): Networking {
     files(c) {
       const mode = networkOf(c);
       const kind = modeKind(mode);
-      // Files are written before connect, so the address is the one the lease will
-      // have: for the first network it is known only after connect. We render what
-      // the store has now; the lead rewrites hosts after connect (see report).
-      const ep = m.endpointsOf(c.id)[0];
+      // Written before connect (no address yet), and again in place once the
+      // container's endpoints change (start, network connect/disconnect).
+      const ips = m.endpointsOf(c.id).map((e) => e.ipAddress);
       const userNet = kind === "user" ? m.find(mode) : null;
       return {
-        hosts: hostsFile({ hostname: c.config.Hostname, domainname: c.config.Domainname, ip: ep?.ipAddress, extraHosts: c.hostConfig.ExtraHosts }),
+        hosts: hostsFile({ hostname: c.config.Hostname, domainname: c.config.Domainname, ips, extraHosts: c.hostConfig.ExtraHosts }),
         resolvConf: resolvConfFile({
           resolver: userNet && !c.hostConfig.Dns?.length ? userNet.gateway : undefined,
           dns: c.hostConfig.Dns,

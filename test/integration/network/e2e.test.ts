@@ -55,6 +55,23 @@ describe.skipIf(!ready)("networking through ctr", () => {
     expect(other.stdout).not.toContain("hello-from-");
   });
 
+  test("/etc/hosts names the container's address; network connect/disconnect on a running container follow", async () => {
+    const ip1 = await ipOn("web", net1);
+    expect((await ctr(["exec", "web", "cat", "/etc/hosts"])).stdout).toMatch(new RegExp(`^${ip1.replace(/\./g, "\\.")}\\s`, "m"));
+    expect((await ctr(["network", "connect", net2, "web"])).code).toBe(0);
+    const ip2 = await ipOn("web", net2);
+    expect(ip2).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect((await ctr(["exec", "web", "ls", "/sys/class/net"])).stdout.split("\n")).toContain("eth1");
+    expect((await ctr(["exec", "web", "cat", "/etc/hosts"])).stdout).toContain(ip2);
+    // Now reachable from the second network too, by name.
+    const from2 = await ctr(["run", "--rm", "--network", net2, bb, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 web 80 | tail -1"]);
+    expect(from2.stdout).toMatch(/^hello-from-/);
+    expect((await ctr(["network", "disconnect", net2, "web"])).code).toBe(0);
+    expect((await ctr(["exec", "web", "ls", "/sys/class/net"])).stdout.split("\n")).not.toContain("eth1");
+    expect((await ctr(["exec", "web", "cat", "/etc/hosts"])).stdout).not.toContain(ip2);
+    expect(Object.keys(JSON.parse(await inspect("web", "{{json .NetworkSettings.Networks}}")))).toEqual([net1]);
+  });
+
   test("--internal has no default route", async () => {
     expect((await ctr(["network", "create", "--internal", `${net1}-int`])).code).toBe(0);
     const r = await ctr(["run", "--rm", "--network", `${net1}-int`, bb, "ip", "route"]);

@@ -65,6 +65,7 @@ export function fakeWorld() {
   const network: Networking = {
     connect: async () => ({ Networks: { bridge: { IPAddress: "10.9.0.2" } } }),
     disconnect: async () => {},
+    settings: () => ({ Networks: { bridge: { IPAddress: "10.9.0.2" } } }),
     files: () => ({ hosts: "127.0.0.1 localhost\n", resolvConf: "" }),
     needsNetns: () => true,
   };

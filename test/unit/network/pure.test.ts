@@ -70,7 +70,7 @@ describe("dns messages", () => {
 
 describe("container files", () => {
   test("hosts with --add-host and own address", () => {
-    const h = hostsFile({ hostname: "abc", ip: "10.0.0.2", extraHosts: ["db:10.0.0.9"] });
+    const h = hostsFile({ hostname: "abc", ips: ["10.0.0.2"], extraHosts: ["db:10.0.0.9"] });
     expect(h).toContain("127.0.0.1\tlocalhost\n");
     expect(h).toContain("10.0.0.9\tdb\n");
     expect(h.endsWith("10.0.0.2\tabc\n")).toBe(true);
