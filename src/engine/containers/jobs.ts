@@ -9,7 +9,8 @@ import { ConflictError, InvalidParameterError } from "../errors.ts";
 import { containerPaths } from "./files.ts";
 import { matchesFilters } from "./list.ts";
 import { inspectView, listView } from "./render.ts";
-import { statsView, type StatsSample } from "./stats.ts";
+import { psWithArgs } from "./top.ts";
+import { netCounters, statsView, type StatsSample } from "./stats.ts";
 
 export type Ref = { ref: string };
 
@@ -79,7 +80,9 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
     handle(TopJob, async (_c, a) => {
       const c = svc.get(a.ref);
       if (!svc.isRunning(c.id)) throw new ConflictError(`Container ${c.id} is not running`);
-      return svc.d.runtime.top(c, a.psArgs);
+      const table = await svc.d.runtime.top(c, a.psArgs);
+      if (!a.psArgs || a.psArgs === "-ef") return table;
+      return psWithArgs(a.psArgs, table.Processes.map((r) => Number(r[table.Titles.indexOf("PID")])));
     }),
   ];
 }
@@ -140,8 +143,12 @@ export function statsJobs(svc: ContainerService): JobDef<any, any>[] {
       StatsJob,
       async (ctx, a) => {
         const c = svc.get(a.ref);
+        // The host's interfaces are not the container's: host-network containers get no `networks`, as with dockerd.
+        const ownNet = c.hostConfig.NetworkMode !== "host";
         const sample = async (): Promise<StatsSample | null> =>
-          svc.isRunning(c.id) ? { read: new Date().toISOString(), s: await svc.d.runtime.stats(c) } : null;
+          svc.isRunning(c.id)
+            ? { read: new Date().toISOString(), s: await svc.d.runtime.stats(c), net: ownNet ? netCounters(c.state.Pid) : undefined }
+            : null;
         let prev = await sample();
         ctx.ready();
         if (!prev) return a.onSample(statsView(c, { read: new Date().toISOString(), s: emptyStats() }, null));

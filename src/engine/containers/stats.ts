@@ -1,9 +1,54 @@
+import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import type { ContainerStats } from "./ports.ts";
 import type { Container } from "./types.ts";
 
 export interface StatsSample {
   read: string;
   s: ContainerStats;
+  /** Per-interface counters of the container's network namespace (dockerd's `networks`). */
+  net?: Record<string, NetCounters>;
+}
+
+export interface NetCounters {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
+}
+
+/**
+ * The container's interfaces as /proc/PID/net/dev shows them from inside its
+ * netns (loopback left out, like dockerd). Empty when the process is gone.
+ */
+export function netCounters(pid: number): Record<string, NetCounters> {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/net/dev`, "utf8");
+  } catch {
+    return {};
+  }
+  const res: Record<string, NetCounters> = {};
+  for (const line of text.split("\n").slice(2)) {
+    const m = /^\s*([^:]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === "lo") continue;
+    const n = m[2]!.trim().split(/\s+/).map(Number);
+    res[m[1]!] = {
+      rx_bytes: n[0] ?? 0,
+      rx_packets: n[1] ?? 0,
+      rx_errors: n[2] ?? 0,
+      rx_dropped: n[3] ?? 0,
+      tx_bytes: n[8] ?? 0,
+      tx_packets: n[9] ?? 0,
+      tx_errors: n[10] ?? 0,
+      tx_dropped: n[11] ?? 0,
+    };
+  }
+  return res;
 }
 
 /**
@@ -36,9 +81,11 @@ export function statsView(c: Container, cur: StatsSample, prev: StatsSample | nu
     storage_stats: {},
     cpu_stats: cpu(cur),
     precpu_stats: cpu(prev),
-    memory_stats: { usage: cur.s.memoryUsage, limit: cur.s.memoryLimit, stats: cur.s.memoryStats },
+    // No limit reads as the host's memory, as dockerd reports it (the CLI's MEM USAGE / LIMIT).
+    memory_stats: { usage: cur.s.memoryUsage, limit: cur.s.memoryLimit || totalmem(), stats: cur.s.memoryStats },
     name: `/${c.name}`,
     id: c.id,
-    networks: {},
+    // dockerd omits `networks` for containers without a network of their own (none/host).
+    ...(cur.net && Object.keys(cur.net).length ? { networks: cur.net } : {}),
   };
 }
