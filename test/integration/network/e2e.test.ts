@@ -2,7 +2,7 @@
 // isolation, published ports reached from the host, the network modes, and
 // no leaks after rm. Traffic goes only to 127.0.0.1 and to our containers.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { isRoot, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { hasDocker, isRoot, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { tableForBridge } from "../../../src/engine/network/nft.ts";
 
@@ -102,6 +102,38 @@ describe.skipIf(!ready)("networking through ctr", () => {
       }
     }, "random port to answer", 20_000);
     expect(r).toMatch(/^hello-from-/);
+  });
+
+  // UDP publishing is proven in bridge.test.ts (a real netns echo behind the same nft rules): the busybox
+  // test image has no UDP server applet.
+  test("-P publishes the exposed ports on free host ports", async () => {
+    expect((await ctr(["run", "-d", "--name", "allp", "--expose", "8080", "-P", bb, "sleep", "100"])).code).toBe(0);
+    expect((await ctr(["port", "allp"])).stdout).toMatch(/^8080\/tcp -> 0\.0\.0\.0:\d+$/m);
+    await ctr(["rm", "-f", "allp"]);
+  });
+
+  test.skipIf(!hasDocker)("docker network create/ls/inspect/rm, run -p and port through our socket", async () => {
+    const name = `dnet-${tag}`;
+    const id = (await d.docker(["network", "create", "--subnet", "10.201.7.0/24", name])).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ls = await d.docker(["network", "ls"]);
+    expect(ls.stdout).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE\n/);
+    expect(ls.stdout).toMatch(new RegExp(`${id.slice(0, 12)}\\s+${name}\\s+bridge\\s+local`));
+    const info = JSON.parse((await d.docker(["network", "inspect", name])).stdout)[0];
+    expect(info).toMatchObject({ Name: name, Driver: "bridge", IPAM: { Config: [{ Subnet: "10.201.7.0/24" }] } });
+    const port = 25000 + (process.pid % 20000);
+    expect((await d.docker(["run", "-d", "--name", "dweb", "--network", name, "-p", `127.0.0.1:${port}:80`, bb, "sh", "-c", HTTPD])).code).toBe(0);
+    expect((await d.docker(["port", "dweb"])).stdout).toBe(`80/tcp -> 127.0.0.1:${port}\n`);
+    const body = await until(async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      } catch {
+        return "";
+      }
+    }, "docker run -p to answer", 20_000);
+    expect(body).toMatch(/^hello-from-/);
+    expect((await d.docker(["rm", "-f", "dweb"])).code).toBe(0);
+    expect((await d.docker(["network", "rm", name])).stdout).toBe(`${name}\n`);
   });
 
   test("--network none has only lo; host sees the host's links; container: shares a netns", async () => {
