@@ -153,6 +153,20 @@ describe.skipIf(!ready)("networking through ctr", () => {
     expect(r.stdout.trim().endsWith("boxy")).toBe(true);
   });
 
+  test("kill -9 of the daemon, then restart: the dead container's veth, DNAT rule and lease are gone", async () => {
+    const port = 30000 + (process.pid % 20000);
+    expect((await ctr(["run", "-d", "--name", "crashy", "--network", net1, "-p", `127.0.0.1:${port}:80`, bb, "sleep", "1000"])).code).toBe(0);
+    const table = tableForBridge(d.bridge);
+    expect((await run(["nft", "list", "table", "ip", table])).stdout).toContain(`dport ${port}`);
+    await d.kill9();
+    d = await startDaemon([], { dir: d.dir });
+    expect(await inspect("crashy", "{{.State.Status}}")).toBe("exited");
+    expect((await run(["nft", "list", "table", "ip", table])).stdout).not.toContain(`dport ${port}`);
+    const net = JSON.parse((await ctr(["network", "inspect", net1])).stdout)[0];
+    expect(Object.keys(net.Containers ?? {})).not.toContain(await inspect("crashy", "{{.Id}}"));
+    await ctr(["rm", "crashy"]);
+  });
+
   test("after rm nothing is left: no veth, no DNAT rule, no lease", async () => {
     const veths = async () => (await run(["ip", "-o", "link", "show", "type", "veth"])).stdout.split("\n").filter(Boolean).length;
     expect((await ctr(["rm", "-f", "web", "pub"])).code).toBe(0);
