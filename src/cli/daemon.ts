@@ -17,6 +17,7 @@ interface DaemonFlags {
   tlsverify?: boolean;
   bip?: string;
   bridge?: string;
+  firewall?: string;
   defaultAddressPool?: string;
   maxConcurrentDownloads?: number;
 }
@@ -36,6 +37,7 @@ export function registerDaemon(cli: CAC): void {
     .option("--tlsverify", "Require client certificates")
     .option("--bip <cidr>", "Address and prefix of the default bridge")
     .option("-b, --bridge <name>", "Device name of the default bridge (default ctr0)")
+    .option("--firewall <backend>", "nftables or iptables (default: nftables where nft exists)")
     .option("--default-address-pool <cidr>", "Pool that bridge subnets are taken from")
     .option("--max-concurrent-downloads <n>", "Layers downloaded in parallel per pull", { default: 3 })
     .action(async (flags: DaemonFlags) => {
@@ -83,6 +85,10 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   }
   c.bip = f.bip;
   if (f.bridge) c.bridge = validBridgeName(f.bridge);
+  if (f.firewall) {
+    if (f.firewall !== "nftables" && f.firewall !== "iptables") throw new Error(`unknown firewall ${f.firewall}: want nftables or iptables`);
+    c.firewall = f.firewall;
+  }
   c.defaultAddressPool = f.defaultAddressPool;
   if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
   return c;

@@ -12,6 +12,8 @@ export interface DaemonConfig {
   bip?: string;
   /** Name of the default bridge device; the nft table is named after it unless it is ctr0. */
   bridge?: string;
+  /** Firewall backend; default nftables where `nft` exists, else iptables. */
+  firewall?: "nftables" | "iptables";
   defaultAddressPool?: string;
   maxConcurrentDownloads: number;
 }

@@ -24,7 +24,8 @@ import { archiveJobs } from "../engine/images/archive-jobs.ts";
 import { registryJobs } from "../engine/images/registry-jobs.ts";
 import type { ImageRecord } from "../store/image-store.ts";
 import { NetworkManager, realNetKernel } from "../engine/network/manager.ts";
-import { nftFirewallFor, tableForBridge } from "../engine/network/nft.ts";
+import { nftAvailable, nftFirewallFor, tableForBridge, type Firewall } from "../engine/network/nft.ts";
+import { iptablesAvailable, iptablesFirewallFor } from "../engine/network/iptables.ts";
 import { managedNetworking } from "../engine/network/lifecycle.ts";
 import { parsePoolFlag } from "../engine/network/subnets.ts";
 import { networkJobs } from "../engine/network/jobs.ts";
@@ -48,6 +49,14 @@ export interface Services {
 function imageInfo(i: ImageRecord | null): ImageInfo | null {
   if (!i) return null;
   return { id: i.id, config: (JSON.parse(i.config) as { config?: ImageInfo["config"] }).config ?? {}, topLayer: i.topLayer };
+}
+
+/** nftables (one table of ours) where `nft` exists, else iptables chains of ours; --firewall picks. */
+function firewallFor(config: DaemonConfig): Firewall {
+  const table = tableForBridge(config.bridge);
+  const backend = config.firewall ?? (nftAvailable() || !iptablesAvailable() ? "nftables" : "iptables");
+  log.info("firewall", { backend, table });
+  return backend === "iptables" ? iptablesFirewallFor(table) : nftFirewallFor(table);
 }
 
 /** Builds every service from the daemon's config and registers their jobs. */
@@ -79,7 +88,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     bip: config.bip,
     pools: config.defaultAddressPool ? [parsePoolFlag(config.defaultAddressPool)] : undefined,
     defaultBridge: config.bridge,
-    kernel: { ...realNetKernel, firewall: nftFirewallFor(tableForBridge(config.bridge)) },
+    kernel: { ...realNetKernel, firewall: firewallFor(config) },
   });
   const imageSource = {
     find: (ref: string) => imageInfo(images.service.find(ref)),

@@ -5,9 +5,8 @@
 // reconciliation trivial: whatever is not in the store is gone after the next
 // apply. Established connections survive, conntrack keeps their NAT bindings.
 //
-// The `nft` binary is a run-time dependency (netlink nftables is future work;
-// the iptables fallback for hosts without nft is not written yet: the manager
-// fails with a clear message when publishing needs nft and it is absent).
+// The `nft` binary is a run-time dependency (netlink nftables is future work);
+// hosts without it get the same rules as iptables chains (iptables.ts).
 import { spawnSync } from "node:child_process";
 import type { PortMap } from "./store.ts";
 
