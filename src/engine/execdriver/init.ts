@@ -264,7 +264,6 @@ function fdIO(): InitIO {
 
 export async function initMain(args: string[]): Promise<never> {
   const { linuxSyscalls } = await import("../../kernel/syscalls.ts");
-  const { realSpawnChild } = await import("./reaper.ts");
   const io = fdIO();
   const ctx: InitContext = { sys: linuxSyscalls, io, path: (p) => p };
   let code: number;
@@ -280,7 +279,11 @@ export async function initMain(args: string[]): Promise<never> {
     const msg = JSON.parse(io.receive()) as InitMessage;
     if (msg.kind === "exec") execInContainer(msg.pid, msg.spec, ctx);
     if (msg.kind === "child") childStage(msg, ctx);
-    ctx.spawnChild = () => realSpawnChild(msg.initCommand, msg.initEnv);
+    if (msg.spec.init) {
+      // Only --init needs the reaper (and node:os): most starts skip loading it.
+      const { realSpawnChild } = await import("./reaper.ts");
+      ctx.spawnChild = () => realSpawnChild(msg.initCommand, msg.initEnv);
+    }
     code = await (startContainer(msg.spec, ctx) as Promise<number>);
   } catch (e) {
     code = e instanceof InitError ? e.code : 127;
