@@ -20,7 +20,7 @@ describe.skipIf(!ready)("docker CLI against ctr", () => {
     d = await startDaemon();
   });
   afterAll(async () => {
-    await d?.docker(["rm", "-f", "t1", "t2"]);
+    await d?.docker(["rm", "-f", "t1", "t2", "ps1", "ps2", "ex", "lg", "pz", "rn1", "rn2", "att", "sa", "ks"]);
     await d?.[Symbol.asyncDispose]();
     await reg?.stop();
   });
@@ -120,5 +120,159 @@ describe.skipIf(!ready)("docker CLI against ctr", () => {
     expect(r.stdout).toMatch(/container create [0-9a-f]{64} \(.*name=evt/);
     expect(r.stdout).toMatch(/container die [0-9a-f]{64} \(.*exitCode=0/);
     expect(r.stdout).toMatch(/container destroy [0-9a-f]{64}/);
+  });
+  test("version and info describe the daemon", async () => {
+    const v = await d.docker(["version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^Server:/m);
+    expect(v.stdout).toMatch(/^ Engine:\n  Version:\s+\S+\n  API version:\s+1\.5\d \(minimum version 1\.24\)$/m);
+    expect(v.stdout).toMatch(/^  OS\/Arch:\s+linux\/(amd64|arm64)$/m);
+    const f = await d.docker(["version", "-f", "{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Os}}"]);
+    expect(f.stdout).toMatch(/^1\.5\d 1\.24 linux\n$/);
+    const i = await d.docker(["info"]);
+    expect(i.code).toBe(0);
+    expect(i.stdout).toMatch(/^ Containers: \d+\n  Running: \d+\n  Paused: \d+\n  Stopped: \d+\n Images: \d+$/m);
+    expect(i.stdout).toMatch(/^ Storage Driver: \S+$/m);
+    expect(i.stdout).toMatch(/^ Cgroup Version: [12]$/m);
+    expect(i.stdout).toMatch(/^ Docker Root Dir: /m);
+    const n = await d.docker(["info", "-f", "{{.OSType}} {{.Architecture}} {{.NCPU}}"]);
+    expect(n.stdout).toMatch(/^linux (x86_64|aarch64) \d+\n$/);
+  });
+
+  test("run: half-closed stdin ends; a missing command exits 127; --rm removes in the daemon", async () => {
+    // `echo hi | docker run -i … cat`: the CLI half-closes at EOF, cat sees it and the run ends
+    expect(await d.docker(["run", "-i", "--rm", bb, "cat"], { stdin: "hi\n" })).toMatchObject({ code: 0, stdout: "hi\n" });
+    const nope = await d.docker(["run", "--rm", "--name", "nocmd", bb, "nosuchcmd"]);
+    expect(nope.code).toBe(127);
+    expect(nope.stderr).toContain('exec: "nosuchcmd": executable file not found in $PATH');
+    expect(nope.stderr).toMatch(/^docker: Error response from daemon: /);
+    const start = Math.floor(Date.now() / 1000) - 1;
+    expect((await d.docker(["run", "--rm", "--name", "gone", bb, "true"])).code).toBe(0);
+    expect((await d.docker(["ps", "-a", "--filter", "name=gone", "-q"])).stdout).toBe("");
+    const ev = await d.docker(["events", "--since", String(start), "--until", String(Math.floor(Date.now() / 1000) + 1), "--filter", "container=gone", "--format", "{{.Action}}"]);
+    expect(ev.stdout.trim().split("\n")).toEqual(["create", "attach", "start", "die", "destroy"]);
+  });
+
+  test("ps: -a, -q, filters by status/name/label, --format", async () => {
+    const a = (await d.docker(["run", "-d", "--name", "ps1", "--label", "app=web", bb, "sleep", "100"])).stdout.trim();
+    const b = (await d.docker(["create", "--name", "ps2", "--label", "app=db", bb, "true"])).stdout.trim();
+    expect((await d.docker(["ps", "-q"])).stdout).toContain(a.slice(0, 12));
+    expect((await d.docker(["ps", "-q"])).stdout).not.toContain(b.slice(0, 12));
+    expect((await d.docker(["ps", "-a", "-q", "--no-trunc"])).stdout.split("\n")).toContain(b);
+    expect((await d.docker(["ps", "-a", "-q", "--filter", "status=created"])).stdout).toBe(`${b.slice(0, 12)}\n`);
+    expect((await d.docker(["ps", "-q", "--filter", "status=running", "--filter", "name=ps1"])).stdout).toBe(`${a.slice(0, 12)}\n`);
+    expect((await d.docker(["ps", "-a", "-q", "--filter", "label=app=db"])).stdout).toBe(`${b.slice(0, 12)}\n`);
+    expect((await d.docker(["ps", "-a", "-q", "--filter", "label=app"])).stdout.trim().split("\n").sort()).toEqual([a.slice(0, 12), b.slice(0, 12)].sort());
+    const f = await d.docker(["ps", "-a", "--filter", "label=app", "--format", "{{.Names}} {{.Status}}"]);
+    expect(f.stdout).toMatch(/^ps2 Created\nps1 Up (Less than a second|\d+ seconds?)\n$/);
+    const j = await d.docker(["ps", "--filter", "name=ps1", "--format", "{{json .}}"]);
+    const row = JSON.parse(j.stdout);
+    expect(row).toMatchObject({ ID: a.slice(0, 12), Names: "ps1", Image: bb, Command: '"sleep 100"', Labels: "app=web", State: "running", Ports: "", Mounts: "" });
+    expect(row.CreatedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
+    expect(row.RunningFor).toMatch(/ago$/);
+    const bad = await d.docker(["ps", "--filter", "colour=red"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("invalid filter 'colour'");
+  });
+
+  test("logs --tail, -t; exec -e/-w/-u/-i; inspect -f json", async () => {
+    await d.docker(["run", "-d", "--name", "lg", "-e", "FOO=bar", bb, "sh", "-c", "echo one; echo two; echo three; sleep 100"]);
+    await until(async () => (await d.docker(["logs", "lg"])).stdout === "one\ntwo\nthree\n", "logs");
+    expect((await d.docker(["logs", "--tail", "2", "lg"])).stdout).toBe("two\nthree\n");
+    const t = await d.docker(["logs", "-t", "--tail", "1", "lg"]);
+    expect(t.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z three\n$/);
+    expect((await d.docker(["exec", "lg", "echo", "plain"])).stdout).toBe("plain\n");
+    expect((await d.docker(["exec", "-e", "X=1", "lg", "sh", "-c", "echo $X $FOO"])).stdout).toBe("1 bar\n");
+    expect((await d.docker(["exec", "-w", "/tmp", "lg", "pwd"])).stdout).toBe("/tmp\n");
+    expect((await d.docker(["exec", "-u", "1000:1000", "lg", "id", "-u"])).stdout).toBe("1000\n");
+    expect(await d.docker(["exec", "-i", "lg", "sh", "-c", "cat; echo end"], { stdin: "in\n" })).toMatchObject({ code: 0, stdout: "in\nend\n" });
+    const missing = await d.docker(["exec", "lg", "nosuchcmd"]);
+    expect(missing.code).toBe(127);
+    // dockerd has hijacked already: the message comes down the stream's stdout
+    expect(missing.stdout).toContain('exec: "nosuchcmd": executable file not found in $PATH');
+    expect((await d.docker(["inspect", "-f", "{{.State.Status}}", "lg"])).stdout).toBe("running\n");
+    const env = JSON.parse((await d.docker(["inspect", "-f", "{{json .Config.Env}}", "lg"])).stdout) as string[];
+    expect(env[0]).toBe("FOO=bar"); // the user's variables first, then the image's, as dockerd merges them
+    expect(env.some((e) => e.startsWith("PATH="))).toBe(true);
+    const whole = JSON.parse((await d.docker(["inspect", "lg"])).stdout);
+    expect(whole).toHaveLength(1);
+    expect(whole[0].Name).toBe("/lg");
+  });
+
+  test("stats --no-stream --format; pause/unpause; rename; kill -s; start -a; attach", async () => {
+    await d.docker(["run", "-d", "--name", "pz", bb, "sleep", "100"]);
+    const st = await d.docker(["stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.PIDs}}", "pz"]);
+    expect(st.stdout).toMatch(/^pz\|\d+(\.\d+)?[KMG]i?B \/ \d+(\.\d+)?[KMGT]i?B\|1\n$/);
+    expect((await d.docker(["pause", "pz"])).stdout).toBe("pz\n");
+    expect((await d.docker(["ps", "--filter", "name=pz", "--format", "{{.Status}}"])).stdout).toMatch(/^Up .* \(Paused\)\n$/);
+    expect((await d.docker(["inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "pz"])).stdout).toBe("paused true\n");
+    const pausedRm = await d.docker(["unpause", "pz"]);
+    expect(pausedRm.stdout).toBe("pz\n");
+    expect((await d.docker(["unpause", "pz"])).stderr).toContain("is not paused");
+
+    expect(await d.docker(["rename", "pz", "rn1"])).toMatchObject({ code: 0, stdout: "" });
+    expect((await d.docker(["inspect", "-f", "{{.Name}}", "rn1"])).stdout).toBe("/rn1\n");
+    await d.docker(["create", "--name", "rn2", bb]);
+    const clash = await d.docker(["rename", "rn1", "rn2"]);
+    expect(clash.stderr).toContain('The container name "/rn2" is already in use');
+
+    await d.docker(["run", "-d", "--name", "ks", bb, "sh", "-c", "trap 'echo got USR1; exit 9' USR1; while true; do sleep 0.1; done"]);
+    await until(async () => (await d.docker(["top", "ks"])).stdout.includes("sleep"), "trap to be set");
+    expect((await d.docker(["kill", "-s", "USR1", "ks"])).stdout).toBe("ks\n");
+    expect((await d.docker(["wait", "ks"])).stdout).toBe("9\n");
+    expect((await d.docker(["logs", "ks"])).stdout).toBe("got USR1\n");
+    const notRunning = await d.docker(["kill", "ks"]);
+    expect(notRunning.stderr).toContain("is not running");
+
+    await d.docker(["create", "--name", "sa", bb, "sh", "-c", "echo started; exit 4"]);
+    expect(await d.docker(["start", "-a", "sa"])).toMatchObject({ code: 4, stdout: "started\n" });
+
+    await d.docker(["run", "-d", "--name", "att", bb, "sh", "-c", "while true; do echo tick; sleep 0.1; done"]);
+    const att = Bun.spawn(["docker", "-H", d.host, "attach", "--no-stdin", "att"], { stdout: "pipe", stderr: "pipe" });
+    let out = "";
+    const reader = (async () => {
+      for await (const chunk of att.stdout) out += new TextDecoder().decode(chunk);
+    })();
+    await until(() => out.includes("tick\n"), "attach to stream output");
+    await d.docker(["kill", "att"]);
+    expect(await att.exited).toBe(137); // docker attach exits with the container's code
+    await reader;
+  });
+
+  test("rm -f, rm of a running container, container prune, system df", async () => {
+    await d.docker(["run", "-d", "--name", "ex", bb, "sleep", "100"]);
+    const busy = await d.docker(["rm", "ex"]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toBe('Error response from daemon: cannot remove container "/ex": container is running: stop the container before removing or force remove\n');
+    expect((await d.docker(["rm", "-f", "ex"])).stdout).toBe("ex\n");
+    const left = (await d.docker(["ps", "-a", "-q", "--no-trunc", "--filter", "status=exited", "--filter", "status=created"])).stdout.trim().split("\n").filter(Boolean);
+    expect(left.length).toBeGreaterThan(0);
+    const pr = await d.docker(["container", "prune", "-f"]);
+    expect(pr.stdout).toMatch(/^Deleted Containers:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \S+\n$/);
+    expect([...pr.stdout.matchAll(/[0-9a-f]{64}/g)].map((m) => m[0]).sort()).toEqual(left.sort());
+    expect((await d.docker(["ps", "-a", "-q", "--filter", "status=exited"])).stdout).toBe("");
+    const df = await d.docker(["system", "df"]);
+    expect(df.stdout).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\n/);
+    expect(df.stdout).toMatch(/^Images\s+\d+\s+\d+\s+\S+\s+\S+/m);
+    expect(df.stdout).toMatch(/^Containers\s+\d+\s+\d+\s+\S+\s+\S+/m);
+    expect(df.stdout).toMatch(/^Local Volumes\s+\d+\s+\d+/m);
+    expect(df.stdout).toMatch(/^Build Cache\s+0\s+0\s+0B\s+0B/m);
+    const v = await d.docker(["system", "df", "-v"]);
+    expect(v.stdout).toContain("Images space usage:");
+    expect(v.stdout).toContain("Containers space usage:");
+  });
+
+  test("events --filter and --format", async () => {
+    const start = Math.floor(Date.now() / 1000) - 1;
+    await d.docker(["run", "--rm", "--name", "evf", "--label", "k=v", bb, "sh", "-c", "exit 2"]);
+    const end = String(Math.floor(Date.now() / 1000) + 1);
+    const die = await d.docker(["events", "--since", String(start), "--until", end, "--filter", "event=die", "--filter", "label=k=v"]);
+    const lines = die.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+ container die [0-9a-f]{64} \\(.*exitCode=2.*image=${bb.replace(/[.]/g, "\\.")}.*k=v.*name=evf\\)$`));
+    const j = await d.docker(["events", "--since", String(start), "--until", end, "--filter", "container=evf", "--filter", "type=container", "--format", "{{json .}}"]);
+    const evs = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(evs.map((e: { Action: string }) => e.Action)).toEqual(["create", "attach", "start", "die", "destroy"]);
+    expect(evs[0]).toMatchObject({ Type: "container", status: "create", from: bb, scope: "local", Actor: { Attributes: { name: "evf", image: bb, k: "v" } } });
   });
 });

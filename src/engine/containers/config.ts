@@ -16,6 +16,13 @@ export function mergeEnv(base: string[], over: string[]): string[] {
   return [...out.values()];
 }
 
+/** dockerd's create-time merge (daemon/commit.go merge): the user's list, then image entries it does not set. */
+function userFirstEnv(user: string[], image: string[]): string[] {
+  if (!user.length) return [...image];
+  const keys = new Set(user.map((e) => e.split("=")[0]!));
+  return [...user, ...image.filter((e) => !keys.has(e.split("=")[0]!))];
+}
+
 /**
  * The container's Config: the request over the image's config, as dockerd
  * merges them. A user entrypoint drops the image's Cmd.
@@ -37,7 +44,7 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
     Tty: !!req.Tty,
     OpenStdin: !!req.OpenStdin,
     StdinOnce: !!req.StdinOnce,
-    Env: mergeEnv(imageEnv, req.Env ?? []),
+    Env: userFirstEnv(req.Env ?? [], imageEnv),
     Cmd: cmd,
     Image: imageRef,
     Volumes: { ...(ic.Volumes ?? {}), ...(req.Volumes ?? {}) },

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { ExecConfig, ProcessHandle } from "./ports.ts";
 import type { ContainerService } from "./service.ts";
+import type { Container } from "./types.ts";
 
 interface ExecInstance {
   id: string;
@@ -33,6 +34,7 @@ export class ExecService {
     const { c } = this.containers.process(ref);
     const id = randomBytes(32).toString("hex");
     this.byId.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, started: false });
+    this.event(c, `exec_create: ${config.Cmd.join(" ")}`, { execID: id });
     this.gc();
     return { Id: id };
   }
@@ -42,13 +44,24 @@ export class ExecService {
     if (e.started) throw new ConflictError(`exec ${id} has already been started`);
     const { c, pid } = this.containers.process(e.containerId);
     e.started = true;
-    const proc = await this.containers.d.runtime.exec(c, pid, e.config);
+    let proc: ProcessHandle;
+    try {
+      proc = await this.containers.d.runtime.exec(c, pid, e.config);
+    } catch (err) {
+      // Like dockerd, a command that cannot start still ends the exec with Docker's code
+      // (127 not found, 126 not executable), which `docker exec` then exits with.
+      const code = (err as { exitCode?: unknown }).exitCode;
+      e.exitCode = typeof code === "number" ? code : 126;
+      throw err;
+    }
     e.proc = proc;
     e.pid = proc.pid;
     e.running = true;
+    this.event(c, `exec_start: ${e.config.Cmd.join(" ")}`, { execID: id });
     const done = proc.exited.then((x) => {
       e.running = false;
       e.exitCode = x.exitCode;
+      this.event(c, "exec_die", { execID: id, exitCode: String(x.exitCode) });
       return x.exitCode;
     });
     return { proc, done };
@@ -80,6 +93,15 @@ export class ExecService {
 
   idsFor(containerId: string): string[] {
     return [...this.byId.values()].filter((e) => e.containerId === containerId).map((e) => e.id);
+  }
+
+  /** dockerd's exec events: container events whose Action names the command (`exec_create: sh -c …`). */
+  private event(c: Container, action: string, extra: Record<string, string>): void {
+    this.containers.d.events.publish({
+      Type: "container",
+      Action: action,
+      Actor: { ID: c.id, Attributes: { ...c.config.Labels, image: c.imageRef, name: c.name, ...extra } },
+    });
   }
 
   private get(id: string): ExecInstance {

@@ -283,12 +283,16 @@ export class ContainerService {
     const sig = parseSignal(opts.signal || c.config.StopSignal, 15);
     if (c.state.Paused) await this.d.runtime.resume(c).catch(() => {});
     const exited = live.proc.exited.then(() => true);
+    // dockerd's events for a stop: kill (signal=N), a second kill if forced, die, then stop.
+    this.event(c, "kill", { signal: String(sig) });
     live.proc.kill(sig);
     if (timeout >= 0 && !(await Promise.race([exited, Bun.sleep(timeout * 1000).then(() => false)]))) {
+      this.event(c, "kill", { signal: "9" });
       live.proc.kill(9);
     }
     await exited;
     await this.settled(c.id);
+    this.event(this.get(c.id), "stop");
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
@@ -399,6 +403,7 @@ export class ContainerService {
   attach(ref: string, sub: Subscriber): { hub: StdioHub; detach: () => void; container: Container } {
     const c = this.get(ref);
     const hub = this.live.get(c.id)?.hub ?? this.pendingHub(c);
+    this.event(c, "attach");
     return { hub, detach: hub.subscribe(sub), container: c };
   }
 

@@ -21,7 +21,18 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
     const body = await jsonBody<{ Detach?: boolean; Tty?: boolean }>(c);
     const info = await engine.run(ExecInspectJob, { id });
     const tty = !!(body.Tty ?? info.ProcessConfig.tty);
-    const { proc, done } = await engine.run(ExecStartJob, { id });
+    const started = await engine.run(ExecStartJob, { id }).catch((e: unknown) => e as Error);
+    if (started instanceof Error) {
+      // dockerd has already hijacked when the process fails to start: the message goes down the
+      // stream (stdout) and the exec's ExitCode (127/126) is what the client exits with.
+      if (body.Detach || typeof (started as { exitCode?: unknown }).exitCode !== "number") throw started;
+      const { conn, response } = openRaw(c, tty);
+      const msg = new TextEncoder().encode(`${started.message}\r\n`);
+      conn.write(tty ? msg : frame(1, msg));
+      conn.end();
+      return response;
+    }
+    const { proc, done } = started;
     if (body.Detach) {
       proc.stdin?.end();
       void (async () => {

@@ -14,7 +14,7 @@ describe("container lifecycle", () => {
     const c = store.get(Id);
     expect(c.name).toBe("web");
     expect(c.config.Cmd).toEqual(["sh"]);
-    expect(c.config.Env).toEqual(["PATH=/bin", "A=2", "B=3"]);
+    expect(c.config.Env).toEqual(["A=2", "B=3", "PATH=/bin"]); // dockerd: the user's first, then the image's
     expect(c.config.Hostname).toBe(Id.slice(0, 12));
     expect(c.state.Status).toBe("created");
     await expect(svc.create("web", { Image: "busybox" })).rejects.toBeInstanceOf(ConflictError);
@@ -44,7 +44,7 @@ describe("container lifecycle", () => {
     expect(seen).toEqual(["1:hi\n", "2:oops\n"]);
     expect(store.get(Id).state).toMatchObject({ Status: "exited", Running: false, ExitCode: 3, Pid: 0 });
     expect(await svc.wait(Id, "not-running")).toEqual({ StatusCode: 3, Error: null });
-    expect(events.map((e) => e.Action)).toEqual(["create", "start", "die"]);
+    expect(events.map((e) => e.Action)).toEqual(["create", "attach", "start", "die"]);
   });
 
   test("stdin sent before start reaches the process, and StdinOnce closes it", async () => {
