@@ -38,6 +38,9 @@ export function createApp(deps: ApiDeps, modules: RouteModule[] = []): App {
           400,
         );
       }
+      if (compareVersions(v, API_VERSION) > 0) {
+        return c.json({ message: `client version ${v} is too new. Maximum supported API version is ${API_VERSION}` }, 400);
+      }
       c.set("apiVersion", v);
     }
     await next();

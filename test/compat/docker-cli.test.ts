@@ -275,4 +275,32 @@ describe.skipIf(!ready)("docker CLI against ctr", () => {
     expect(evs.map((e: { Action: string }) => e.Action)).toEqual(["create", "attach", "start", "die", "destroy"]);
     expect(evs[0]).toMatchObject({ Type: "container", status: "create", from: bb, scope: "local", Actor: { Attributes: { name: "evf", image: bb, k: "v" } } });
   });
+  test("API version negotiation: /_ping headers, pinned older versions, too old/new", async () => {
+    const ping = await fetch("http://localhost/_ping", { method: "HEAD", unix: d.sock });
+    expect(ping.status).toBe(200);
+    expect(ping.headers.get("api-version")).toBe("1.51");
+    expect(ping.headers.get("ostype")).toBe("linux");
+    expect(ping.headers.get("docker-experimental")).toBe("false");
+    expect(ping.headers.get("cache-control")).toBe("no-cache, no-store, must-revalidate");
+    const old = await fetch("http://localhost/v1.12/version", { unix: d.sock });
+    expect(old.status).toBe(400);
+    expect(await old.json()).toEqual({ message: "client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version" });
+    const newer = await fetch("http://localhost/v1.99/version", { unix: d.sock });
+    expect(newer.status).toBe(400);
+    expect(await newer.json()).toEqual({ message: "client version 1.99 is too new. Maximum supported API version is 1.51" });
+    const nf = await fetch("http://localhost/v1.51/containers/nope/json", { unix: d.sock });
+    expect(nf.status).toBe(404);
+    expect(nf.headers.get("content-type")).toContain("application/json");
+    expect(await nf.json()).toEqual({ message: "No such container: nope" });
+
+    // DOCKER_API_VERSION pins the CLI's version (no negotiation); 1.24 makes `run --rm` remove client-side
+    const pinned = (v: string, args: string[]) => run(["docker", "-H", d.host, ...args], { env: { DOCKER_API_VERSION: v } });
+    const v41 = await pinned("1.41", ["version", "-f", "{{.Client.APIVersion}} {{.Server.APIVersion}}"]);
+    expect(v41.stdout).toBe("1.41 1.51\n");
+    expect(await pinned("1.41", ["run", "--rm", bb, "echo", "v41"])).toMatchObject({ code: 0, stdout: "v41\n" });
+    expect(await pinned("1.24", ["run", "--rm", "--name", "v24", bb, "echo", "v24"])).toMatchObject({ code: 0, stdout: "v24\n" });
+    expect((await d.docker(["ps", "-a", "-q", "--filter", "name=v24"])).stdout).toBe("");
+    const ps24 = await pinned("1.24", ["ps", "-a", "--format", "{{.Names}}"]);
+    expect(ps24.code).toBe(0);
+  });
 });
