@@ -55,6 +55,13 @@ export class Engine {
   private readonly table = new Map<number, JobInfo>();
   private nextId = 1;
   private static readonly KEEP_ENDED = 200;
+  private readonly observers: ((name: string, args: any, result: any) => void)[] = [];
+
+  /** Called after each job that succeeds (the daemon turns some into Docker events). */
+  onSucceeded(f: (name: string, args: any, result: any) => void): this {
+    this.observers.push(f);
+    return this;
+  }
 
   register(...defs: JobDef<any, any>[]): this {
     for (const d of defs) {
@@ -112,6 +119,13 @@ export class Engine {
       try {
         const r = await handler(ctx, args);
         finish();
+        for (const o of this.observers) {
+          try {
+            o(name, args, r);
+          } catch {
+            // an observer never fails the job
+          }
+        }
         return r;
       } catch (e) {
         finish(e);

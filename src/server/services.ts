@@ -6,6 +6,7 @@ import { driverFor } from "../store/graphdriver/registry.ts";
 import { LayerStore } from "../store/layers/layer-store.ts";
 import type { Engine } from "../engine/engine.ts";
 import { EventBus, eventsJobs } from "../engine/events/bus.ts";
+import { jobEvents } from "../engine/events/job-events.ts";
 import { ContainerStore } from "../engine/containers/store.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ExecService } from "../engine/containers/exec.ts";
@@ -140,6 +141,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     ...registryJobs(registry),
     ...archiveJobs({ service: images.service, content, layers, images: imageStore, tmpDir: layout.tmp }),
   );
+  engine.onSucceeded(jobEvents((e) => events.publish(e)));
   await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
   await containers.reconcile();
   return {
