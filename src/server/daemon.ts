@@ -47,7 +47,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   try {
     const db = openDatabase(layout.db);
     const engine = new Engine();
-    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...smallInitLauncher(config.execRoot) });
+    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...smallInitLauncher(config.execRoot), warmInit: process.env.CTR_WARM_INIT !== "0" });
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
@@ -66,6 +66,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       engine,
       close: async () => {
         await services.shutdown();
+        driver.close();
         await shutdown(servers, db, lock);
       },
     };

@@ -14,6 +14,7 @@ import { LineReader } from "./lines.ts";
 import { processTable, systemCpuNs } from "./procfs.ts";
 import { parseStatus, SPEC_FD, STATUS_FD, type InitMessage } from "./protocol.ts";
 import { spawnInPidNamespace, type Spawned } from "./spawn.ts";
+import { WarmInit } from "./warm.ts";
 import { nodeReadable, nodeWritable, ptyStreams } from "./streams.ts";
 import type { ContainerSpec, ExecSpec, ExitStatus, ProcessTable, RunningProcess, StartHooks } from "./types.ts";
 
@@ -36,6 +37,8 @@ export interface ExecDriverDeps {
   initCommand?: string[];
   /** Environment of the init process (e.g. BUN_BE_BUN=1 for a compiled binary running a script). */
   initEnv?: Record<string, string>;
+  /** Keep one init started ahead for the next container start (see warm.ts); off by default. */
+  warmInit?: boolean;
 }
 
 export interface DriverStats extends CgroupStats {
@@ -50,6 +53,8 @@ interface Launch {
   consoleSize?: { rows: number; cols: number };
   joinPid?: number;
   onReady?: (pid: number) => Promise<void>;
+  /** An init started ahead, already in the cgroup (warm.ts). */
+  child?: Spawned | null;
 }
 
 const SIGNALS = constants.signals as Record<string, number>;
@@ -63,13 +68,28 @@ export class ExecDriver {
     this.cgroups = deps.cgroups;
     this.initCommand = deps.initCommand ?? [...(deps.selfCommand ?? defaultSelf)(), "init"];
     this.initEnv = deps.initEnv ?? {};
+    if (deps.warmInit) this.warm = new WarmInit(() => this.spawnInit("pipe"), this.cgroups);
+  }
+
+  private readonly warm: WarmInit | null = null;
+
+  private spawnInit(io: "pipe" | "ignore", joinPid?: number): Spawned {
+    return spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, this.initEnv);
+  }
+
+  /** Daemon shutdown: stops the init kept ahead. */
+  close(): void {
+    this.warm?.close();
   }
 
   /** Creates the cgroup, starts the container's pid 1 and resolves once its command runs. */
   async start(spec: ContainerSpec, hooks: StartHooks = {}): Promise<RunningProcess> {
+    // A terminal's init gets no stdio pipes; the one kept ahead has them, so it serves the others.
+    const child = spec.process.terminal ? null : (this.warm?.take(spec.id) ?? null);
     this.cgroups.create(spec.id, { ...spec.cgroup, devices: spec.privileged ? "all" : "default" });
     try {
       const p = await this.launch({
+        child,
         message: { kind: "start", spec, initCommand: this.initCommand, initEnv: this.initEnv },
         cgroupId: spec.id,
         terminal: spec.process.terminal,
@@ -81,6 +101,8 @@ export class ExecDriver {
     } catch (e) {
       await this.cgroups.remove(spec.id).catch(() => {});
       throw e;
+    } finally {
+      this.warm?.refill();
     }
   }
 
@@ -120,7 +142,7 @@ export class ExecDriver {
   private async launch(l: Launch): Promise<RunningProcess> {
     // A terminal's pty is opened by init inside the container; its stdio is unused until then.
     const io = l.terminal ? "ignore" : "pipe";
-    const child = spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], l.joinPid, this.initEnv);
+    const child = l.child ?? this.spawnInit(io, l.joinPid);
     const extra = child.stdio as unknown as number[];
     const toInit = extra[SPEC_FD]!;
     const fromInit = extra[STATUS_FD]!;
@@ -128,7 +150,7 @@ export class ExecDriver {
     try {
       // Into the container's cgroup at once: the first migration of a multi-threaded
       // process waits for an RCU grace period (~5 ms), which now overlaps init's load.
-      this.cgroups.addProcess(l.cgroupId, child.pid);
+      if (!l.child) this.cgroups.addProcess(l.cgroupId, child.pid);
       writeSync(toInit, JSON.stringify(l.message) + "\n");
       master = await this.handshake(child, toInit, fromInit, l);
     } catch (e) {

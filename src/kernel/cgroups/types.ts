@@ -38,6 +38,11 @@ export interface CgroupManager {
   readonly version: 1 | 2;
   /** Creates `ctr/<id>` and applies the limits. Idempotent. */
   create(id: string, r: Resources): void;
+  /**
+   * Renames a cgroup (its processes stay in it): a pre-started init waits in
+   * one of its own and becomes the container's without a migration.
+   */
+  rename(from: string, to: string): void;
   /** Moves `pid` into the container's cgroup. */
   addProcess(id: string, pid: number): void;
   /** The directory the process joins (per controller on v1) — for `ctr init` to write itself in. */

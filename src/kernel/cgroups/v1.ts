@@ -1,7 +1,7 @@
 // cgroup v1: one hierarchy per controller, the container at
 // `<root>/<controller>/<parent>/<id>` (Documentation/admin-guide/cgroup-v1/).
 // Also what runs on hybrid hosts (v1 controllers + an empty v2 at unified/).
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
 import type { CgroupManager, CgroupStats, Resources } from "./types.ts";
@@ -74,6 +74,14 @@ export class CgroupV1 implements CgroupManager {
     for (const f of ["cpuset.cpus", "cpuset.mems"]) {
       if (!readText(join(parent, f)).trim()) writeIfExists(join(parent, f), readText(join(top, f)).trim());
       if (!readText(join(parent, id, f)).trim()) writeIfExists(join(parent, id, f), readText(join(parent, f)).trim());
+    }
+  }
+
+  rename(from: string, to: string): void {
+    for (const c of this.controllers()) {
+      const src = this.dir(c, from);
+      // cpu and cpuacct may be one hierarchy seen twice (symlinks): renamed on the first pass.
+      if (existsSync(src)) renameSync(src, this.dir(c, to));
     }
   }
 

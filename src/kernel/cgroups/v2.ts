@@ -2,7 +2,7 @@
 // (Documentation/admin-guide/cgroup-v2.rst). Controllers are enabled for
 // children through cgroup.subtree_control at every level above the leaf, and
 // processes live only in leaves ("no internal processes" rule).
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
 import type { CgroupManager, CgroupStats, Resources } from "./types.ts";
@@ -27,6 +27,10 @@ export class CgroupV2 implements CgroupManager {
   private dir(id: string): string {
     return join(this.root, this.parent, id);
   }
+  rename(from: string, to: string): void {
+    renameSync(this.dir(from), this.dir(to));
+  }
+
 
   create(id: string, r: Resources): void {
     const parent = join(this.root, this.parent);

@@ -72,6 +72,20 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     expect(await inspect("hog", "{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}")).toBe(`true 137 ${16 * 1024 * 1024}`);
   });
 
+  test("a container started from the init kept ahead gets its own limits and device list", async () => {
+    // Earlier runs left an init waiting (warm.ts); this start takes it and must still be confined.
+    await ctr(["run", "--rm", bb, "true"]);
+    expect((await ctr(["run", "-d", "--name", "lim", "-m", "32m", bb, "sleep", "100"])).code).toBe(0);
+    const id = await inspect("lim", "{{.Id}}");
+    const v1 = `/sys/fs/cgroup/memory/ctr/${id}/memory.limit_in_bytes`;
+    const limit = existsSync(v1) ? readFileSync(v1, "utf8") : readFileSync(`/sys/fs/cgroup/ctr/${id}/memory.max`, "utf8");
+    expect(limit.trim()).toBe(String(32 * 1024 * 1024));
+    const r = await ctr(["exec", "lim", "sh", "-c", "mknod /tmp/sda b 8 0 && head -c1 /tmp/sda > /dev/null && echo READ"]);
+    expect(r.stdout).not.toContain("READ");
+    expect(r.stderr).toMatch(/Operation not permitted/);
+    await ctr(["rm", "-f", "lim"]);
+  });
+
   test("--pids-limit stops a fork bomb", async () => {
     const r = await ctr(["run", "--rm", "--pids-limit", "8", bb, "sh", "-c", "i=0; while [ $i -lt 30 ]; do sleep 30 & i=$((i+1)); done; exit 0"]);
     expect(r.stderr).toMatch(/fork|Resource temporarily unavailable/);

@@ -1,0 +1,85 @@
+// A pre-started `ctr init`: the runtime's boot (~10 ms) and the first cgroup
+// migration (an RCU grace period, ~5 ms on v1) are the largest parts of a
+// container start, so after each start the driver starts the next init in the
+// background. It waits, blocked on its spec pipe, as pid 1 of a new pid
+// namespace in a cgroup of its own (`warm-<hex>`); the next start renames that
+// cgroup to the container's id (its process stays in it, no migration) and
+// hands over the spec. Nothing else about it is shared or decided early.
+// After `idleMs` without a start it is stopped, so an idle box holds no
+// extra process. If the daemon dies it exits at EOF on its pipe; a stale
+// warm cgroup is removed at the next start.
+import { randomBytes } from "node:crypto";
+import type { CgroupManager } from "../../kernel/cgroups/types.ts";
+import type { Spawned } from "./spawn.ts";
+
+export const WARM_PREFIX = "warm-";
+
+export class WarmInit {
+  private waiting: { child: Spawned; cgroup: string } | null = null;
+  private idle: Timer | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly spawn: () => Spawned,
+    private readonly cgroups: CgroupManager,
+    private readonly idleMs = 30_000,
+  ) {
+    for (const id of cgroups.list()) if (id.startsWith(WARM_PREFIX)) void cgroups.remove(id).catch(() => {});
+  }
+
+  /** The waiting init, its cgroup renamed to `id`; null when there is none (the caller spawns one). */
+  take(id: string): Spawned | null {
+    const w = this.waiting;
+    this.waiting = null;
+    if (this.idle) clearTimeout(this.idle);
+    if (!w) return null;
+    if (w.child.exitCode !== null || w.child.signalCode !== null) {
+      void this.cgroups.remove(w.cgroup).catch(() => {});
+      return null;
+    }
+    try {
+      this.cgroups.rename(w.cgroup, id);
+    } catch {
+      this.discard(w);
+      return null;
+    }
+    return w.child;
+  }
+
+  /** Starts the next one soon, off the start that just happened. */
+  refill(): void {
+    if (this.closed || this.waiting) return;
+    setTimeout(() => this.spawnOne(), 0).unref?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.idle) clearTimeout(this.idle);
+    if (this.waiting) this.discard(this.waiting);
+    this.waiting = null;
+  }
+
+  private spawnOne(): void {
+    if (this.closed || this.waiting) return;
+    const cgroup = `${WARM_PREFIX}${randomBytes(6).toString("hex")}`;
+    try {
+      // No limits and no device list yet: the container's are written when it is taken.
+      this.cgroups.create(cgroup, { devices: "all" });
+      const child = this.spawn();
+      this.cgroups.addProcess(cgroup, child.pid);
+      this.waiting = { child, cgroup };
+      this.idle = setTimeout(() => {
+        if (this.waiting) this.discard(this.waiting);
+        this.waiting = null;
+      }, this.idleMs);
+      this.idle.unref?.();
+    } catch {
+      void this.cgroups.remove(cgroup).catch(() => {});
+    }
+  }
+
+  private discard(w: { child: Spawned; cgroup: string }): void {
+    w.child.kill(9);
+    void w.child.exited.then(() => this.cgroups.remove(w.cgroup)).catch(() => {});
+  }
+}
