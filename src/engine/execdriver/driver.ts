@@ -12,7 +12,7 @@ import { selfCommand as defaultSelf } from "../../self.ts";
 import { EngineError } from "../errors.ts";
 import { LineReader } from "./lines.ts";
 import { processTable, systemCpuNs } from "./procfs.ts";
-import { parseStatus, SPEC_FD, STATUS_FD, type InitMessage } from "./protocol.ts";
+import { JOIN_CGROUP_ENV, parseStatus, SPEC_FD, STATUS_FD, type InitMessage } from "./protocol.ts";
 import { spawnInPidNamespace, type Spawned } from "./spawn.ts";
 import { WarmInit } from "./warm.ts";
 import { nodeReadable, nodeWritable, ptyStreams } from "./streams.ts";
@@ -68,13 +68,13 @@ export class ExecDriver {
     this.cgroups = deps.cgroups;
     this.initCommand = deps.initCommand ?? [...(deps.selfCommand ?? defaultSelf)(), "init"];
     this.initEnv = deps.initEnv ?? {};
-    if (deps.warmInit) this.warm = new WarmInit(() => this.spawnInit("pipe"), this.cgroups);
+    if (deps.warmInit) this.warm = new WarmInit((procs) => this.spawnInit("pipe", undefined, { [JOIN_CGROUP_ENV]: procs.join(":") }), this.cgroups);
   }
 
   private readonly warm: WarmInit | null = null;
 
-  private spawnInit(io: "pipe" | "ignore", joinPid?: number): Spawned {
-    return spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, this.initEnv);
+  private spawnInit(io: "pipe" | "ignore", joinPid?: number, env: Record<string, string> = {}): Spawned {
+    return spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env });
   }
 
   /** Daemon shutdown: stops the init kept ahead. */

@@ -8,13 +8,13 @@
 // capset apply to the calling thread only (kernel docs: unshare(2),
 // setns(2), capset(2)), and execve(2) ends the other threads. No other thread
 // of ours ever runs user-visible code afterwards.
-import { existsSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import * as K from "../../kernel/syscall-types.ts";
 import type { Syscalls } from "../../kernel/syscall-types.ts";
 import { capMask, lastCap } from "../../kernel/capabilities.ts";
 import { lookPath, resolveUser } from "./identity.ts";
-import { errorLine, HELLO_FD, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
+import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
 import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
 import type { ContainerSpec, ExecSpec, NamespaceSpec } from "./types.ts";
 
@@ -272,6 +272,9 @@ export async function initMain(args: string[]): Promise<never> {
     // cannot open /proc/<us>/exe — the host's binary — or our fds (runc does
     // the same in nsexec; cf. CVE-2019-5736). The reaper never execs, so it stays so.
     linuxSyscalls.prctl(K.PR_SET_DUMPABLE, 0);
+    // An init started ahead joins its waiting cgroup itself: the migration's
+    // RCU wait then falls on this process, not on the daemon's event loop.
+    for (const f of (process.env[JOIN_CGROUP_ENV] ?? "").split(":").filter(Boolean)) writeFileSync(f, "0");
     if (args[0] === "child") {
       writeSync(HELLO_FD, "loaded\n");
       linuxSyscalls.close(HELLO_FD);

@@ -48,3 +48,6 @@ export function parseStatus(line: string): StatusLine {
 export function errorLine(code: number, message: string): string {
   return `error ${code} ${message.replace(/\n/g, " ")}`;
 }
+
+/** cgroup.procs files (":"-separated) an init started ahead writes itself into before it waits for its spec. */
+export const JOIN_CGROUP_ENV = "CTR_INIT_JOIN_CGROUP";

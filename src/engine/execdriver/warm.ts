@@ -5,7 +5,8 @@
 // namespace in a cgroup of its own (`warm-<hex>`); the next start renames that
 // cgroup to the container's id (its process stays in it, no migration) and
 // hands over the spec. Nothing else about it is shared or decided early.
-// After `idleMs` without a start it is stopped, so an idle box holds no
+// The init writes itself into that cgroup, so the daemon never waits on the
+// migration. After `idleMs` without a start it is stopped, so an idle box holds no
 // extra process. If the daemon dies it exits at EOF on its pipe; a stale
 // warm cgroup is removed at the next start.
 import { randomBytes } from "node:crypto";
@@ -20,7 +21,8 @@ export class WarmInit {
   private closed = false;
 
   constructor(
-    private readonly spawn: () => Spawned,
+    /** Starts an init that joins these cgroup.procs files itself. */
+    private readonly spawn: (procsFiles: string[]) => Spawned,
     private readonly cgroups: CgroupManager,
     private readonly idleMs = 30_000,
   ) {
@@ -35,6 +37,11 @@ export class WarmInit {
     if (!w) return null;
     if (w.child.exitCode !== null || w.child.signalCode !== null) {
       void this.cgroups.remove(w.cgroup).catch(() => {});
+      return null;
+    }
+    // Still booting, not yet in its cgroup: a rename now would leave it outside.
+    if (!this.cgroups.pids(w.cgroup).includes(w.child.pid)) {
+      this.discard(w);
       return null;
     }
     try {
@@ -65,8 +72,7 @@ export class WarmInit {
     try {
       // No limits and no device list yet: the container's are written when it is taken.
       this.cgroups.create(cgroup, { devices: "all" });
-      const child = this.spawn();
-      this.cgroups.addProcess(cgroup, child.pid);
+      const child = this.spawn(this.cgroups.procsFiles(cgroup));
       this.waiting = { child, cgroup };
       this.idle = setTimeout(() => {
         if (this.waiting) this.discard(this.waiting);
