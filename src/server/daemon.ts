@@ -66,7 +66,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       engine,
       close: async () => {
         await services.shutdown();
-        driver.close();
+        await driver.close();
         await shutdown(servers, db, lock);
       },
     };

@@ -77,9 +77,9 @@ export class ExecDriver {
     return spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env });
   }
 
-  /** Daemon shutdown: stops the init kept ahead. */
-  close(): void {
-    this.warm?.close();
+  /** Daemon shutdown: stops the init kept ahead and removes its cgroup. */
+  async close(): Promise<void> {
+    await this.warm?.close();
   }
 
   /** Creates the cgroup, starts the container's pid 1 and resolves once its command runs. */

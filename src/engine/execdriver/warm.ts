@@ -41,13 +41,13 @@ export class WarmInit {
     }
     // Still booting, not yet in its cgroup: a rename now would leave it outside.
     if (!this.cgroups.pids(w.cgroup).includes(w.child.pid)) {
-      this.discard(w);
+      void this.discard(w);
       return null;
     }
     try {
       this.cgroups.rename(w.cgroup, id);
     } catch {
-      this.discard(w);
+      void this.discard(w);
       return null;
     }
     return w.child;
@@ -59,11 +59,12 @@ export class WarmInit {
     setTimeout(() => this.spawnOne(), 0).unref?.();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     if (this.idle) clearTimeout(this.idle);
-    if (this.waiting) this.discard(this.waiting);
+    const w = this.waiting;
     this.waiting = null;
+    if (w) await this.discard(w);
   }
 
   private spawnOne(): void {
@@ -75,7 +76,7 @@ export class WarmInit {
       const child = this.spawn(this.cgroups.procsFiles(cgroup));
       this.waiting = { child, cgroup };
       this.idle = setTimeout(() => {
-        if (this.waiting) this.discard(this.waiting);
+        if (this.waiting) void this.discard(this.waiting);
         this.waiting = null;
       }, this.idleMs);
       this.idle.unref?.();
@@ -84,8 +85,8 @@ export class WarmInit {
     }
   }
 
-  private discard(w: { child: Spawned; cgroup: string }): void {
+  private discard(w: { child: Spawned; cgroup: string }): Promise<void> {
     w.child.kill(9);
-    void w.child.exited.then(() => this.cgroups.remove(w.cgroup)).catch(() => {});
+    return w.child.exited.then(() => this.cgroups.remove(w.cgroup)).catch(() => {});
   }
 }
