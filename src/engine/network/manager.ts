@@ -531,7 +531,9 @@ export class NetworkManager {
     };
     const key = JSON.stringify(state);
     if (key === this.appliedFirewall) return;
-    this.k.firewall.apply(state);
+    // No bridge in use: no table at all (a daemon that never networks leaves the host's ruleset as it was).
+    if (!state.networks.length && !state.ports.length) this.k.firewall.clear();
+    else this.k.firewall.apply(state);
     this.appliedFirewall = key;
   }
 }

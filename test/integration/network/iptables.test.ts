@@ -36,7 +36,10 @@ describe.skipIf(!ready)("a daemon with --firewall iptables", () => {
   let reg: RunningRegistry;
   let bb: string;
   let d: TestDaemon;
+  // iptables (nft backend) creates the ip nat/filter tables on first use: drop them again if the test made them.
+  let tablesBefore = "";
   beforeAll(async () => {
+    tablesBefore = (await run(["nft", "list", "tables"])).stdout;
     reg = await startRegistry();
     bb = await seedBusybox(reg.host);
     d = await startDaemon(["--firewall", "iptables"]);
@@ -44,6 +47,7 @@ describe.skipIf(!ready)("a daemon with --firewall iptables", () => {
   afterAll(async () => {
     await d?.ctr(["rm", "-f", "ipt"]);
     if (d) iptablesFirewallFor(tableForBridge(d.bridge)).clear();
+    for (const t of ["nat", "filter"]) if (!tablesBefore.includes(`table ip ${t}\n`)) await run(["nft", "delete", "table", "ip", t]);
     await d?.[Symbol.asyncDispose]();
     await reg?.stop();
   });
