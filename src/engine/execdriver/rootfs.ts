@@ -3,7 +3,7 @@
 // rootfs, /proc /dev /sys, user mounts, pivot_root, then masked and read-only
 // paths, then the read-only root. Nothing here can leak onto the host: every
 // mount happens in a namespace that dies with the container.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import * as K from "../../kernel/syscall-types.ts";
 import type { Syscalls } from "../../kernel/syscall-types.ts";
@@ -99,7 +99,9 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls): void {
   sys.mount("proc", at("/proc"), "proc", NSD, null);
   setupDev(root, spec, sys);
   setupSys(at("/sys"), spec, sys);
-  for (const m of spec.mounts) userMount(m, at(m.destination), sys);
+  // Targets are checked against /proc/self/fd links, which name real paths.
+  const realRoot = realpathSync(root);
+  for (const m of spec.mounts) userMount(m, secureJoin(realRoot, m.destination), sys);
 
   // runc's trick: pivot_root(".", ".") stacks the old root on top of the new
   // one; detaching "." then removes it without needing a put_old directory.
@@ -175,13 +177,39 @@ function userMount(m: ContainerMount, target: string, sys: Syscalls): void {
   const extra = flags & (K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC);
   if (m.type === "tmpfs") {
     ensureTarget(target, true);
-    sys.mount("tmpfs", target, "tmpfs", flags & ~(K.MS_BIND | K.MS_REC), data || null);
+    viaPinned(target, (t) => sys.mount("tmpfs", t, "tmpfs", flags & ~(K.MS_BIND | K.MS_REC), data || null));
     return;
   }
   ensureTarget(target, statSync(m.source).isDirectory());
-  sys.mount(m.source, target, null, K.MS_BIND | (m.options.includes("bind") ? 0 : K.MS_REC), null);
+  viaPinned(target, (t) => sys.mount(m.source, t, null, K.MS_BIND | (m.options.includes("bind") ? 0 : K.MS_REC), null));
   // A bind ignores flags on the first call; read-only and friends need a remount (mount(2) "MS_BIND").
-  if (ro || extra) sys.mount(null, target, null, K.MS_REMOUNT | K.MS_BIND | ro | extra, null);
+  // Pinned afresh: the path now crosses into the new mount, the one to remount.
+  if (ro || extra) viaPinned(target, (t) => sys.mount(null, t, null, K.MS_REMOUNT | K.MS_BIND | ro | extra, null));
+}
+
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Mounts onto `target` through an O_PATH descriptor (runc's fix for
+ * CVE-2021-30465): secureJoin resolved it inside the root, but a volume
+ * shared with a running container could have a component swapped for a
+ * symlink before mount(2) walks the path again. The descriptor pins the
+ * inode, its /proc/self/fd link proves it is still the path resolved, and
+ * mount(2) on /proc/self/fd/N lands on exactly that inode.
+ */
+function viaPinned(target: string, mount: (path: string) => void): void {
+  const fd = openSync(target, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
+  try {
+    const proc = `/proc/self/fd/${fd}`;
+    const real = readlinkSync(proc);
+    if (real !== target || lstatSync(real).isSymbolicLink()) {
+      throw new Error(`mount target ${target} changed while being mounted (now ${real}): refusing to follow it`);
+    }
+    mount(proc);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** After pivot_root (runc applies these in standard_init, once "/" is the container's). */
