@@ -185,8 +185,11 @@ export function createBody(image: string, cmd: string[], f: CreateFlags, attach:
 export function parseMount(spec: string): Record<string, unknown> {
   const m: Record<string, unknown> = { Type: "volume" };
   const tmpfs: Record<string, number> = {};
+  const vol: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } } = {};
+  const kv = (s: string): [string, string] => (s.includes("=") ? [s.slice(0, s.indexOf("=")), s.slice(s.indexOf("=") + 1)] : [s, ""]);
   for (const part of spec.split(",")) {
-    const [k, v = "true"] = part.split("=", 2) as [string, string?];
+    // Only the first "=" splits: `volume-opt=o=size=1m` keeps its value whole.
+    const [k, v] = part.includes("=") ? kv(part) : [part, "true"];
     switch (k) {
       case "type":
         m.Type = v;
@@ -210,11 +213,27 @@ export function parseMount(spec: string): Record<string, unknown> {
       case "tmpfs-mode":
         tmpfs.Mode = parseInt(v, 8);
         break;
+      case "volume-nocopy":
+        vol.NoCopy = v !== "false" && v !== "0";
+        break;
+      case "volume-label":
+        vol.Labels = { ...vol.Labels, [kv(v)[0]]: kv(v)[1] };
+        break;
+      case "volume-driver":
+        vol.DriverConfig = { ...vol.DriverConfig, Name: v };
+        break;
+      case "volume-opt":
+        vol.DriverConfig = { ...vol.DriverConfig, Options: { ...vol.DriverConfig?.Options, [kv(v)[0]]: kv(v)[1] } };
+        break;
+      case "bind-propagation":
+        m.BindOptions = { Propagation: v };
+        break;
       default:
         throw new Error(`unexpected key '${k}' in '${spec}'`);
     }
   }
   if (Object.keys(tmpfs).length) m.TmpfsOptions = tmpfs;
+  if (Object.keys(vol).length) m.VolumeOptions = vol;
   if (!m.Target) throw new Error(`target is required in '${spec}'`);
   return m;
 }

@@ -110,12 +110,13 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     events,
     logs: jsonFileDriver,
     volumes: {
-      ensure: (name, anonymous, containerId) => {
-        volumes.create({ Name: name, anonymous });
+      ensure: (name, anonymous, containerId, create) => {
+        volumes.create({ Name: name, anonymous, ...create });
         volumes.use(name, containerId);
         return volumes.mountpoint(name);
       },
       release: (id, removeAnonymous) => volumes.release(id, removeAnonymous),
+      activate: (name) => volumes.activate(name),
     },
     dir: layout.containers,
     tmpDir: layout.tmp,
@@ -144,6 +145,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   engine.onSucceeded(jobEvents((e) => events.publish(e)));
   await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
   await containers.reconcile();
+  volumes.forgetUsersExcept(new Set(store.all().map((c) => c.id)));
   return {
     events,
     layers,

@@ -7,7 +7,7 @@ import { containerPaths, rewriteHosts, writeContainerFiles } from "./files.ts";
 import { generateName, VALID_NAME } from "./names.ts";
 import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
-import { resolveMounts, type VolumeProvider } from "./mounts.ts";
+import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts";
 import { copyUpVolumes } from "./volume-copyup.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
@@ -26,7 +26,7 @@ export interface ContainerDeps {
   network: Networking;
   events: EventSink;
   logs: LogDriver;
-  volumes?: VolumeProvider & { release(containerId: string, removeAnonymous: boolean): void };
+  volumes?: VolumeProvider & { release(containerId: string, removeAnonymous: boolean): void; activate?(name: string): void };
   /** <root>/containers */
   dir: string;
   /** Scratch space on the store's filesystem (volume copy-up mounts); default `dir`. */
@@ -102,15 +102,24 @@ export class ContainerService {
     if (!c.config.Cmd?.length && !c.config.Entrypoint?.length) {
       throw new InvalidParameterError("no command specified");
     }
-    if (this.d.volumes) {
-      c.mounts = resolveMounts(c, this.d.volumes, (ref) => this.get(ref).mounts).points;
-    }
-    await this.d.rootfs.create(id, image.topLayer);
     try {
-      if (this.d.volumes && c.mounts.length) copyUpVolumes(c.mounts, this.d.rootfs.mount(id), this.d.tmpDir ?? this.d.dir);
-      this.d.store.insert(c);
+      let copyUp: MountPoint[] = [];
+      if (this.d.volumes) {
+        const r = resolveMounts(c, this.d.volumes, (ref) => this.get(ref).mounts);
+        c.mounts = r.points;
+        copyUp = r.copyUp;
+      }
+      await this.d.rootfs.create(id, image.topLayer);
+      try {
+        if (copyUp.length) copyUpVolumes(copyUp, this.d.rootfs.mount(id), this.d.tmpDir ?? this.d.dir);
+        this.d.store.insert(c);
+      } catch (e) {
+        await this.d.rootfs.remove(id);
+        throw e;
+      }
     } catch (e) {
-      await this.d.rootfs.remove(id);
+      // Volumes taken before the failure must not stay "in use" by a container that never was.
+      this.d.volumes?.release(id, true);
       throw e;
     }
     this.event(c, "create");
@@ -142,6 +151,8 @@ export class ContainerService {
     const image = this.d.images.get(c.imageId);
     if (!image) throw new NotFoundError(`No such image: ${c.imageRef}`);
     const paths = containerPaths(this.d.dir, c.id);
+    // Volumes with driver options are mounted while used (again after a reboot).
+    for (const p of c.mounts) if (p.Type === "volume" && p.Name) this.d.volumes?.activate?.(p.Name);
     writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.d.network.files(c) });
     const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
     this.pendingHubs.delete(c.id);

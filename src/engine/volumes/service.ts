@@ -3,6 +3,11 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { join } from "node:path";
 import type { Database } from "../../store/db.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import { mountVolume, needsMount, unmountVolume, validateOptions } from "./local-driver.ts";
+import { dirBytes } from "./usage.ts";
+
+/** Docker ≥ 23 marks anonymous volumes with this label; `volume prune` without -a removes only those. */
+export const ANONYMOUS_LABEL = "com.docker.volume.anonymous";
 
 export interface Volume {
   Name: string;
@@ -12,8 +17,15 @@ export interface Volume {
   Labels: Record<string, string> | null;
   Options: Record<string, string> | null;
   Scope: "local";
-  /** ctr's own: created implicitly for an image VOLUME or `-v /path` (removed with `rm -v`). */
-  Anonymous?: boolean;
+}
+
+export interface VolumeCreate {
+  Name?: string;
+  Driver?: string;
+  Labels?: Record<string, string>;
+  DriverOpts?: Record<string, string>;
+  /** Created implicitly for an image VOLUME, `-v /path` or a source-less --mount (removed with `rm -v`). */
+  anonymous?: boolean;
 }
 
 interface Row {
@@ -41,6 +53,7 @@ export class VolumeService {
 
   private view(r: Row): Volume {
     const labels = JSON.parse(r.labels);
+    if (r.anonymous) labels[ANONYMOUS_LABEL] ??= "";
     const options = JSON.parse(r.options);
     return {
       Name: r.name,
@@ -50,7 +63,6 @@ export class VolumeService {
       Labels: Object.keys(labels).length ? labels : null,
       Options: Object.keys(options).length ? options : null,
       Scope: "local",
-      ...(r.anonymous ? { Anonymous: true } : {}),
     };
   }
 
@@ -58,12 +70,18 @@ export class VolumeService {
     return join(this.dir, name, "_data");
   }
 
-  create(o: { Name?: string; Driver?: string; Labels?: Record<string, string>; DriverOpts?: Record<string, string>; anonymous?: boolean }): Volume {
+  private isAnonymous(v: Volume): boolean {
+    return !!v.Labels && ANONYMOUS_LABEL in v.Labels;
+  }
+
+  create(o: VolumeCreate): Volume {
     const name = o.Name || randomBytes(32).toString("hex");
     if (!VALID.test(name)) throw new InvalidParameterError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
     if (o.Driver && o.Driver !== "local") throw new NotFoundError(`plugin "${o.Driver}" not found`);
-    for (const k of Object.keys(o.DriverOpts ?? {})) {
-      if (!["type", "device", "o"].includes(k)) throw new InvalidParameterError(`invalid option key: "${k}"`);
+    try {
+      validateOptions(o.DriverOpts ?? {});
+    } catch (e) {
+      throw new InvalidParameterError(`create ${name}: ${(e as Error).message}`);
     }
     const existing = this.find(name);
     if (existing) return existing; // docker: creating an existing volume returns it
@@ -115,6 +133,20 @@ export class VolumeService {
 
   use(name: string, containerId: string): void {
     this.db.query("INSERT OR IGNORE INTO volume_refs (volume, container_id) VALUES (?, ?)").run(name, containerId);
+    this.activate(name);
+  }
+
+  /** A volume with driver options (`-o type=tmpfs …`) has them mounted on its _data while used (again after a reboot). */
+  activate(name: string): void {
+    const v = this.get(name);
+    if (needsMount(v.Options)) mountVolume(name, v.Options, v.Mountpoint);
+  }
+
+  /** Forgets references held by containers that no longer exist (a crash between create and its rollback). */
+  forgetUsersExcept(live: ReadonlySet<string>): void {
+    for (const { container_id } of this.db.query<{ container_id: string }, []>("SELECT DISTINCT container_id FROM volume_refs").all()) {
+      if (!live.has(container_id)) this.release(container_id, true);
+    }
   }
 
   /** The container is gone: drop its references; with `removeAnonymous`, its anonymous volumes too. */
@@ -124,7 +156,7 @@ export class VolumeService {
     if (!removeAnonymous) return;
     for (const n of names) {
       const v = this.find(n);
-      if (v?.Anonymous && this.users(n).length === 0) this.remove(n, false);
+      if (v && this.isAnonymous(v) && this.users(n).length === 0) this.remove(n, false);
     }
   }
 
@@ -136,6 +168,8 @@ export class VolumeService {
     }
     const users = this.users(name);
     if (users.length) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(", ")}]`);
+    // Detach the driver's mount first: removal must never delete through it.
+    unmountVolume(join(this.dir, name));
     this.db.query("DELETE FROM volumes WHERE name = ?").run(name);
     rmSync(join(this.dir, name), { recursive: true, force: true });
     this.events.publish({ Type: "volume", Action: "destroy", Actor: { ID: name, Attributes: { driver: "local" } } });
@@ -143,14 +177,18 @@ export class VolumeService {
 
   prune(filters: Record<string, string[]> = {}, all = false): { VolumesDeleted: string[]; SpaceReclaimed: number } {
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const v of this.list(filters)) {
       if (this.users(v.Name).length) continue;
       // Docker ≥ 23 prunes only anonymous volumes unless all=true.
-      if (!all && !v.Anonymous) continue;
+      if (!all && !this.isAnonymous(v)) continue;
+      // What a device-option volume holds lives elsewhere: removing it frees nothing.
+      const size = needsMount(v.Options) ? 0 : dirBytes(v.Mountpoint);
       this.remove(v.Name, false);
+      reclaimed += size;
       deleted.push(v.Name);
     }
-    return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   /** At start: directories without a row are leftovers of a crash between mkdir and insert. */
@@ -158,7 +196,12 @@ export class VolumeService {
     mkdirSync(this.dir, { recursive: true });
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(".tmp-") || (!this.find(name) && existsSync(join(this.dir, name)))) {
-        rmSync(join(this.dir, name), { recursive: true, force: true });
+        try {
+          unmountVolume(join(this.dir, name));
+          rmSync(join(this.dir, name), { recursive: true, force: true });
+        } catch {
+          // still mounted: leave it rather than delete through the mount
+        }
       }
     }
   }

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../../src/store/db.ts";
-import { VolumeService } from "../../../src/engine/volumes/service.ts";
+import { ANONYMOUS_LABEL, VolumeService } from "../../../src/engine/volumes/service.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../../src/engine/errors.ts";
 
 function world() {
@@ -57,5 +57,36 @@ describe("volumes", () => {
     const { v } = world();
     expect(() => v.create({ Name: "../x" })).toThrow(InvalidParameterError);
     expect(() => v.create({ Name: "ok1", Driver: "nfs-plugin" })).toThrow(NotFoundError);
+  });
+
+  test("driver options are checked as the local driver does", () => {
+    const { v } = world();
+    expect(() => v.create({ Name: "o1", DriverOpts: { size: "1" } })).toThrow('create o1: invalid option: "size"');
+    expect(() => v.create({ Name: "o2", DriverOpts: { type: "tmpfs" } })).toThrow('missing required option: "device"');
+    expect(() => v.create({ Name: "o3", DriverOpts: { o: "size=1m", device: "tmpfs" } })).toThrow('missing required option: "type"');
+    const ok = v.create({ Name: "o4", DriverOpts: { type: "tmpfs", device: "tmpfs", o: "size=1m" } });
+    expect(ok.Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=1m" });
+  });
+
+  test("anonymous volumes carry Docker's anonymous label; prune reports the bytes it freed", () => {
+    const { v } = world();
+    const a = v.create({ Name: "anon3", anonymous: true });
+    expect(a.Labels).toEqual({ [ANONYMOUS_LABEL]: "" });
+    writeFileSync(join(a.Mountpoint, "f"), "x".repeat(1000));
+    v.create({ Name: "kept" });
+    expect(v.prune()).toEqual({ VolumesDeleted: ["anon3"], SpaceReclaimed: 1000 });
+    expect(v.list().map((x) => x.Name)).toEqual(["kept"]);
+  });
+
+  test("references of containers that no longer exist are forgotten at start", () => {
+    const { v } = world();
+    v.create({ Name: "held" });
+    v.create({ Name: "ghost", anonymous: true });
+    v.use("held", "live1");
+    v.use("held", "gone1");
+    v.use("ghost", "gone1");
+    v.forgetUsersExcept(new Set(["live1"]));
+    expect(v.users("held")).toEqual(["live1"]);
+    expect(v.find("ghost")).toBeNull();
   });
 });
