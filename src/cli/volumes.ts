@@ -1,6 +1,6 @@
 import type { CAC } from "cac";
 import { list, type CliContext } from "./context.ts";
-import { table } from "./render.ts";
+import { formatBytes, table } from "./render.ts";
 import { formatRows } from "./format.ts";
 import { filterQuery } from "./container-info.ts";
 import { forEachArg } from "./containers.ts";
@@ -49,10 +49,12 @@ export function registerVolumes(cli: CAC, ctx: CliContext): void {
     .command("volume-prune", "Remove unused local volumes")
     .option("-a, --all", "Remove all unused volumes, not just anonymous ones")
     .option("-f, --force", "Do not prompt for confirmation")
-    .action(async (f: { all?: boolean }) => {
+    .option("--filter <kv>", "Provide filter values (e.g. 'label=<label>')")
+    .action(async (f: { all?: boolean; filter?: unknown }) => {
       const client = await ctx.client();
-      const r = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>("POST", "/volumes/prune", { query: { filters: f.all ? JSON.stringify({ all: ["true"] }) : undefined } });
+      const filters = [...list(f.filter), ...(f.all ? ["all=true"] : [])];
+      const r = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>("POST", "/volumes/prune", { query: { filters: filterQuery(filters) } });
       if (r.VolumesDeleted?.length) console.log(`Deleted Volumes:\n${r.VolumesDeleted.join("\n")}\n`);
-      console.log(`Total reclaimed space: ${r.SpaceReclaimed}B`);
+      console.log(`Total reclaimed space: ${formatBytes(r.SpaceReclaimed)}`);
     });
 }
