@@ -2,6 +2,7 @@
 // chdir/pivot_root are tracked so `path()` maps container paths into the temp
 // dir that stands in for the new root; execve throws an Exec carrying its
 // arguments; `failOn` injects errors.
+import { readlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { MountSpec } from "../../../src/kernel/mount.ts";
 import type { Syscalls } from "../../../src/kernel/syscall-types.ts";
@@ -38,7 +39,10 @@ export class FakeSyscalls implements Syscalls {
 
   unshare(flags: number) { this.rec("unshare", flags); }
   setns(fd: number, type: number) { this.rec("setns", fd, type); }
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null) { this.rec("mount", source, target, fstype, flags, data); }
+  // Targets pinned through /proc/self/fd/N (rootfs.ts) are recorded as the path the descriptor names then.
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null) {
+    this.rec("mount", source, /^\/proc\/self\/fd\/\d+$/.test(target) ? readlinkSync(target) : target, fstype, flags, data);
+  }
   mountSpec(spec: MountSpec, target: string) { this.rec("mountSpec", spec, target); }
   umount2(target: string, flags: number) { this.rec("umount2", target, flags); }
   pivotRoot(a: string, b: string) {
