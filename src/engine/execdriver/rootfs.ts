@@ -198,7 +198,7 @@ const O_CLOEXEC = 0o2000000;
  * inode, its /proc/self/fd link proves it is still the path resolved, and
  * mount(2) on /proc/self/fd/N lands on exactly that inode.
  */
-function viaPinned(target: string, mount: (path: string) => void): void {
+export function viaPinned(target: string, mount: (path: string) => void): void {
   const fd = openSync(target, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
   try {
     const proc = `/proc/self/fd/${fd}`;
