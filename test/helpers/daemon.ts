@@ -114,7 +114,8 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
     },
     [Symbol.asyncDispose]: async () => {
       await d.stop();
-      if (!existing) rmSync(dir, { recursive: true, force: true });
+      // Also a restarted daemon's ({ dir }): the last one disposed cleans up for all on that dir.
+      rmSync(dir, { recursive: true, force: true });
       // The daemon keeps its default bridge and nft table across restarts (like docker0);
       // a test leaves the host as it found it.
       if (isRoot) {

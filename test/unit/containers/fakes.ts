@@ -1,7 +1,6 @@
 // Fakes for the container lifecycle's seams: no kernel, no registry.
+import { scratchDir } from "../../helpers/tmp.ts";
 import { PassThrough } from "node:stream";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../../src/store/db.ts";
 import { ContainerStore } from "../../../src/engine/containers/store.ts";
@@ -37,7 +36,7 @@ export class FakeProcess implements ProcessHandle {
 }
 
 export function fakeWorld() {
-  const dir = mkdtempSync(join(tmpdir(), "ctr-svc-"));
+  const dir = scratchDir("ctr-svc-");
   const db = openDatabase(join(dir, "ctr.db"));
   const store = new ContainerStore(db);
   const procs: FakeProcess[] = [];

@@ -1,6 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { removeScratch } from "../../helpers/tmp.ts";
 import { fakeWorld } from "./fakes.ts";
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from "../../../src/engine/errors.ts";
+
+afterAll(removeScratch);
 
 const until = async (cond: () => boolean) => {
   for (let i = 0; i < 500 && !cond(); i++) await Bun.sleep(2);

@@ -1,9 +1,11 @@
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { removeScratch, scratchDir } from "../../helpers/tmp.ts";
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { JsonFileLogger, parseLogOpts, readLogs } from "../../../src/engine/logs/json-file.ts";
 import { Demuxer, frame } from "../../../src/server/stdcopy.ts";
+
+afterAll(removeScratch);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const collect = async (it: AsyncIterable<{ stream: string; line: Uint8Array }>) => {
@@ -14,7 +16,7 @@ const collect = async (it: AsyncIterable<{ stream: string; line: Uint8Array }>) 
 
 describe("json-file logs", () => {
   test("lines become entries; partial lines wait for their end", async () => {
-    const p = join(mkdtempSync(join(tmpdir(), "ctr-log-")), "c.log");
+    const p = join(scratchDir("ctr-log-"), "c.log");
     const l = new JsonFileLogger(p);
     l.write("stdout", enc("a\nb"));
     l.write("stderr", enc("err\n"));
@@ -31,7 +33,7 @@ describe("json-file logs", () => {
   });
 
   test("rotation keeps at most max-file files and tail reads across them", async () => {
-    const p = join(mkdtempSync(join(tmpdir(), "ctr-log-")), "c.log");
+    const p = join(scratchDir("ctr-log-"), "c.log");
     const l = new JsonFileLogger(p, parseLogOpts({ "max-size": "1k", "max-file": "3" }));
     for (let i = 0; i < 100; i++) l.write("stdout", enc(`line ${i}\n`));
     l.close();
@@ -50,7 +52,7 @@ describe("json-file logs", () => {
   });
 
   test("follow sees appended lines and ends when the container stops", async () => {
-    const p = join(mkdtempSync(join(tmpdir(), "ctr-log-")), "c.log");
+    const p = join(scratchDir("ctr-log-"), "c.log");
     const l = new JsonFileLogger(p);
     l.write("stdout", enc("one\n"));
     let stop!: () => void;

@@ -1,13 +1,15 @@
-import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { removeScratch, scratchDir } from "../../helpers/tmp.ts";
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../../../src/store/db.ts";
 import { ANONYMOUS_LABEL, VolumeService } from "../../../src/engine/volumes/service.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../../src/engine/errors.ts";
 
+afterAll(removeScratch);
+
 function world() {
-  const dir = mkdtempSync(join(tmpdir(), "ctr-vol-"));
+  const dir = scratchDir("ctr-vol-");
   const db = openDatabase(join(dir, "ctr.db"));
   const events: string[] = [];
   const v = new VolumeService(db, join(dir, "volumes"), { publish: (e) => events.push(`${e.Action}:${e.Actor.ID}`) });
