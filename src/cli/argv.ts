@@ -51,10 +51,11 @@ export function splitAtPositionals(argv: string[], command: string, positionals:
   return argv;
 }
 
-/** cac drops a bare `-`; it stands for stdin/stdout (`ctr cp - c:/x`, `ctr import -`), so it travels as this. */
+/** cac drops a bare `-`; it stands for stdin/stdout (`ctr cp - c:/x`, `ctr import -`), so it travels as this (guardArgs). */
 export const STDIO_ARG = "\u0000-";
 
-export function protectDash(argv: string[]): string[] {
+/** Works around two cac parsing quirks before it sees the arguments (up to a `--`). */
+export function guardArgs(argv: string[]): string[] {
   const end = argv.indexOf("--");
   return argv.map((a, i) => {
     if (end >= 0 && i > end) return a;

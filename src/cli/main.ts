@@ -13,7 +13,7 @@ import { registerEvents } from "./events.ts";
 import { registerContainerFs } from "./container-fs.ts";
 import { registerLogin } from "./login.ts";
 import { createOptions } from "./create-options.ts";
-import { protectDash, splitAtPositionals, valueFlags } from "./argv.ts";
+import { guardArgs, splitAtPositionals, valueFlags } from "./argv.ts";
 
 const RUN_VALUES = valueFlags(createOptions);
 const EXEC_VALUES = new Set(["-u", "--user", "-w", "--workdir", "-e", "--env", "--detach-keys"]);
@@ -101,7 +101,7 @@ export function registerCommands(cli: CAC, ctx: CliContext, command?: string): v
 
 export async function main(argv: string[]): Promise<void> {
   const { hosts, rest: flat } = takeHosts(argv);
-  const rest = protectDash(splitCommandArgs(rewriteGroups(flat)));
+  const rest = guardArgs(splitCommandArgs(rewriteGroups(flat)));
   const ctx = new CliContext({ host: hosts[0] });
   const cli = cac("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");

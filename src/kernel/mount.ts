@@ -1,6 +1,7 @@
 // mount(2)/umount2(2) for the mount specs the graph drivers return as data
 // (containerd's core/mount split: drivers describe, only src/kernel mounts).
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { check, cptr, cstr, libc } from "./libc.ts";
 
 export interface MountSpec {
@@ -82,4 +83,32 @@ export function unmountAllUnder(dir: string): string[] {
     }
   }
   return targets;
+}
+
+/** The same files without a writable upper: overlay's lower layers may hold whiteouts. */
+export function readOnlyView(spec: MountSpec): MountSpec {
+  if (spec.type !== "overlay") return spec;
+  const opt = (k: string) => spec.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+  const upper = opt("upperdir");
+  const lower = opt("lowerdir");
+  const lowers = [upper, lower].filter(Boolean).join(":");
+  return { ...spec, options: [`lowerdir=${lowers}`, "ro"] };
+}
+
+/** Mounts `spec` on a new temp dir under `parent` (the daemon's cp, export and copy-up views); release detaches it. */
+export function mountTemp(spec: MountSpec, parent: string, prefix: string): { dir: string; release: () => void } {
+  const dir = mkdtempSync(join(parent, prefix));
+  try {
+    mountSpec(spec, dir);
+  } catch (e) {
+    rmdirSync(dir);
+    throw e;
+  }
+  return {
+    dir,
+    release: () => {
+      unmount(dir, true);
+      rmdirSync(dir);
+    },
+  };
 }

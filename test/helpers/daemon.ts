@@ -132,4 +132,10 @@ function bridgeFlag(extra: string[]): string | undefined {
   return i >= 0 ? extra[i + 1] : undefined;
 }
 
+/** afterAll: removes every container of a test daemon, running or not. */
+export async function removeAllContainers(d: TestDaemon | undefined): Promise<void> {
+  const ids = (await d?.ctr(["ps", "-aq"]))?.stdout.split("\n").filter(Boolean) ?? [];
+  if (ids.length) await d!.ctr(["rm", "-f", ...ids]);
+}
+
 export const hasDocker = Bun.which("docker") !== null;

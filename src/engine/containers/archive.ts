@@ -5,9 +5,9 @@
 // mapped to their sources. Paths are resolved inside the root without
 // following symlinks out of it (secureJoin), so `/x -> /etc` reads the
 // container's /etc, never the host's.
-import { lstatSync, mkdtempSync, readlinkSync, rmdirSync, statSync, type Stats } from "node:fs";
-import { basename, join, posix } from "node:path";
-import { mountSpec, unmount, type MountSpec } from "../../kernel/mount.ts";
+import { lstatSync, readlinkSync, statSync, type Stats } from "node:fs";
+import { basename, posix } from "node:path";
+import { mountTemp, readOnlyView, type MountSpec } from "../../kernel/mount.ts";
 import { iterate, toReadable } from "../../store/tar/byte-source.ts";
 import { extractLayer } from "../../store/tar/extract.ts";
 import { tarBytes } from "../../store/tar/tar-writer.ts";
@@ -108,12 +108,7 @@ export class ContainerArchive {
    */
   exportTar(ref: string, tarOf: (dir: string) => ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
     const c = this.d.get(ref);
-    const dir = mkdtempSync(join(this.d.tmpDir, "export-"));
-    mountSpec(readOnlyView(this.d.rwMount(c.id)), dir);
-    const release = () => {
-      unmount(dir, true);
-      rmdirSync(dir);
-    };
+    const { dir, release } = mountTemp(readOnlyView(this.d.rwMount(c.id)), this.d.tmpDir, "export-");
     try {
       return toReadable(releasing(iterate(tarOf(dir)), release));
     } catch (e) {
@@ -128,27 +123,11 @@ export class ContainerArchive {
       const root = `/proc/${c.state.Pid}/root`;
       return { resolve: (p) => secureJoin(root, p), release: () => {} };
     }
-    const dir = mkdtempSync(join(this.d.tmpDir, "cp-"));
-    mountSpec(this.d.rwMount(c.id), dir);
-    return {
-      resolve: (p) => resolveStopped(dir, c.mounts, p),
-      release: () => {
-        unmount(dir, true);
-        rmdirSync(dir);
-      },
-    };
+    const { dir, release } = mountTemp(this.d.rwMount(c.id), this.d.tmpDir, "cp-");
+    return { resolve: (p) => resolveStopped(dir, c.mounts, p), release };
   }
 }
 
-/** The same files without a writable upper: overlay's lower layers may hold whiteouts. */
-export function readOnlyView(spec: MountSpec): MountSpec {
-  if (spec.type !== "overlay") return spec;
-  const opt = (k: string) => spec.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
-  const upper = opt("upperdir");
-  const lower = opt("lowerdir");
-  const lowers = [upper, lower].filter(Boolean).join(":");
-  return { ...spec, options: [`lowerdir=${lowers}`, "ro"] };
-}
 
 /** In a stopped container, a path under a volume or bind lives at the mount's source. */
 function resolveStopped(root: string, mounts: readonly MountPoint[], path: string): string {

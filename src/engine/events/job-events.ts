@@ -8,11 +8,15 @@ type Publish = (e: EventInput) => void;
 type Mapper = (args: any, result: any) => EventInput[];
 
 const ev = (Type: string, Action: string, ID: string, Attributes: Record<string, string> = {}): EventInput => ({ Type, Action, Actor: { ID, Attributes } });
-const fam = familiarize;
+/** dockerd's image events: the reference as the actor, its repository as `name`. */
+const imageRef = (Action: string, ref: string): EventInput => {
+  const r = familiarize(ref);
+  return ev("image", Action, r, { name: r.replace(/[:@][^:/]*$/, "") });
+};
 
 const MAPPERS: Record<string, Mapper> = {
-  pull: (a: { ref: string }) => [ev("image", "pull", fam(a.ref), { name: fam(a.ref).replace(/[:@][^:/]*$/, "") })],
-  push: (a: { ref: string }) => [ev("image", "push", fam(a.ref), { name: fam(a.ref).replace(/[:@][^:/]*$/, "") })],
+  pull: (a: { ref: string }) => [imageRef("pull", a.ref)],
+  push: (a: { ref: string }) => [imageRef("push", a.ref)],
   tag: (a: { source: string; repo: string; tag?: string }) => [ev("image", "tag", a.source, { name: `${a.repo}:${a.tag ?? "latest"}` })],
   rmi: (a: { ref: string }, r: { Untagged?: string; Deleted?: string }[]) =>
     r.map((i) => (i.Deleted ? ev("image", "delete", i.Deleted, { name: i.Deleted }) : ev("image", "untag", a.ref, { name: i.Untagged ?? a.ref }))),

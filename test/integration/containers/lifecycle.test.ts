@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { isRoot, run, startDaemon, until, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 
 setDefaultTimeout(60_000);
@@ -48,8 +48,7 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     expect((await ctr(["pull", "-q", bb])).code).toBe(0);
   });
   afterAll(async () => {
-    const ids = (await d?.ctr(["ps", "-aq"]))?.stdout.split("\n").filter(Boolean) ?? [];
-    if (ids.length) await d.ctr(["rm", "-f", ...ids]);
+    await removeAllContainers(d);
     await d?.[Symbol.asyncDispose]();
     await reg?.stop();
   });

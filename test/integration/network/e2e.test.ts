@@ -2,7 +2,7 @@
 // isolation, published ports reached from the host, the network modes, and
 // no leaks after rm. Traffic goes only to 127.0.0.1 and to our containers.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { hasDocker, isRoot, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { hasDocker, isRoot, run, startDaemon, until, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { tableForBridge } from "../../../src/engine/network/nft.ts";
 
@@ -32,8 +32,7 @@ describe.skipIf(!ready)("networking through ctr", () => {
     expect((await ctr(["pull", "-q", bb])).code).toBe(0);
   });
   afterAll(async () => {
-    const ids = (await d?.ctr(["ps", "-aq"]))?.stdout.split("\n").filter(Boolean) ?? [];
-    if (ids.length) await d.ctr(["rm", "-f", ...ids]);
+    await removeAllContainers(d);
     await d?.ctr(["network", "rm", net1, net2, `${net1}-int`]);
     await d?.[Symbol.asyncDispose]();
     await reg?.stop();

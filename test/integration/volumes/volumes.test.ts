@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hasDocker, isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { hasDocker, isRoot, startDaemon, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { seedVolumeImages } from "../../../scripts/fixtures/volume-images.ts";
 import { unmountAllUnder } from "../../../src/kernel/mount.ts";
@@ -32,8 +32,7 @@ describe.skipIf(!ready)("volumes and mounts", () => {
     for (const ref of [bb, imgs.withVolume, imgs.hostile]) expect((await ctr(["pull", "-q", ref])).code).toBe(0);
   });
   afterAll(async () => {
-    const ids = (await d?.ctr(["ps", "-aq"]))?.stdout.split("\n").filter(Boolean) ?? [];
-    if (ids.length) await d.ctr(["rm", "-f", ...ids]);
+    await removeAllContainers(d);
     await d?.stop();
     // Driver-option volumes stay mounted while they exist: detach them before the root goes.
     if (d) unmountAllUnder(join(d.root, "volumes"));
