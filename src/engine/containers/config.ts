@@ -47,7 +47,8 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
     Env: userFirstEnv(req.Env ?? [], imageEnv),
     Cmd: cmd,
     Image: imageRef,
-    Volumes: { ...(ic.Volumes ?? {}), ...(req.Volumes ?? {}) },
+    // dockerd answers null, not {}, when neither the image nor the request names a volume.
+    Volumes: orNull({ ...(ic.Volumes ?? {}), ...(req.Volumes ?? {}) }),
     WorkingDir: req.WorkingDir || ic.WorkingDir || "",
     Entrypoint: entrypoint,
     OnBuild: null,
@@ -107,4 +108,8 @@ export function splitCreateBody(body: Record<string, unknown>): {
     hostConfig: (hc ?? {}) as HostConfig,
     networking: (nc ?? {}) as Record<string, unknown>,
   };
+}
+
+function orNull<T extends object>(o: T): T | null {
+  return Object.keys(o).length ? o : null;
 }

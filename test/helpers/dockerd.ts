@@ -1,0 +1,109 @@
+// Debian's dockerd (docker.io, 20.10) started by a test on its own socket, data
+// root, exec root and bridge — never the host's default — so a scenario can run
+// against dockerd and against ctr and the answers be compared (differential tests).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiClient } from "../../src/client/client.ts";
+import { isRoot, run, until, type RunResult } from "./daemon.ts";
+
+export const DOCKERD_BIN = "/usr/sbin/dockerd";
+export const haveDockerd = existsSync(DOCKERD_BIN);
+/** Why a differential suite cannot run here, or undefined when it can. */
+export const dockerdSkipReason: string | undefined = !isRoot
+  ? "needs root to start dockerd"
+  : !haveDockerd
+    ? "needs Debian's docker.io (dockerd) — scripts/setup-debian.sh installs it"
+    : undefined;
+
+export interface TestDockerd {
+  dir: string;
+  sock: string;
+  host: string;
+  client: ApiClient;
+  /** The bridge device this dockerd uses as its default `bridge` network. */
+  bridge: string;
+  log(): string;
+  /** Runs the docker CLI (28.x from PATH unless `bin` is given) against this dockerd. */
+  docker(args: string[], opts?: { stdin?: string | Uint8Array; bin?: string; env?: Record<string, string> }): Promise<RunResult>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface DockerdOptions {
+  /** Let dockerd manage iptables (FORWARD policy DROP, DOCKER-USER…), as on a box with Docker installed. */
+  iptables?: boolean;
+  extra?: string[];
+}
+
+let seq = 0;
+
+/**
+ * Starts dockerd with everything of its own under a temp dir. Its resolver is
+ * 127.0.0.1 (network rule: no external DNS). The bridge is made here and
+ * removed on dispose; without `iptables` dockerd touches no firewall rule.
+ */
+export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDockerd> {
+  const dir = mkdtempSync(join(tmpdir(), "ctr-dockerd-"));
+  const sock = join(dir, "docker.sock");
+  const host = `unix://${sock}`;
+  const logPath = join(dir, "dockerd.log");
+  const n = (process.pid + seq++) % 200;
+  const bridge = `dkt${process.pid % 1000}x${seq}`.slice(0, 15);
+  const subnet = `10.${(n % 50) + 200}.${(process.pid >> 3) % 250}.1/24`;
+  Bun.spawnSync(["ip", "link", "add", bridge, "type", "bridge"]);
+  Bun.spawnSync(["ip", "addr", "add", subnet, "dev", bridge]);
+  Bun.spawnSync(["ip", "link", "set", bridge, "up"]);
+  const proc = Bun.spawn(
+    [
+      DOCKERD_BIN,
+      "--host", host,
+      "--data-root", join(dir, "data"),
+      "--exec-root", join(dir, "exec"),
+      "--pidfile", join(dir, "dockerd.pid"),
+      "-b", bridge,
+      "--dns", "127.0.0.1",
+      ...(opts.iptables ? [] : ["--iptables=false", "--ip-masq=false"]),
+      ...(opts.extra ?? []),
+    ],
+    { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore" },
+  );
+  const client = new ApiClient(host);
+  const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
+  await until(async () => (await client.ping().catch(() => false)) || proc.exitCode !== null, "dockerd to answer", 30_000);
+  if (proc.exitCode !== null) throw new Error(`dockerd exited ${proc.exitCode}:\n${log()}`);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Containers first, so their mounts and shims go before dockerd does.
+    const ids = (await run(["docker", "-H", host, "ps", "-aq"])).stdout.split("\n").filter(Boolean);
+    if (ids.length) await run(["docker", "-H", host, "rm", "-f", "-v", ...ids]);
+    proc.kill("SIGTERM");
+    const t = setTimeout(() => proc.kill(9), 15_000);
+    await proc.exited;
+    clearTimeout(t);
+  };
+  return {
+    dir,
+    sock,
+    host,
+    client,
+    bridge,
+    log,
+    docker: (args, o = {}) => run([o.bin ?? "docker", "-H", host, ...args], { stdin: o.stdin, env: o.env }),
+    stop,
+    [Symbol.asyncDispose]: async () => {
+      await stop();
+      Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
+      // Mounts dockerd may have left (overlay, shm, netns) are under dir: detach before removing.
+      const mounts = readFileSync("/proc/self/mounts", "utf8")
+        .split("\n")
+        .map((l) => l.split(" ")[1] ?? "")
+        .filter((m) => m.startsWith(dir))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
