@@ -26,7 +26,8 @@ import { registryJobs } from "../engine/images/registry-jobs.ts";
 import type { ImageRecord } from "../store/image-store.ts";
 import { NetworkManager, realNetKernel } from "../engine/network/manager.ts";
 import { nftAvailable, nftFirewallFor, tableForBridge, type Firewall } from "../engine/network/nft.ts";
-import { iptablesAvailable, iptablesFirewallFor } from "../engine/network/iptables.ts";
+import { chainNames, iptablesAvailable, iptablesFirewallFor } from "../engine/network/iptables.ts";
+import { withForwardOpenings } from "../engine/network/forward-openings.ts";
 import { managedNetworking } from "../engine/network/lifecycle.ts";
 import { parsePoolFlag } from "../engine/network/subnets.ts";
 import { networkJobs } from "../engine/network/jobs.ts";
@@ -52,12 +53,16 @@ function imageInfo(i: ImageRecord | null): ImageInfo | null {
   return { id: i.id, config: (JSON.parse(i.config) as { config?: ImageInfo["config"] }).config ?? {}, topLayer: i.topLayer };
 }
 
-/** nftables (one table of ours) where `nft` exists, else iptables chains of ours; --firewall picks. */
+/**
+ * nftables (one table of ours) where `nft` exists, else iptables chains of ours; --firewall picks.
+ * Either way with openings in other firewalls that would drop what our bridges forward (Docker's FORWARD DROP).
+ */
 function firewallFor(config: DaemonConfig): Firewall {
   const table = tableForBridge(config.bridge);
   const backend = config.firewall ?? (nftAvailable() || !iptablesAvailable() ? "nftables" : "iptables");
   log.info("firewall", { backend, table });
-  return backend === "iptables" ? iptablesFirewallFor(table) : nftFirewallFor(table);
+  if (backend === "iptables") return withForwardOpenings(iptablesFirewallFor(table), { table, isolationChain: chainNames(table).forward });
+  return withForwardOpenings(nftFirewallFor(table), { table });
 }
 
 /** Builds every service from the daemon's config and registers their jobs. */

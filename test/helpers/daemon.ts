@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
 import { tableForBridge } from "../../src/engine/network/nft.ts";
+import { syncForwardOpenings } from "../../src/engine/network/forward-openings.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const CLI = join(REPO, "src/cli.ts");
@@ -121,6 +122,8 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
       if (isRoot) {
         Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
         Bun.spawnSync(["nft", "delete", "table", "ip", tableForBridge(bridge)], { stderr: "ignore" });
+        // And its openings in other firewalls (Docker's DOCKER-USER…), when the host has any.
+        syncForwardOpenings({ table: tableForBridge(bridge) }, []);
       }
     },
   };
