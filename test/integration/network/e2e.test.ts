@@ -167,7 +167,9 @@ describe.skipIf(!ready)("networking through ctr", () => {
   });
 
   test("after rm nothing is left: no veth, no DNAT rule, no lease", async () => {
-    const veths = async () => (await run(["ip", "-o", "link", "show", "type", "veth"])).stdout.split("\n").filter(Boolean).length;
+    // Only this daemon's bridges: other daemons on the host (tests side by side) have veths of their own.
+    const bridges = [d.bridge, ...(await Promise.all([net1, net2].map(async (n) => `br-${JSON.parse((await ctr(["network", "inspect", n])).stdout)[0].Id.slice(0, 12)}`)))];
+    const veths = async () => (await Promise.all(bridges.map(async (b) => (await run(["ip", "-o", "link", "show", "type", "veth", "master", b])).stdout.split("\n").filter(Boolean).length))).reduce((a, b) => a + b, 0);
     expect((await ctr(["rm", "-f", "web", "pub"])).code).toBe(0);
     await until(async () => (await veths()) === 0, "veths to go", 10_000);
     const rules = (await run(["nft", "list", "table", "ip", tableForBridge(d.bridge)])).stdout;
