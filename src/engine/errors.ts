@@ -24,6 +24,10 @@ export class NotModifiedError extends EngineError {
 export class UnauthorizedError extends EngineError {
   override name = "UnauthorizedError";
 }
+/** 403: dockerd's "forbidden" (an endpoint already exists, an operation a network refuses). */
+export class ForbiddenError extends EngineError {
+  override name = "ForbiddenError";
+}
 /** 501: the request is valid but we do not do it. */
 export class NotImplementedError extends EngineError {
   override name = "NotImplementedError";

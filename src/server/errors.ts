@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
   ConflictError,
+  ForbiddenError,
   InvalidParameterError,
   NotFoundError,
   NotImplementedError,
@@ -21,6 +22,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof NotModifiedError) return 304;
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof NotImplementedError) return 501;
+  if (err instanceof ForbiddenError) return 403;
   if (err instanceof HTTPException) return err.status;
   // The exec driver's failed start (command not found / not executable): dockerd answers 400.
   if (err instanceof Error && err.name === "StartError") return 400;

@@ -1,10 +1,16 @@
 import { InvalidParameterError } from "../errors.ts";
 import type { Container } from "./types.ts";
+import { matchesLabels } from "../filters.ts";
+import { configuredEndpoints } from "./endpoints.ts";
 
-/** Docker's `ps` filters: values within one key OR, keys AND. */
+/** Docker's `ps` filters: values within one key OR (label: AND), keys AND. */
 export function matchesFilters(c: Container, f: Record<string, string[]>, imageMatches: (ref: string, c: Container) => boolean): boolean {
   for (const [key, values] of Object.entries(f)) {
     if (!values.length) continue;
+    if (key === "label") {
+      if (!matchesLabels(c.config.Labels, values)) return false;
+      continue;
+    }
     const ok = values.some((v) => {
       switch (key) {
         case "id":
@@ -15,14 +21,10 @@ export function matchesFilters(c: Container, f: Record<string, string[]>, imageM
           return c.state.Status === v;
         case "exited":
           return c.state.Status === "exited" && String(c.state.ExitCode) === v;
-        case "label": {
-          const [k, val] = v.split("=", 2) as [string, string | undefined];
-          return k in (c.config.Labels ?? {}) && (val === undefined || c.config.Labels[k] === val);
-        }
         case "ancestor":
           return imageMatches(v, c);
         case "network":
-          return (c.hostConfig.NetworkMode ?? "bridge") === v;
+          return (c.hostConfig.NetworkMode ?? "bridge") === v || Object.hasOwn(configuredEndpoints(c), v);
         case "health":
           return v === "none";
         case "before":

@@ -1,5 +1,6 @@
 import type { Container } from "./types.ts";
 import { containerPaths } from "./files.ts";
+import { configuredEndpoints, unpluggedEndpoint } from "./endpoints.ts";
 
 /** GET /containers/{id}/json: dockerd's shape (the CLI prints it as-is; `logs` needs Config). */
 export function inspectView(c: Container, o: { root: string; driver: string; execIds: string[]; imageConfigId: string }) {
@@ -54,26 +55,13 @@ export function networkSettingsView(c: Container) {
     IPPrefixLen: primary.IPPrefixLen ?? 0,
     IPv6Gateway: "",
     MacAddress: primary.MacAddress ?? "",
-    Networks: Object.keys(networks).length ? networks : { [c.hostConfig.NetworkMode ?? "bridge"]: emptyEndpoint() },
+    Networks: Object.keys(networks).length ? networks : unpluggedNetworks(c),
   };
 }
 
-function emptyEndpoint() {
-  return {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    NetworkID: "",
-    EndpointID: "",
-    Gateway: "",
-    IPAddress: "",
-    IPPrefixLen: 0,
-    IPv6Gateway: "",
-    GlobalIPv6Address: "",
-    GlobalIPv6PrefixLen: 0,
-    MacAddress: "",
-    DriverOpts: null,
-  };
+/** A container not plugged in (created, stopped) shows the networks it is configured on, without addresses. */
+function unpluggedNetworks(c: Container) {
+  return Object.fromEntries(Object.entries(configuredEndpoints(c)).map(([name, cfg]) => [name, unpluggedEndpoint(cfg)]));
 }
 
 export function commandOf(c: Container): string[] {
@@ -108,7 +96,7 @@ export function listView(c: Container, imageConfigId: string) {
     State: c.state.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "bridge" },
-    NetworkSettings: { Networks: ns.Networks ?? {} },
+    NetworkSettings: { Networks: networkSettingsView(c).Networks },
     Mounts: c.mounts,
   };
 }

@@ -9,6 +9,7 @@ import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHand
 import { parseSignal } from "./signals.ts";
 import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts";
 import { copyUpVolumes } from "./volume-copyup.ts";
+import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
@@ -90,7 +91,7 @@ export class ContainerService {
       imageRef: config.Image!,
       config: mergeConfig(config, image, config.Image!),
       hostConfig: hc,
-      networking: networking as Container["networking"],
+      networking: { EndpointsConfig: initialEndpoints(hc.NetworkMode!, (networking as Container["networking"]).EndpointsConfig) },
       networkSettings: {},
       mounts: [],
       state: initialState(),
@@ -449,6 +450,13 @@ export class ContainerService {
     if (c.state.Running && c.state.Pid > 0) c.networkSettings = this.d.network.settings(c, c.state.Pid);
     this.d.store.save(c);
     rewriteHosts(this.d.dir, c.id, this.d.network.files(c).hosts);
+  }
+
+  /** `network connect/disconnect`: the networks the container is plugged into at its next start (and now, if running). */
+  setEndpoints(ref: string, update: (eps: EndpointsConfig) => EndpointsConfig): void {
+    const c = this.get(ref);
+    c.networking = { ...c.networking, EndpointsConfig: update({ ...configuredEndpoints(c) }) };
+    this.d.store.save(c);
   }
 
   isRunning(id: string): boolean {

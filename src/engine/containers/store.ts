@@ -70,12 +70,13 @@ export class ContainerStore {
   save(c: Container): void {
     this.db
       .query(
-        `UPDATE containers SET name = ?, config = ?, host_config = ?, network_settings = ?, state = ?, restart_count = ?, manually_stopped = ? WHERE id = ?`,
+        `UPDATE containers SET name = ?, config = ?, host_config = ?, networking = ?, network_settings = ?, state = ?, restart_count = ?, manually_stopped = ? WHERE id = ?`,
       )
       .run(
         c.name,
         JSON.stringify(c.config),
         JSON.stringify(c.hostConfig),
+        JSON.stringify(c.networking),
         JSON.stringify(c.networkSettings),
         JSON.stringify(c.state),
         c.restartCount,

@@ -61,6 +61,16 @@ export interface HostConfig {
   [k: string]: unknown;
 }
 
+/** What a client asks of one endpoint (EndpointSettings' request part); passed back as given. */
+export interface EndpointConfig {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
+  Links?: string[] | null;
+  Aliases?: string[] | null;
+  DriverOpts?: Record<string, string> | null;
+  MacAddress?: string;
+  [k: string]: unknown;
+}
+
 export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
 
 export interface ContainerState {
@@ -103,7 +113,12 @@ export interface Container {
   imageRef: string;
   config: ContainerConfig;
   hostConfig: HostConfig;
-  networking: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> };
+  /**
+   * The networks the container is configured on, by name, in connect order
+   * (NetworkingConfig at create, then `network connect/disconnect`, also
+   * while it is not running; dockerd's NetworkSettings.Networks minus addresses).
+   */
+  networking: { EndpointsConfig?: Record<string, EndpointConfig> };
   networkSettings: Record<string, unknown>;
   mounts: import("./mounts.ts").MountPoint[];
   state: ContainerState;

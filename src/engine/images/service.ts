@@ -6,6 +6,7 @@ import type { ImageConfig } from "../distribution/manifest.ts";
 import { familiarize, isTag, parseNormalized, refString, repoName, withDefaultTag } from "../distribution/reference.ts";
 import type { ImageRecord } from "../../store/image-store.ts";
 import type { ImageDeps } from "./deps.ts";
+import { matchesLabels } from "../filters.ts";
 
 export interface ImageSummary {
   Id: string;
@@ -129,10 +130,7 @@ export class ImageService {
         })
         .filter((s): s is ImageSummary => s !== null);
     }
-    for (const l of filters.label ?? []) {
-      const [k, v] = l.split("=", 2) as [string, string | undefined];
-      out = out.filter((s) => s.Labels && k in s.Labels && (v === undefined || s.Labels[k] === v));
-    }
+    if (filters.label?.length) out = out.filter((s) => matchesLabels(s.Labels, filters.label));
     return out;
   }
 

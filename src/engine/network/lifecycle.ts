@@ -7,6 +7,7 @@ import { hostsFile, resolvConfFile } from "./files.ts";
 import { modeKind, needsEndpoint } from "./mode.ts";
 import { bindingsOf } from "./publish.ts";
 import { renderNetworkSettings } from "./render.ts";
+import { configuredEndpoints, withShortIdAlias } from "../containers/endpoints.ts";
 
 const networkOf = (c: Container): string => {
   const m = c.hostConfig.NetworkMode;
@@ -17,7 +18,11 @@ export function managedNetworking(m: NetworkManager): Networking {
   const settingsOf = (c: Container, pid: number) => {
     const mode = networkOf(c);
     if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
-    return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), { sandboxKey: `/proc/${pid}/ns/net`, exposed: c.config.ExposedPorts });
+    return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), {
+      sandboxKey: `/proc/${pid}/ns/net`,
+      exposed: c.config.ExposedPorts,
+      configs: configuredEndpoints(c),
+    });
   };
   return {
     needsNetns: (c) => needsEndpoint(c.hostConfig.NetworkMode),
@@ -25,22 +30,25 @@ export function managedNetworking(m: NetworkManager): Networking {
     async connect(c, pid) {
       const mode = networkOf(c);
       if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
-      // The docker CLI files the first network's settings under "default".
-      const eps = c.networking.EndpointsConfig ?? {};
-      const cfg = eps[mode] ?? eps.default;
-      await m.connect(mode, {
-        containerId: c.id,
-        name: c.name,
-        netns: { pid },
-        aliases: cfg?.Aliases ?? [],
-        ip: cfg?.IPAMConfig?.IPv4Address || undefined,
-        ports: bindingsOf(c.hostConfig.PortBindings, c.config.ExposedPorts, !!c.hostConfig.PublishAllPorts),
-      });
-      // Further networks from `docker create --network` + `network connect` before start.
-      for (const [name, ec] of Object.entries(c.networking.EndpointsConfig ?? {})) {
-        if (name === mode || name === "default" || !needsEndpoint(name)) continue;
-        await m.connect(name, { containerId: c.id, name: c.name, netns: { pid }, aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined });
+      const eps = configuredEndpoints(c);
+      // The NetworkMode's network first: it gets eth0, the default route and the published ports.
+      const names = Object.keys(eps).filter((n) => needsEndpoint(n)).sort((a, b) => Number(b === mode) - Number(a === mode));
+      const ports = bindingsOf(c.hostConfig.PortBindings, c.config.ExposedPorts, !!c.hostConfig.PublishAllPorts);
+      for (const [i, name] of names.entries()) {
+        const cfg = eps[name]!;
+        const n = m.find(name);
+        // Kept with the container (saved by the lifecycle after connect), as dockerd keeps the short-id alias.
+        if (!n.isDefault) eps[name] = { ...cfg, Aliases: withShortIdAlias(c.id, cfg.Aliases) };
+        await m.connect(n.id, {
+          containerId: c.id,
+          name: c.name,
+          netns: { pid },
+          aliases: eps[name]!.Aliases ?? [],
+          ip: cfg.IPAMConfig?.IPv4Address || undefined,
+          ports: i === 0 ? ports : undefined,
+        });
       }
+      c.networking = { ...c.networking, EndpointsConfig: eps };
       return settingsOf(c, pid);
     },
 

@@ -4,7 +4,7 @@
 import { randomBytes, createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import type { Database } from "../../store/db.ts";
-import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV } from "../../kernel/netlink.ts";
 import { closeSync } from "node:fs";
 import { type Cidr, contains, formatCidr, formatIp, macForIp, parseCidr, parseIp, size, overlaps } from "./ipv4.ts";
@@ -161,7 +161,7 @@ export class NetworkManager {
 
   async create(r: CreateNetworkRequest): Promise<NetworkRecord> {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(r.name)) throw new InvalidParameterError(`invalid network name: ${r.name}`);
-    if (RESERVED.has(r.name)) throw new ConflictError(`${r.name} is a pre-defined network and cannot be created`);
+    if (RESERVED.has(r.name)) throw new ForbiddenError(`operation is not permitted on predefined ${r.name} network `);
     if (this.store.networks().some((n) => n.name === r.name)) throw new ConflictError(`network with name ${r.name} already exists`);
     let subnet: Cidr;
     if (r.subnet) {
@@ -186,7 +186,7 @@ export class NetworkManager {
 
   async remove(ref: string): Promise<void> {
     const n = this.find(ref);
-    if (n.isDefault) throw new ConflictError(`${n.name} is a pre-defined network and cannot be removed`);
+    if (n.isDefault) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const eps = this.store.endpoints(n.id);
     if (eps.length) throw new ConflictError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     await this.teardownBridge(n);

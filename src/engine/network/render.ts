@@ -1,6 +1,7 @@
 // Docker Engine API shapes for /networks and a container's NetworkSettings.
 import { stableId, type Endpoint } from "./manager.ts";
 import type { EndpointRecord, NetworkRecord, PortMap } from "./store.ts";
+import type { EndpointConfig } from "../containers/types.ts";
 
 export interface DockerNetwork {
   Name: string;
@@ -49,10 +50,11 @@ export function renderPorts(maps: readonly PortMap[], exposed?: Record<string, o
   return out;
 }
 
-/** One entry of NetworkSettings.Networks. */
-export function renderEndpointSettings(e: Endpoint) {
+/** One entry of NetworkSettings.Networks: what the client asked for (`cfg`, echoed as given) and what it got. */
+export function renderEndpointSettings(e: Endpoint, cfg?: EndpointConfig) {
   return {
-    IPAMConfig: null, Links: null, Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.macAddress, DriverOpts: null,
+    IPAMConfig: cfg?.IPAMConfig ?? null, Links: cfg?.Links ?? null, Aliases: e.aliases.length ? e.aliases : (cfg?.Aliases ?? null),
+    MacAddress: e.macAddress, DriverOpts: cfg?.DriverOpts ?? null,
     NetworkID: e.networkId, EndpointID: e.endpointId, Gateway: e.gateway, IPAddress: e.ipAddress, IPPrefixLen: e.prefixLen,
     IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null,
   };
@@ -67,11 +69,11 @@ export function renderNetworkSettings(
   mode: string,
   endpoints: readonly Endpoint[],
   ports: readonly PortMap[],
-  o: { sandboxKey?: string; exposed?: Record<string, object> | null } = {},
+  o: { sandboxKey?: string; exposed?: Record<string, object> | null; configs?: Record<string, EndpointConfig> } = {},
 ) {
   const def = endpoints.find((e) => e.networkName === "bridge");
   const networks: Record<string, ReturnType<typeof renderEndpointSettings>> = {};
-  for (const e of endpoints) networks[e.networkName] = renderEndpointSettings(e);
+  for (const e of endpoints) networks[e.networkName] = renderEndpointSettings(e, o.configs?.[e.networkName] ?? o.configs?.[e.networkId]);
   if (mode === "host" || mode === "none") networks[mode] = renderEndpointSettings({ networkId: stableId(mode), networkName: mode, endpointId: "", ipAddress: "", prefixLen: 0, gateway: "", macAddress: "", aliases: [] });
   return {
     Bridge: "", SandboxID: "", SandboxKey: o.sandboxKey ?? "", HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0,

@@ -5,6 +5,7 @@ import type { Database } from "../../store/db.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import { mountVolume, needsMount, unmountVolume, validateOptions } from "./local-driver.ts";
 import { dirBytes } from "./usage.ts";
+import { matchesLabels } from "../filters.ts";
 
 /** Docker ≥ 23 marks anonymous volumes with this label; `volume prune` without -a removes only those. */
 export const ANONYMOUS_LABEL = "com.docker.volume.anonymous";
@@ -113,14 +114,10 @@ export class VolumeService {
       .map((r) => this.view(r))
       .filter((v) =>
         Object.entries(filters).every(([k, vals]) =>
-          vals.some((val) => {
+          k === "label" ? matchesLabels(v.Labels, vals) : vals.some((val) => {
             if (k === "dangling") return (this.users(v.Name).length === 0) === (val === "true" || val === "1");
             if (k === "name") return v.Name.includes(val);
             if (k === "driver") return v.Driver === val;
-            if (k === "label") {
-              const [lk, lv] = val.split("=", 2) as [string, string | undefined];
-              return !!v.Labels && lk in v.Labels && (lv === undefined || v.Labels[lk] === lv);
-            }
             throw new InvalidParameterError(`invalid filter '${k}'`);
           }),
         ),

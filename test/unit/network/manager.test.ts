@@ -5,7 +5,7 @@ import { NetworkManager, type NetKernel } from "../../../src/engine/network/mana
 import type { Netlink, LinkInfo } from "../../../src/kernel/netlink.ts";
 import type { FirewallState } from "../../../src/engine/network/nft.ts";
 import { renderNetwork, renderNetworkList, renderNetworkSettings } from "../../../src/engine/network/render.ts";
-import { ConflictError, NotFoundError } from "../../../src/engine/errors.ts";
+import { ConflictError, ForbiddenError, NotFoundError } from "../../../src/engine/errors.ts";
 
 function fakeKernel() {
   const links = new Map<string, LinkInfo>();
@@ -86,7 +86,7 @@ describe("network manager (fake kernel)", () => {
     const i = await m.create({ name: "priv", subnet: "10.78.0.0/24", internal: true });
     await expect(m.create({ name: "app" })).rejects.toBeInstanceOf(ConflictError);
     await expect(m.create({ name: "other", subnet: "10.77.0.128/25" })).rejects.toBeInstanceOf(ConflictError);
-    await expect(m.create({ name: "host" })).rejects.toBeInstanceOf(ConflictError);
+    await expect(m.create({ name: "host" })).rejects.toBeInstanceOf(ForbiddenError);
     expect(n.bridge).toBe(`br-${n.id.slice(0, 12)}`);
     const e = await m.connect("app", req("a", { aliases: ["db"] }));
     await m.connect(i.id.slice(0, 6), req("b"));
