@@ -2,7 +2,8 @@
 # Installs what the test suites need on a fresh Debian 12 machine (run as root).
 set -euo pipefail
 # docker.io (dockerd 20.10), docker-compose (1.29) and python3-docker are the differential suites' peers and clients.
-pkgs=(docker-registry busybox-static skopeo umoci nftables iptables iproute2 util-linux procps ca-certificates docker.io docker-compose python3-docker runc crun)
+# gcc + libc6-dev build the static probe the security suite runs inside containers (test/integration/security/probe.c).
+pkgs=(docker-registry busybox-static skopeo umoci nftables iptables iproute2 util-linux procps ca-certificates docker.io docker-compose python3-docker runc crun gcc libc6-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@ import type { OptionSpec } from "./argv.ts";
 import { list } from "./context.ts";
 import { parseBytes } from "../units.ts";
 import { parsePublish, type PortBindings } from "../engine/network/publish.ts";
+import { securityOptFlags, ulimitFlags } from "./security-flags.ts";
 
 export { parseBytes };
 
@@ -26,6 +27,8 @@ export const createOptions: OptionSpec[] = [
   { flags: "--cap-add <cap>", description: "Add Linux capabilities (repeatable)" },
   { flags: "--cap-drop <cap>", description: "Drop Linux capabilities (repeatable)" },
   { flags: "--privileged", description: "Give extended privileges to this container" },
+  { flags: "--security-opt <opt>", description: "Security options: seccomp=<profile.json>|unconfined, no-new-privileges[=bool], apparmor=, label=" },
+  { flags: "--ulimit <name=soft[:hard]>", description: "Ulimit options (repeatable)" },
   { flags: "--init", description: "Run an init inside the container that forwards signals and reaps processes" },
   { flags: "--restart <policy>", description: "Restart policy: no, on-failure[:N], always, unless-stopped" },
   { flags: "--stop-signal <sig>", description: "Signal to stop the container" },
@@ -66,6 +69,8 @@ export interface CreateFlags {
   capAdd?: unknown;
   capDrop?: unknown;
   privileged?: boolean;
+  securityOpt?: unknown;
+  ulimit?: unknown;
   init?: boolean;
   restart?: string;
   stopSignal?: string;
@@ -162,6 +167,8 @@ export function createBody(image: string, cmd: string[], f: CreateFlags, attach:
       Dns: list(f.dns),
       ExtraHosts: list(f.addHost),
       Privileged: !!f.privileged,
+      ...securityOptFlags(list(f.securityOpt)),
+      Ulimits: ulimitFlags(list(f.ulimit)),
       PublishAllPorts: !!f.publishAll,
       ReadonlyRootfs: !!f.readOnly,
       Tmpfs: tmpfs,

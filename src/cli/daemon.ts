@@ -20,6 +20,11 @@ interface DaemonFlags {
   firewall?: string;
   defaultAddressPool?: string;
   maxConcurrentDownloads?: number;
+  seccompProfile?: string;
+  /** cac reads --no-new-privileges as the negation of --new-privileges. */
+  newPrivileges?: boolean;
+  defaultUlimit?: string | string[];
+  group?: string;
 }
 
 export function registerDaemon(cli: CAC): void {
@@ -40,6 +45,10 @@ export function registerDaemon(cli: CAC): void {
     .option("--firewall <backend>", "nftables or iptables (default: nftables where nft exists)")
     .option("--default-address-pool <cidr>", "Pool that bridge subnets are taken from")
     .option("--max-concurrent-downloads <n>", "Layers downloaded in parallel per pull", { default: 3 })
+    .option("--seccomp-profile <path>", "Default seccomp profile for containers (a Docker profile JSON, or unconfined)")
+    .option("--no-new-privileges", "Set no_new_privs for every new container")
+    .option("--default-ulimit <name=soft[:hard]>", "Default ulimit for containers (repeatable)")
+    .option("-G, --group <group>", "Group owning the unix socket (default: ctr, where that group exists)")
     .action(async (flags: DaemonFlags) => {
       const config = configFrom(flags);
       setLogLevel(config.logLevel);
@@ -91,6 +100,8 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   }
   c.defaultAddressPool = f.defaultAddressPool;
   if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
+  c.security = { seccompProfile: f.seccompProfile, noNewPrivileges: f.newPrivileges === false, defaultUlimits: list(f.defaultUlimit) };
+  if (f.group) c.group = f.group;
   return c;
 }
 

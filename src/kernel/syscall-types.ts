@@ -33,6 +33,10 @@ export interface Syscalls {
   dup2(oldFd: number, newFd: number): void;
   /** Opens a pty on the devpts at /dev/ptmx *as this process sees it* (the container's, after pivot_root). */
   openPty(): { master: number; slavePath: string };
+  /** Installs a seccomp filter (struct sock_filter[]) on this thread; inherited across execve. */
+  seccomp(program: Uint8Array): void;
+  /** setrlimit(2); -1 = RLIM_INFINITY. */
+  setrlimit(resource: number, soft: number, hard: number): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], env: string[]): never;
 }

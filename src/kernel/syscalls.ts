@@ -30,6 +30,7 @@ const c = dlopen("libc.so.6", {
   dup2: { args: [i32, i32], returns: i32 },
   waitid: { args: [i32, i32, P, i32], returns: i32 },
   waitpid: { args: [i32, P, i32], returns: i32 },
+  setrlimit: { args: [i32, P], returns: i32 },
 });
 const s = c.symbols;
 
@@ -185,6 +186,33 @@ export function reapOneExcept(keep: number): number | null {
   return pid;
 }
 
+const PR_SET_SECCOMP = 22;
+const SECCOMP_MODE_FILTER = 2;
+/**
+ * Installs a compiled seccomp program on the calling thread (prctl(2)
+ * PR_SET_SECCOMP). Without no_new_privs the kernel wants CAP_SYS_ADMIN
+ * (seccomp(2) EACCES); the filter is inherited across execve. Lives in this
+ * file's dlopen: each extra dlopen costs `ctr init` a trampoline compile.
+ */
+export function loadSeccomp(program: Uint8Array): void {
+  if (program.length % 8 !== 0 || program.length === 0) throw new Error(`seccomp: bad program length ${program.length}`);
+  const insns = Buffer.from(program.buffer, program.byteOffset, program.length);
+  // struct sock_fprog { unsigned short len; struct sock_filter *filter; } — pointer at offset 8 on 64-bit.
+  const fprog = Buffer.alloc(16);
+  fprog.writeUInt16LE(program.length / 8, 0);
+  fprog.writeBigUInt64LE(BigInt(ptr(insns)), 8);
+  check("prctl(PR_SET_SECCOMP)", s.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ptr(fprog), 0, 0));
+}
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+/** setrlimit(2): struct rlimit { rlim_t cur, max; } — two u64 on 64-bit. -1 = RLIM_INFINITY. */
+export function setrlimit(resource: number, soft: number, hard: number): void {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64LE(soft < 0 ? RLIM_INFINITY : BigInt(soft), 0);
+  b.writeBigUInt64LE(hard < 0 ? RLIM_INFINITY : BigInt(hard), 8);
+  check("setrlimit", s.setrlimit(resource, ptr(b)), String(resource));
+}
+
 const TIOCSCTTY = 0x540e;
 export function setControllingTty(fd: number): void {
   check("ioctl(TIOCSCTTY)", s.ioctl(fd, TIOCSCTTY, null));
@@ -217,5 +245,7 @@ export const linuxSyscalls: Syscalls = {
   setCloexec,
   dup2,
   openPty,
+  seccomp: loadSeccomp,
+  setrlimit,
   execve,
 };

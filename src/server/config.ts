@@ -1,4 +1,5 @@
 import { DEFAULT_HOST } from "../hosts.ts";
+import type { SecurityFlags } from "../engine/security/daemon-defaults.ts";
 
 export interface DaemonConfig {
   hosts: string[];
@@ -16,6 +17,10 @@ export interface DaemonConfig {
   firewall?: "nftables" | "iptables";
   defaultAddressPool?: string;
   maxConcurrentDownloads: number;
+  /** --seccomp-profile, --no-new-privileges, --default-ulimit */
+  security: SecurityFlags;
+  /** Group owning the unix socket (-G); default `ctr` when that group exists. */
+  group?: string;
 }
 
 export function defaultConfig(): DaemonConfig {
@@ -27,5 +32,6 @@ export function defaultConfig(): DaemonConfig {
     registryMirrors: [],
     logLevel: "info",
     maxConcurrentDownloads: 3,
+    security: {},
   };
 }

@@ -23,6 +23,7 @@ import { createHttpServer } from "./http.ts";
 import { listenOn } from "./listen.ts";
 import type { DaemonConfig } from "./config.ts";
 import { log } from "../log.ts";
+import { securityOptions } from "../engine/security/daemon-defaults.ts";
 
 export interface Daemon {
   config: DaemonConfig;
@@ -113,6 +114,7 @@ function systemFacts(config: DaemonConfig, db: Database, services: Services): Sy
       return { containers, running: by("running"), paused: by("paused"), stopped: containers - by("running") - by("paused"), images };
     },
     schemaVersion: () => schemaVersion(db),
+    securityOptions: securityOptions(services.security, String(detectCgroupVersion()) as "1" | "2"),
   };
 }
 

@@ -16,6 +16,8 @@ import { containerFsJobs } from "../engine/containers/fs-jobs.ts";
 import type { ImageInfo } from "../engine/containers/ports.ts";
 import type { ExecDriver } from "../engine/execdriver/driver.ts";
 import { driverRuntime } from "../engine/containers/runtime.ts";
+import { securityDefaults } from "../engine/security/daemon-defaults.ts";
+import type { SecurityDefaults } from "../engine/security/policy.ts";
 import { ContentStore } from "../store/content-store.ts";
 import { ImageStore } from "../store/image-store.ts";
 import { RegistryClient } from "../engine/distribution/registry-client.ts";
@@ -39,6 +41,7 @@ import { log } from "../log.ts";
 import { unmountAllUnder } from "../kernel/mount.ts";
 
 export interface Services {
+  security: SecurityDefaults;
   events: EventBus;
   layers: LayerStore;
   containers: ContainerService;
@@ -68,6 +71,7 @@ function firewallFor(config: DaemonConfig): Firewall {
 /** Builds every service from the daemon's config and registers their jobs. */
 export async function buildServices(config: DaemonConfig, layout: Layout, db: Database, engine: Engine, execDriver: ExecDriver): Promise<Services> {
   const events = new EventBus();
+  const security = securityDefaults(config.security);
   const driver = driverFor(config.storageDriver, layout.layers);
   const layers = new LayerStore(db, driver);
   const report = await layers.repair();
@@ -110,7 +114,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       mount: (id) => layers.rwMount(id),
       remove: (id) => layers.removeRw(id),
     },
-    runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid),
+    runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid, security),
     network: managedNetworking(network),
     events,
     logs: jsonFileDriver,
@@ -126,6 +130,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     dir: layout.containers,
     tmpDir: layout.tmp,
     log: (m, f) => log.warn(m, f),
+    security,
   });
   const execs = new ExecService(containers);
   engine.register(
@@ -152,6 +157,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   await containers.reconcile();
   volumes.forgetUsersExcept(new Set(store.all().map((c) => c.id)));
   return {
+    security,
     events,
     layers,
     containers,

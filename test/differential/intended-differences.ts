@@ -12,6 +12,22 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "the component list: dockerd reports containerd, runc and docker-init; ctr is one binary",
     why: "ctr has no containerd, runc or shim: the engine and the runtime are the same executable",
   },
+  "security/invalid-security-opt/status": {
+    what: "an unknown --security-opt: ctr answers 400, dockerd 20.10 500 (same message)",
+    why: "it is the caller's mistake; newer moby answers 400 too (errdefs.InvalidParameter)",
+  },
+  "security/apparmor-unavailable/refused": {
+    what: "--security-opt apparmor=<profile> on a host without AppArmor: ctr refuses (400), dockerd runs the container unconfined",
+    why: "the user asked for a confinement the host cannot give; silently ignoring it is a security bug. apparmor=unconfined still passes",
+  },
+  "security/label-unavailable/refused": {
+    what: "--security-opt label=<...> on a host without SELinux: ctr refuses (400), dockerd ignores it",
+    why: "as for AppArmor; label=disable (asks for nothing) still passes, so compose files keep working across hosts",
+  },
+  "security/seccomp-profile/validated-at-create": {
+    what: "a seccomp profile that cannot load (bad JSON, unknown action) is refused at create (400); dockerd creates the container and fails at start",
+    why: "nothing invalid is ever stored (DESIGN.md conventions)",
+  },
 };
 
 /** True when the difference at `key` is listed as intended. */

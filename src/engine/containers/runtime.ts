@@ -4,15 +4,19 @@ import type { ExecDriver } from "../execdriver/driver.ts";
 import type { ContainerStats, Runtime } from "./ports.ts";
 import { buildRunSpec, networkSpec, resolveCaps } from "./spec.ts";
 import { ConflictError } from "../errors.ts";
+import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 
-export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number): Runtime {
+export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number, security: SecurityDefaults = defaultSecurity()): Runtime {
   return {
     start: (c, ctx) => {
-      const spec = buildRunSpec(c, { ...ctx, network: networkSpec(c.hostConfig.NetworkMode, pidOf) });
+      const spec = buildRunSpec(c, { ...ctx, network: networkSpec(c.hostConfig.NetworkMode, pidOf), security });
       return driver.start(spec, { onNetns: ctx.onNetns });
     },
     exec: (c, pid, e) => {
       const [rows = 0, cols = 0] = e.ConsoleSize ?? [];
+      // An exec runs under the container's seccomp filter, rlimits and no_new_privs (runc exec).
+      const h = c.hostConfig;
+      const { noNewPrivileges, confinement } = containerConfinement(h, resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged), security);
       return driver.exec(c.id, pid, {
         args: e.Cmd,
         env: [...c.config.Env, ...(e.Env ?? [])],
@@ -21,7 +25,8 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
         terminal: !!e.Tty,
         ...(rows && cols ? { consoleSize: { rows, cols } } : {}),
         capabilities: resolveCaps(c.hostConfig.CapAdd ?? [], c.hostConfig.CapDrop ?? [], !!(e.Privileged || c.hostConfig.Privileged)),
-        noNewPrivileges: !c.hostConfig.Privileged,
+        noNewPrivileges,
+        confinement,
       });
     },
     pause: (c) => driver.pause(c.id),

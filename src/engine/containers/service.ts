@@ -10,6 +10,8 @@ import { parseSignal } from "./signals.ts";
 import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts";
 import { copyUpVolumes } from "./volume-copyup.ts";
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
+import { resolveCaps } from "./spec.ts";
+import { defaultSecurity, validateSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
@@ -34,6 +36,8 @@ export interface ContainerDeps {
   tmpDir?: string;
   /** Pulls a missing image for `run`; absent in tests. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** The daemon's security defaults (seccomp profile, no_new_privs, default ulimits). */
+  security?: SecurityDefaults;
 }
 
 /** A process of ours that is running right now. */
@@ -78,6 +82,7 @@ export class ContainerService {
     const image = this.d.images.find(config.Image!);
     if (!image) throw new NotFoundError(`No such image: ${config.Image}`);
     const hc = validateHostConfig(hostConfig);
+    validateSecurity(hc, resolveCaps(hc.CapAdd ?? [], hc.CapDrop ?? [], !!hc.Privileged), this.d.security ?? defaultSecurity());
     const id = randomBytes(32).toString("hex");
     const wanted = name?.replace(/^\//, "");
     if (wanted) {

@@ -7,6 +7,7 @@ import type { Container } from "./types.ts";
 import type { ContainerMount } from "./mounts.ts";
 import type { ContainerSpec, NamespaceSpec, Resources } from "../execdriver/types.ts";
 import { InvalidParameterError } from "../errors.ts";
+import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 
 export const DEFAULT_CAPS = [
   "CAP_CHOWN",
@@ -87,7 +88,7 @@ export function networkSpec(mode: string | undefined, pidOf: (ref: string) => nu
 
 export function buildRunSpec(
   c: Container,
-  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec },
+  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec; security?: SecurityDefaults },
 ): RunSpec {
   const args = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
   const h = c.hostConfig;
@@ -98,6 +99,8 @@ export function buildRunSpec(
     { destination: "/etc/resolv.conf", type: "bind", source: join(o.dir, "resolv.conf"), options: ["rbind", "rw"] },
   ];
   const user = userMounts(c);
+  const capabilities = resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged);
+  const { noNewPrivileges, confinement } = containerConfinement(h, capabilities, o.security ?? defaultSecurity());
   return {
     id: c.id,
     rootfs: o.rootfs,
@@ -113,13 +116,17 @@ export function buildRunSpec(
       terminal: c.config.Tty,
       ...(rows && cols ? { consoleSize: { rows, cols } } : {}),
     },
-    capabilities: resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged),
-    noNewPrivileges: !h.Privileged,
+    capabilities,
+    noNewPrivileges,
+    confinement,
     privileged: !!h.Privileged,
     mounts: [...own, ...user],
     network: o.network,
     cgroup: cgroupResources(c),
     init: !!h.Init,
+    // An explicit list (even empty: --security-opt systempaths=unconfined) replaces Docker's defaults.
+    ...(Array.isArray(h.MaskedPaths) ? { maskedPaths: h.MaskedPaths as string[] } : {}),
+    ...(Array.isArray(h.ReadonlyPaths) ? { readonlyPaths: h.ReadonlyPaths as string[] } : {}),
   };
 }
 

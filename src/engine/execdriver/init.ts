@@ -13,6 +13,7 @@ import { join } from "node:path";
 import * as K from "../../kernel/syscall-types.ts";
 import type { Syscalls } from "../../kernel/syscall-types.ts";
 import { capMask, lastCap } from "../../kernel/capabilities.ts";
+import { confineBeforeExec, confineBeforeIdentity } from "./confine.ts";
 import { lookPath, resolveUser } from "./identity.ts";
 import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
 import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
@@ -105,7 +106,7 @@ function prepareRoot(spec: ContainerSpec, ctx: InitContext): FinalStage {
     if (spec.domainname) sys.setdomainname(spec.domainname);
   }
   const consoleSlave = spec.process.terminal ? handOverPty(ctx, true) : null;
-  return { process: spec.process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, consoleSlave };
+  return { process: spec.process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, confinement: spec.confinement, consoleSlave };
 }
 
 /** `ctr init` for `exec`: already in the container's pid namespace (the daemon setns'd around the spawn). */
@@ -132,7 +133,7 @@ export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): 
   waitForGo(ctx.io);
   const consoleSlave = spec.terminal ? handOverPty(ctx, false) : null;
   const process = { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, terminal: spec.terminal };
-  return runCommand({ process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, consoleSlave }, ctx);
+  return runCommand({ process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, confinement: spec.confinement, consoleSlave }, ctx);
 }
 
 /**
@@ -188,7 +189,9 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
   const found = lookPath(cmd, env, (q) => isFile(ctx.path(q.startsWith("/") ? q : join(cwd, q))));
   if (!found) throw new InitError(`exec: "${cmd}": executable file not found in $PATH`, 127);
   if (!isFile(ctx.path(found.startsWith("/") ? found : join(cwd, found)))) throw new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
+  confineBeforeIdentity(sys, ctx.path, f.confinement, f.noNewPrivileges);
   dropPrivileges(sys, id, f);
+  confineBeforeExec(sys, f.confinement, f.noNewPrivileges);
   sys.umask(0o022);
   sys.setCloexec(SPEC_FD);
   sys.setCloexec(STATUS_FD);
@@ -248,15 +251,28 @@ export function childStage(f: FinalStage, ctx: InitContext): never {
 // ---- the real process: pipes, the reaper's helpers, the entry point ----
 
 function fdIO(): InitIO {
-  const pending: number[] = [];
+  // Read in chunks, not byte by byte: the spec line carries a seccomp program
+  // (~12 KB), and a readSync per byte cost ~10 ms. Only this process reads
+  // fd 3, so bytes read past a newline simply wait here for the next receive().
+  let pending = Buffer.alloc(0);
+  const chunk = Buffer.alloc(65536);
   return {
     send: (line) => void writeSync(STATUS_FD, line + "\n"),
     receive: () => {
-      const b = Buffer.alloc(1);
       for (;;) {
-        const n = readSync(SPEC_FD, b, 0, 1, null);
-        if (n === 0 || b[0] === 10) return Buffer.from(pending.splice(0)).toString();
-        pending.push(b[0]!);
+        const nl = pending.indexOf(10);
+        if (nl >= 0) {
+          const line = pending.subarray(0, nl).toString();
+          pending = pending.subarray(nl + 1);
+          return line;
+        }
+        const n = readSync(SPEC_FD, chunk, 0, chunk.length, null);
+        if (n === 0) {
+          const rest = pending.toString();
+          pending = Buffer.alloc(0);
+          return rest;
+        }
+        pending = Buffer.concat([pending, chunk.subarray(0, n)]);
       }
     },
   };

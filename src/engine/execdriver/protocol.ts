@@ -7,7 +7,7 @@
 //     "pty <fd>" when a terminal's master is ready to be taken with
 //     pidfd_getfd (answered "ok"); "error <exit code> <message>" on failure.
 //     fd 4 is close-on-exec, so EOF without an error means the command runs.
-import type { ContainerSpec, ExecSpec, ProcessSpec } from "./types.ts";
+import type { Confinement, ContainerSpec, ExecSpec, ProcessSpec } from "./types.ts";
 
 export const SPEC_FD = 3;
 export const STATUS_FD = 4;
@@ -19,6 +19,7 @@ export interface FinalStage {
   process: ProcessSpec;
   capabilities: string[];
   noNewPrivileges: boolean;
+  confinement?: Confinement;
   /** A pty slave path inside the container to become stdio and controlling tty. */
   consoleSlave: string | null;
 }

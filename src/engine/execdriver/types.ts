@@ -41,6 +41,8 @@ export interface ContainerSpec {
   /** The final capability list (caller applied --cap-add/--cap-drop/--privileged). */
   capabilities: string[];
   noNewPrivileges: boolean;
+  /** What confines the command besides capabilities (confine.ts): seccomp, rlimits, AppArmor. */
+  confinement?: Confinement;
   /** No masked/read-only paths, sysfs read-write, host devices. */
   privileged: boolean;
   mounts: ContainerMount[];
@@ -65,6 +67,23 @@ export interface ExecSpec {
   consoleSize?: { rows: number; cols: number };
   capabilities: string[];
   noNewPrivileges: boolean;
+  confinement?: Confinement;
+}
+
+/** A resource limit (setrlimit(2)); -1 = RLIM_INFINITY. */
+export interface Rlimit {
+  /** RLIMIT_* number (kernel/rlimits.ts). */
+  resource: number;
+  soft: number;
+  hard: number;
+}
+
+export interface Confinement {
+  /** A compiled seccomp program (base64 of struct sock_filter[]); absent = unconfined. */
+  seccomp?: string;
+  rlimits?: Rlimit[];
+  /** An AppArmor profile the command is exec'd into. */
+  apparmorProfile?: string;
 }
 
 export interface ExitStatus {

@@ -18,6 +18,8 @@ export interface SystemFacts {
   /** Live counters from the stores (containers by state, images). */
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number };
   schemaVersion(): number;
+  /** dockerd's Info.SecurityOptions (name=seccomp,profile=default …). */
+  securityOptions: string[];
 }
 
 export { goArch };
@@ -119,7 +121,7 @@ function infoOf(f: SystemFacts): Record<string, unknown> {
     ContainerdCommit: { ID: "" },
     RuncCommit: { ID: "" },
     InitCommit: { ID: "" },
-    SecurityOptions: ["name=no-new-privileges"],
+    SecurityOptions: f.securityOptions,
     Warnings: [],
     // ctr's own additions
     CtrExecRoot: f.execRoot,

@@ -75,6 +75,8 @@ export class FakeSyscalls implements Syscalls {
     return 0o022;
   }
   close(fd: number) { this.rec("close", fd); }
+  seccomp(program: Uint8Array) { this.rec("seccomp", program.length); }
+  setrlimit(resource: number, soft: number, hard: number) { this.rec("setrlimit", resource, soft, hard); }
   setCloexec(fd: number) { this.rec("setCloexec", fd); }
   dup2(a: number, b: number) { this.rec("dup2", a, b); }
   openPty() {

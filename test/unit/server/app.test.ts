@@ -15,6 +15,7 @@ const facts: SystemFacts = {
   insecureRegistries: [],
   mirrors: [],
   counts: () => ({ containers: 2, running: 1, paused: 0, stopped: 1, images: 3 }),
+  securityOptions: ["name=seccomp,profile=default"],
   schemaVersion: () => 7,
 };
 
