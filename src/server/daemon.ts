@@ -19,6 +19,7 @@ import { execRoutes } from "./routes/exec.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { volumeRoutes } from "./routes/volumes.ts";
 import { imageRoutes } from "./routes/images.ts";
+import { buildRoutes } from "./routes/build.ts";
 import { createHttpServer } from "./http.ts";
 import { listenOn } from "./listen.ts";
 import type { DaemonConfig } from "./config.ts";
@@ -52,7 +53,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
-    const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes]);
+    const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes]);
     const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined } : undefined;
     for (const host of config.hosts) {
       const server = createHttpServer(app, host.startsWith("tcp://") ? tls : undefined);

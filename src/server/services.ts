@@ -34,6 +34,11 @@ import { managedNetworking } from "../engine/network/lifecycle.ts";
 import { parsePoolFlag } from "../engine/network/subnets.ts";
 import { networkJobs } from "../engine/network/jobs.ts";
 import { diskUsageJobs } from "../engine/system/df.ts";
+import { BuildCacheStore } from "../store/build-cache.ts";
+import { buildCacheRecords, buildJobs } from "../engine/build/jobs.ts";
+import { PullJob } from "../engine/images/jobs.ts";
+import type { BuildMessage } from "../engine/build/output.ts";
+import { join } from "node:path";
 import type { DaemonConfig } from "./config.ts";
 import { VolumeService } from "../engine/volumes/service.ts";
 import { volumeJobs } from "../engine/volumes/jobs.ts";
@@ -133,12 +138,35 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     security,
   });
   const execs = new ExecService(containers);
+  const buildCache = new BuildCacheStore(db);
+  const builder = {
+    layers,
+    content,
+    images: imageStore,
+    tmpDir: layout.tmp,
+    findImage: (ref: string) => images.service.find(ref),
+    containers,
+    cache: buildCache,
+    cacheMountsDir: join(layout.root, "buildcache"),
+    pull: async (ref: string, auth: import("../engine/distribution/credentials.ts").Credentials | null, onMessage: (m: BuildMessage) => void) => {
+      let following: Promise<void> = Promise.resolve();
+      const r = await engine.run(PullJob, { ref, auth }, { onStart: (c) => (following = c.stdout.follow((m) => onMessage(m as BuildMessage))) });
+      await following;
+      return r.image;
+    },
+    removeImage: async (id: string) => {
+      const size = imageStore.usage(id).uniqueSize;
+      await images.service.remove(id);
+      return size;
+    },
+  };
   engine.register(
     ...eventsJobs(events),
     ...volumeJobs(volumes),
     ...images.jobs,
     ...networkJobs(network, containers),
-    ...diskUsageJobs(images.service, containers, volumes, () => layers.usage().size),
+    ...diskUsageJobs(images.service, containers, volumes, () => layers.usage().size, () => buildCacheRecords(builder)),
+    ...buildJobs(builder),
     ...containerJobs(containers, execs),
     ...containerQueryJobs(containers, execs, {
       driver: driver.name,

@@ -34,8 +34,8 @@ export function createLayout(l: Layout): void {
   }
 }
 
-/** Scratch entries of cp, export, copy-up, commit/import/load and save; none is in use when the daemon starts. */
-const SCRATCH = /^(cp|export|copyup|layer|load|save)-/;
+/** Scratch entries of cp, export, copy-up, commit/import/load, save and build; none is in use when the daemon starts. */
+const SCRATCH = /^(cp|export|copyup|layer|load|save|build)-/;
 
 /** At daemon start (after stale mounts are detached): removes what a crash left in tmp. */
 export function cleanScratch(tmp: string): string[] {

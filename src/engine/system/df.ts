@@ -28,7 +28,13 @@ function duBytes(dir: string): number {
 }
 
 /** GET /system/df: dockerd's shape (LayersSize, Images, Containers, Volumes, BuildCache). */
-export function diskUsageJobs(images: ImageService, containers: ContainerService, volumes: VolumeService, layersSize: () => number): JobDef<any, any>[] {
+export function diskUsageJobs(
+  images: ImageService,
+  containers: ContainerService,
+  volumes: VolumeService,
+  layersSize: () => number,
+  buildCache: () => unknown[] = () => [],
+): JobDef<any, any>[] {
   return [
     handle(DiskUsageJob, () => {
       const cs = containers.d.store.all();
@@ -38,7 +44,7 @@ export function diskUsageJobs(images: ImageService, containers: ContainerService
         Images: imgs,
         Containers: cs.map((c) => ({ ...listView(c, c.imageId), SizeRw: 0, SizeRootFs: 0 })),
         Volumes: volumes.list().map((v) => ({ ...v, UsageData: { Size: duBytes(v.Mountpoint), RefCount: volumes.users(v.Name).length } })),
-        BuildCache: [],
+        BuildCache: buildCache(),
       };
     }),
   ];

@@ -5,6 +5,7 @@ import { imageMigrations } from "./images.ts";
 import { containerMigrations } from "./containers.ts";
 import { networkMigrations } from "./networks.ts";
 import { volumeMigrations } from "./volumes.ts";
+import { buildMigrations } from "./builds.ts";
 
 export interface Migration {
   id: string;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   ...containerMigrations,
   ...networkMigrations,
   ...volumeMigrations,
+  ...buildMigrations,
 ];
