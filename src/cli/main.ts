@@ -12,6 +12,7 @@ import { registerNetworks } from "./networks.ts";
 import { registerEvents } from "./events.ts";
 import { registerContainerFs } from "./container-fs.ts";
 import { registerLogin } from "./login.ts";
+import { registerBuild } from "./build.ts";
 import { createOptions } from "./create-options.ts";
 import { guardArgs, splitAtPositionals, valueFlags } from "./argv.ts";
 
@@ -54,7 +55,7 @@ const ALIASES: Record<string, string[]> = {
   "image inspect": ["inspect", "--type", "image"],
   "system info": ["info"],
 };
-const GROUPS = new Set(["container", "image", "system", "network", "volume"]);
+const GROUPS = new Set(["container", "image", "system", "network", "volume", "builder"]);
 
 export function rewriteGroups(argv: string[]): string[] {
   const [group, sub, ...rest] = argv;
@@ -63,7 +64,8 @@ export function rewriteGroups(argv: string[]): string[] {
   if (alias) return [...alias, ...rest];
   // `container run` → `run`; otherwise `network create` → `network-create`.
   if (group === "container" && !["prune"].includes(sub)) return [sub, ...rest];
-  if (group === "image" && ["pull", "push", "tag", "history", "save", "load", "import"].includes(sub)) return [sub, ...rest];
+  if (group === "image" && ["pull", "push", "tag", "history", "save", "load", "import", "build"].includes(sub)) return [sub, ...rest];
+  if (group === "builder" && sub === "build") return ["build", ...rest];
   return [`${group}-${sub}`, ...rest];
 }
 
@@ -92,6 +94,7 @@ export const COMMAND_GROUPS: { commands: string[]; register: Register }[] = [
   { commands: ["events"], register: registerEvents },
   { commands: ["cp", "diff", "export", "commit", "import"], register: registerContainerFs },
   { commands: ["login", "logout", "search"], register: registerLogin },
+  { commands: ["build", "builder-prune"], register: registerBuild },
 ];
 
 export function registerCommands(cli: CAC, ctx: CliContext, command?: string): void {

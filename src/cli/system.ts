@@ -23,7 +23,9 @@ export function registerSystem(cli: CAC, ctx: CliContext): void {
 
   cli.command("system-df", "Show ctr disk usage").action(async () => {
     const client = await ctx.client();
-    const d = await client.json<{ LayersSize: number; Images: { Containers: number; Size: number; SharedSize: number }[]; Containers: { State: string }[]; Volumes: { UsageData: { Size: number; RefCount: number } }[] }>("GET", "/system/df");
+    const d = await client.json<{ LayersSize: number; Images: { Containers: number; Size: number; SharedSize: number }[]; Containers: { State: string }[]; Volumes: { UsageData: { Size: number; RefCount: number } }[]; BuildCache?: { Size: number; InUse: boolean; Shared: boolean }[] | null }>("GET", "/system/df");
+    const bc = d.BuildCache ?? [];
+    const bcSize = bc.reduce((a, b) => a + b.Size, 0);
     const activeImgs = d.Images.filter((i) => i.Containers > 0).length;
     const unusedSize = d.Images.filter((i) => i.Containers === 0).reduce((a, i) => a + i.Size, 0);
     const volSize = d.Volumes.reduce((a, v) => a + v.UsageData.Size, 0);
@@ -35,7 +37,7 @@ export function registerSystem(cli: CAC, ctx: CliContext): void {
           ["Images", String(d.Images.length), String(activeImgs), formatBytes(d.LayersSize), `${formatBytes(unusedSize)}${pct(unusedSize, d.LayersSize)}`],
           ["Containers", String(d.Containers.length), String(d.Containers.filter((c) => c.State === "running").length), "0B", "0B"],
           ["Local Volumes", String(d.Volumes.length), String(d.Volumes.filter((v) => v.UsageData.RefCount > 0).length), formatBytes(volSize), formatBytes(d.Volumes.filter((v) => v.UsageData.RefCount === 0).reduce((a, v) => a + v.UsageData.Size, 0))],
-          ["Build Cache", "0", "0", "0B", "0B"],
+          ["Build Cache", String(bc.length), String(bc.filter((b) => b.InUse).length), formatBytes(bcSize), formatBytes(bc.filter((b) => !b.InUse && !b.Shared).reduce((a, b) => a + b.Size, 0))],
         ],
       ),
     );

@@ -47,6 +47,8 @@ export async function build(d: BuildDeps, ctx: JobContext, req: BuildRequest, em
       const vars = new Map([...auto, ...([...globalArgs].filter(([, v]) => v !== undefined) as [string, string][])]);
       for (const a of parseArg(ins, vars, df.escape)) globalArgs.set(a.name, argValue(a, o.buildArgs, globalArgs, new Map()));
     }
+    // A global ARG is declared: a build arg for it is consumed (no warning), as dockerd says.
+    const usedArgs = new Set(globalArgs.keys());
     const globalVars = new Map([...auto, ...([...globalArgs].filter(([, v]) => v !== undefined) as [string, string][])]);
     const { target, order, deps } = plan(df, o.target, globalVars);
     const extra = new Map<number, Instruction[]>();
@@ -72,7 +74,7 @@ export async function build(d: BuildDeps, ctx: JobContext, req: BuildRequest, em
       output,
       results: new Map(),
       globalArgs,
-      usedArgs: new Set(),
+      usedArgs,
       firstStep,
       totalSteps: total,
       extra,

@@ -71,7 +71,14 @@ async function untar(src: AsyncIterable<Uint8Array>, root: string): Promise<void
   const ex = tarExtract();
   const feeding = (async () => {
     try {
-      for await (const c of src) if (!ex.write(c)) await new Promise<void>((r) => ex.once("drain", () => r()));
+      let n = 0;
+      for await (const c of src) {
+        n += c.byteLength;
+        if (!ex.write(c)) await new Promise<void>((r) => ex.once("drain", () => r()));
+      }
+      // The docker CLI's `-f -` context ends without the last entry's padding and the end
+      // blocks (dockerd reads it anyway): complete the archive rather than refuse it.
+      ex.write(Buffer.alloc(((512 - (n % 512)) % 512) + 1024));
       ex.end(undefined);
     } catch (e) {
       ex.destroy(e as Error);

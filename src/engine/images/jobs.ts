@@ -45,7 +45,7 @@ export function imageJobs(d: ImageDeps): ImageParts {
       },
       (a) => [a.ref],
     ),
-    handle(ImagesListJob, (_c, a) => service.list(a.filters ?? {}, { sharedSize: a.sharedSize })),
+    handle(ImagesListJob, (_c, a) => service.list(a.filters ?? {}, { sharedSize: a.sharedSize, all: a.all })),
     handle(ImageTreeJob, (_c, a) => service.tree(a.filters ?? {})),
     handle(ImageInspectJob, (_c, a) => service.inspect(a.ref), (a) => [a.ref]),
     handle(HistoryJob, (_c, a) => service.history(a.ref), (a) => [a.ref]),

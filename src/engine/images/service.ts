@@ -105,8 +105,10 @@ export class ImageService {
   }
 
   /** GET /images/json: filters dangling, reference, label, before, since. */
-  list(filters: Filters = {}, opts: { sharedSize?: boolean } = {}): ImageSummary[] {
+  list(filters: Filters = {}, opts: { sharedSize?: boolean; all?: boolean } = {}): ImageSummary[] {
     let imgs = this.d.images.list();
+    // Untagged images with children are a build's intermediate steps: dockerd lists them only with all=1.
+    if (!opts.all) imgs = imgs.filter((i) => this.d.images.refsOf(i.id).length > 0 || this.d.images.children(i.id).length === 0);
     const dangling = filters.dangling?.[0];
     if (dangling !== undefined) {
       const want = dangling === "true" || dangling === "1";
@@ -295,7 +297,7 @@ export class ImageService {
 
   /** For `system df`: every image with its shared size. */
   diskUsage(): ImageSummary[] {
-    return this.list({}, { sharedSize: true });
+    return this.list({}, { sharedSize: true, all: true });
   }
 }
 
