@@ -29,12 +29,22 @@ export class CliContext {
   async client(): Promise<ApiClient> {
     if (this.cached) return this.cached;
     const client = new ApiClient(this.host);
-    // A local socket can be served by a daemon we start; a remote tcp:// host cannot.
-    // CTR_ROOT picks its root dir (default /var/lib/ctr), e.g. for a second instance.
-    await ensureDaemon(client, { allowed: client.addr.kind === "unix", root: process.env.CTR_ROOT });
+    await ensureDaemon(client, { allowed: mayAutostart(this.host, process.env.CTR_ROOT), root: process.env.CTR_ROOT });
     this.cached = client;
     return client;
   }
+}
+
+/**
+ * A daemon we start serves the default socket on the default root, or any
+ * local socket when CTR_ROOT says which root it owns. Never another socket on
+ * the default root: `-H unix:///other.sock` with no daemon there would start a
+ * second engine over the state of the first one (or of nobody the user meant).
+ * A remote tcp:// host is never ours to start.
+ */
+export function mayAutostart(host: string, root: string | undefined): boolean {
+  if (!host.startsWith("unix://") && !host.startsWith("/")) return false;
+  return host === DEFAULT_HOST || !!root;
 }
 
 /** cac gives a string for one use of a repeatable option and an array for several. */
