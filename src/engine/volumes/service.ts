@@ -87,12 +87,24 @@ export class VolumeService {
     const existing = this.find(name);
     if (existing) return existing; // docker: creating an existing volume returns it
     // The directory first, then the row: a crash leaves an orphan dir, never a row without data.
+    // A failure (disk full: ENOSPC, SQLITE_FULL) takes back what this create made.
     const tmp = join(this.dir, `.tmp-${name}`);
-    mkdirSync(join(tmp, "_data"), { recursive: true, mode: 0o755 });
-    renameSync(tmp, join(this.dir, name));
-    this.db
-      .query("INSERT INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES (?, 'local', ?, ?, ?, ?)")
-      .run(name, JSON.stringify(o.Labels ?? {}), JSON.stringify(o.DriverOpts ?? {}), o.anonymous ? 1 : 0, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    const final = join(this.dir, name);
+    try {
+      mkdirSync(join(tmp, "_data"), { recursive: true, mode: 0o755 });
+      renameSync(tmp, final);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      this.db
+        .query("INSERT INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES (?, 'local', ?, ?, ?, ?)")
+        .run(name, JSON.stringify(o.Labels ?? {}), JSON.stringify(o.DriverOpts ?? {}), o.anonymous ? 1 : 0, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    } catch (e) {
+      rmSync(final, { recursive: true, force: true });
+      throw e;
+    }
     this.events.publish({ Type: "volume", Action: "create", Actor: { ID: name, Attributes: { driver: "local" } } });
     return this.get(name);
   }
