@@ -5,6 +5,8 @@
 // bridge, chains named DOCKER*, the FORWARD policy, tables iptables-nft
 // created, and br_netfilter's switch.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { tryLock, type FileLock } from "../../src/kernel/flock.ts";
+import { until } from "./daemon.ts";
 
 const TABLES = ["filter", "nat", "mangle", "raw"] as const;
 const BR_NF = "/proc/sys/net/bridge/bridge-nf-call-iptables";
@@ -17,10 +19,34 @@ const sh = (args: string[]) => {
 const moduleLoaded = (m: string) => existsSync("/proc/modules") && readFileSync("/proc/modules", "utf8").split("\n").some((l) => l.startsWith(`${m} `));
 
 export interface HostFirewallSnapshot {
+  /** Puts the state back and lets the next test that changes it go on. */
   restore(dockerBridge: string): void;
 }
 
-export function snapshotHostFirewall(): HostFirewallSnapshot {
+/** One such test at a time on a host (test runs of several checkouts side by side): they would undo each other. */
+const LOCK = "/run/ctr-test-host-firewall.lock";
+
+/** Waits for the host-wide lock, then takes the snapshot. */
+export async function snapshotHostFirewall(): Promise<HostFirewallSnapshot> {
+  const lock: FileLock = await until(() => tryLock(LOCK), "another test changing the host firewall to finish", 240_000);
+  try {
+    const snap = takeSnapshot();
+    return {
+      restore(bridge) {
+        try {
+          snap.restore(bridge);
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+function takeSnapshot(): HostFirewallSnapshot {
   const nftTables = sh(["nft", "list", "tables"]).out;
   const ipTable = (t: string) => nftTables.includes(`table ip ${t}\n`);
   const before = new Map<string, Set<string>>();
