@@ -28,7 +28,7 @@ const LOCK = "/run/ctr-test-host-firewall.lock";
 
 /** Waits for the host-wide lock, then takes the snapshot. */
 export async function snapshotHostFirewall(): Promise<HostFirewallSnapshot> {
-  const lock: FileLock = await until(() => tryLock(LOCK), "another test changing the host firewall to finish", 240_000);
+  const lock = (await until(() => tryLock(LOCK), "another test changing the host firewall to finish", 240_000)) as FileLock;
   try {
     const snap = takeSnapshot();
     return {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { openDatabase, type Database } from "../../../src/store/db.ts";
 import { NetworkManager, realNetKernel } from "../../../src/engine/network/manager.ts";
 import { nftFirewallFor } from "../../../src/engine/network/nft.ts";
+import { withForwardOpenings } from "../../../src/engine/network/forward-openings.ts";
 
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const root = process.getuid?.() === 0;
@@ -57,7 +58,8 @@ describe.skipIf(!!missing)("bridge networking (root)", () => {
   let m: NetworkManager;
   const procs: ChildProcess[] = [];
   const names = ["a", "b", "c", "d", "f"];
-  const kernel = { ...realNetKernel, firewall: nftFirewallFor(TABLE) };
+  // As the daemon has it: with openings in a firewall that drops forwarding (Docker's FORWARD DROP on this host).
+  const kernel = { ...realNetKernel, firewall: withForwardOpenings(nftFirewallFor(TABLE), { table: TABLE }) };
   const opts = () => ({ db, kernel, pools: [{ base: "10.213.0.0/16", size: 24 }], defaultBridge: `ctrt${tag}` });
 
   beforeAll(() => {
