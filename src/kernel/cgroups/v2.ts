@@ -6,6 +6,9 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
 import type { CgroupManager, CgroupStats, Resources } from "./types.ts";
+import { compileDeviceFilter, parseDeviceRule } from "./device-filter.ts";
+import { DEFAULT_DEVICE_RULES } from "./v1.ts";
+import { restrictDevices } from "../bpf.ts";
 
 const WANTED = ["cpu", "memory", "pids", "io"];
 
@@ -15,6 +18,9 @@ export function sharesToWeight(shares: number): number {
   // Integer division, as runc does it (1024 shares → 39).
   return 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
+
+let program: Uint8Array | null = null;
+const DEVICE_PROGRAM = () => (program ??= compileDeviceFilter(DEFAULT_DEVICE_RULES.map(parseDeviceRule)));
 
 export class CgroupV2 implements CgroupManager {
   readonly version = 2;
@@ -58,7 +64,15 @@ export class CgroupV2 implements CgroupManager {
     if (r.cpuQuota) writeIfExists(join(d, "cpu.max"), `${r.cpuQuota} ${r.cpuPeriod ?? 100_000}`);
     if (r.cpuShares) writeIfExists(join(d, "cpu.weight"), sharesToWeight(r.cpuShares));
     if (r.pidsLimit) writeIfExists(join(d, "pids.max"), r.pidsLimit);
+    if (r.devices !== "all" && !this.fake && !this.restricted.has(d)) {
+      // v2 has no devices controller: the allow list is an eBPF program on the cgroup.
+      restrictDevices(d, DEVICE_PROGRAM());
+      this.restricted.add(d);
+    }
   }
+
+  /** Cgroups given the device program by this manager (create is idempotent; programs stack). */
+  private readonly restricted = new Set<string>();
 
   procsFiles(id: string): string[] {
     return [join(this.dir(id), "cgroup.procs")];
@@ -127,6 +141,7 @@ export class CgroupV2 implements CgroupManager {
     // cgroup.kill (Linux 5.14) kills the whole subtree atomically, forks included.
     if (!this.fake) writeIfExists(join(d, "cgroup.kill"), "1");
     await killAndRemove(d, this.fake);
+    this.restricted.delete(d);
   }
 
   list(): string[] {

@@ -1,5 +1,5 @@
 // Builds the static probe (probe.c) into a temp dir, once per test file.
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -26,14 +26,21 @@ export function buildProbe(): Probe {
   return { dir, bin, setuid, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The first block device of the host as "major minor" (/sys/block/<dev>/dev). */
+/**
+ * A block device of the host that the host's root can open, as [major, minor]
+ * (/sys/block/<dev>/dev): a container's root must not, so the probe is only
+ * meaningful for a device the host itself may read (a sandbox may refuse some).
+ */
 export function hostBlockDevice(): [number, number] | null {
-  for (const d of ["vda", "sda", "nvme0n1", "xvda", "loop0"]) {
-    const f = `/sys/block/${d}/dev`;
-    if (existsSync(f)) {
-      const [ma, mi] = readFileSync(f, "utf8").trim().split(":").map(Number);
-      return [ma!, mi!];
+  const names = readdirSync("/sys/block").sort((a, b) => Number(a.startsWith("loop")) - Number(b.startsWith("loop")));
+  for (const d of names) {
+    try {
+      closeSync(openSync(`/dev/${d}`, "r"));
+    } catch {
+      continue;
     }
+    const [ma, mi] = readFileSync(`/sys/block/${d}/dev`, "utf8").trim().split(":").map(Number);
+    return [ma!, mi!];
   }
   return null;
 }
