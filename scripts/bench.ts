@@ -1,5 +1,5 @@
 // Benchmarks ctr on this machine: start latency, memory, pull speed.
-// Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20]
+// Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20] [--live-restore] [--no-pull]
 // Prints a table of figures; never used by tests.
 import { readFileSync } from "node:fs";
 import { DIST, startDaemon, run, type TestDaemon } from "../test/helpers/daemon.ts";
@@ -11,6 +11,9 @@ const arg = (name: string, d: number) => {
 };
 const RUNS = arg("--runs", 20);
 const N = arg("--containers", 20);
+/** Daemon flags under test (e.g. --live-restore: containers started through the keeper). */
+const DAEMON_FLAGS = process.argv.includes("--live-restore") ? ["--live-restore"] : [];
+const PULL = !process.argv.includes("--no-pull");
 
 function rssKiB(pid: number, field = "VmRSS"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -50,11 +53,12 @@ async function apiPhases(client: TestDaemon["client"], image: string): Promise<s
   return `create ${med(0)} ms, start ${med(1)} ms, exit→removed ${med(2)} ms`;
 }
 
+class Done extends Error {}
 const reg = await startRegistry();
 const results: [string, string][] = [];
 try {
   const bb = await seedBusybox(reg.host);
-  const d = await startDaemon([], undefined, { bin: DIST });
+  const d = await startDaemon(DAEMON_FLAGS, undefined, { bin: DIST });
   const ctr = (args: string[]) => run([DIST, ...args], { env: { CTR_HOST: d.host } });
   try {
     results.push(["daemon RSS idle (fresh)", mib(rssKiB(d.proc.pid))]);
@@ -82,6 +86,7 @@ try {
     await d[Symbol.asyncDispose]();
   }
   // Pull of a ≥100 MB multi-layer image into a fresh daemon: time and peak RSS.
+  if (!PULL) throw new Done();
   const big = await seedLarge(reg.host, { layers: 4, mbPerLayer: 30 });
   const d2 = await startDaemon([], undefined, { bin: DIST });
   try {
@@ -93,6 +98,8 @@ try {
   } finally {
     await d2[Symbol.asyncDispose]();
   }
+} catch (e) {
+  if (!(e instanceof Done)) throw e;
 } finally {
   await reg.stop();
 }

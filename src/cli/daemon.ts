@@ -25,6 +25,7 @@ interface DaemonFlags {
   newPrivileges?: boolean;
   defaultUlimit?: string | string[];
   group?: string;
+  liveRestore?: boolean;
 }
 
 export function registerDaemon(cli: CAC): void {
@@ -49,6 +50,7 @@ export function registerDaemon(cli: CAC): void {
     .option("--no-new-privileges", "Set no_new_privs for every new container")
     .option("--default-ulimit <name=soft[:hard]>", "Default ulimit for containers (repeatable)")
     .option("-G, --group <group>", "Group owning the unix socket (default: ctr, where that group exists)")
+    .option("--live-restore", "Keep containers running while the daemon is stopped or upgraded")
     .action(async (flags: DaemonFlags) => {
       const config = configFrom(flags);
       setLogLevel(config.logLevel);
@@ -102,6 +104,7 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
   c.security = { seccompProfile: f.seccompProfile, noNewPrivileges: f.newPrivileges === false, defaultUlimits: list(f.defaultUlimit) };
   if (f.group) c.group = f.group;
+  c.liveRestore = !!f.liveRestore;
   return c;
 }
 

@@ -21,6 +21,8 @@ export interface DaemonConfig {
   security: SecurityFlags;
   /** Group owning the unix socket (-G); default `ctr` when that group exists. */
   group?: string;
+  /** Containers outlive the daemon (a keeper process holds them); off by default, as dockerd. */
+  liveRestore: boolean;
 }
 
 export function defaultConfig(): DaemonConfig {
@@ -33,5 +35,6 @@ export function defaultConfig(): DaemonConfig {
     logLevel: "info",
     maxConcurrentDownloads: 3,
     security: {},
+    liveRestore: false,
   };
 }

@@ -13,6 +13,8 @@ import { containerFsRoutes } from "./routes/container-fs.ts";
 import { registryRoutes } from "./routes/registry.ts";
 import { ExecDriver } from "../engine/execdriver/driver.ts";
 import { smallInitLauncher } from "../engine/execdriver/init-bundle.ts";
+import { KeeperClient } from "../engine/execdriver/keeper-client.ts";
+import { selfCommand } from "../self.ts";
 import { detectCgroupVersion, newCgroupManager } from "../kernel/cgroups/index.ts";
 import { containerRoutes } from "./routes/containers.ts";
 import { execRoutes } from "./routes/exec.ts";
@@ -49,7 +51,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   try {
     const db = openDatabase(layout.db);
     const engine = new Engine();
-    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...smallInitLauncher(config.execRoot), warmInit: process.env.CTR_WARM_INIT !== "0" });
+    const launcher = smallInitLauncher(config.execRoot) ?? { initCommand: [...selfCommand(), "init"], initEnv: {} };
+    // --live-restore: containers are the keeper's children, so they outlive us (keeper.ts).
+    const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
+    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", keeper });
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));

@@ -119,7 +119,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       mount: (id) => layers.rwMount(id),
       remove: (id) => layers.removeRw(id),
     },
-    runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid, security),
+    runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid, security, config.liveRestore),
     network: managedNetworking(network),
     events,
     logs: jsonFileDriver,
@@ -136,6 +136,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     tmpDir: layout.tmp,
     log: (m, f) => log.warn(m, f),
     security,
+    liveRestore: config.liveRestore,
   });
   const execs = new ExecService(containers);
   const buildCache = new BuildCacheStore(db);
@@ -181,6 +182,9 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     ...archiveJobs({ service: images.service, content, layers, images: imageStore, tmpDir: layout.tmp }),
   );
   engine.onSucceeded(jobEvents((e) => events.publish(e)));
+  // Taken back first, so networking keeps their endpoints, rules and resolvers.
+  const adopted = containers.adopt();
+  if (adopted) log.info("live restore: containers taken back", { count: adopted });
   await network.reconcile((id) => containers.isRunning(id)).catch((e) => log.warn("network reconcile failed", { error: String(e) }));
   await containers.reconcile();
   volumes.forgetUsersExcept(new Set(store.all().map((c) => c.id)));

@@ -44,6 +44,8 @@ export interface ExitInfo {
   exitCode: number;
   signal: number | null;
   oomKilled: boolean;
+  /** When it ended, if that was before the daemon learnt of it (it ended while no daemon ran). */
+  finishedAt?: string;
 }
 
 /** A process the exec driver started: the container's first process or an exec. */
@@ -55,6 +57,8 @@ export interface ProcessHandle {
   exited: Promise<ExitInfo>;
   kill(signal: number | string): void;
   resize?(rows: number, cols: number): void;
+  /** The runtime writes the log itself (the keeper, with --live-restore): the lifecycle only relays. */
+  logged?: boolean;
 }
 
 /** An exec instance's settings (POST /containers/{id}/exec). */
@@ -89,8 +93,14 @@ export interface ContainerStats {
 export interface Runtime {
   start(
     c: import("./types.ts").Container,
-    ctx: { rootfs: MountSpec; dir: string; image: ImageInfo; onNetns?: (pid: number) => Promise<void> },
+    ctx: { rootfs: MountSpec; dir: string; image: ImageInfo; onNetns?: (pid: number) => Promise<void>; log: { path: string; config: Record<string, string> } },
   ): Promise<ProcessHandle>;
+  /**
+   * --live-restore: a container a previous daemon left running, as the
+   * runtime still holds it (or how it ended meanwhile); null when it holds
+   * nothing of it. Absent without live restore.
+   */
+  restore?(c: import("./types.ts").Container): ProcessHandle | null;
   exec(c: import("./types.ts").Container, pid: number, e: ExecConfig): Promise<ProcessHandle>;
   pause(c: import("./types.ts").Container): Promise<void>;
   resume(c: import("./types.ts").Container): Promise<void>;

@@ -1,17 +1,26 @@
 // The exec driver as the container lifecycle's Runtime: Docker records in,
 // run specs out (spec.ts), processes back.
-import type { ExecDriver } from "../execdriver/driver.ts";
-import type { ContainerStats, Runtime } from "./ports.ts";
+import type { ExecDriver, Restored } from "../execdriver/driver.ts";
+import type { ContainerStats, ProcessHandle, Runtime } from "./ports.ts";
 import { buildRunSpec, networkSpec, resolveCaps } from "./spec.ts";
 import { ConflictError } from "../errors.ts";
 import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
+import { nowRfc3339, type Container } from "./types.ts";
 
-export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number, security: SecurityDefaults = defaultSecurity()): Runtime {
+/** An exit the keeper recorded while no daemon ran, as a process that has already ended. */
+function restored(r: Restored): ProcessHandle | null {
+  if (!r) return null;
+  if ("proc" in r) return r.proc;
+  return { pid: 0, stdin: null, stdout: null, stderr: null, exited: Promise.resolve(r.exit), kill: () => {} };
+}
+
+export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number, security: SecurityDefaults = defaultSecurity(), liveRestore = false): Runtime {
   return {
     start: (c, ctx) => {
       const spec = buildRunSpec(c, { ...ctx, network: networkSpec(c.hostConfig.NetworkMode, pidOf), security });
-      return driver.start(spec, { onNetns: ctx.onNetns });
+      return driver.start(spec, { onNetns: ctx.onNetns, keep: { log: ctx.log, openStdin: c.config.OpenStdin, startedAt: nowRfc3339() } });
     },
+    ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(c.id, c.state.Pid, c.config.OpenStdin)) } : {}),
     exec: (c, pid, e) => {
       const [rows = 0, cols = 0] = e.ConsoleSize ?? [];
       // An exec runs under the container's seccomp filter, rlimits and no_new_privs (runc exec).

@@ -38,6 +38,8 @@ export interface ContainerDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** The daemon's security defaults (seccomp profile, no_new_privs, default ulimits). */
   security?: SecurityDefaults;
+  /** --live-restore: containers outlive the daemon (shutdown leaves them running; start takes them back). */
+  liveRestore?: boolean;
 }
 
 /** A process of ours that is running right now. */
@@ -169,6 +171,7 @@ export class ContainerService {
         rootfs: this.d.rootfs.mount(c.id),
         dir: paths.dir,
         image,
+        log: { path: paths.log, config: c.hostConfig.LogConfig?.Config ?? {} },
         onNetns: this.d.network.needsNetns(c)
           ? async (pid) => {
               settings = await this.d.network.connect(c, pid);
@@ -187,17 +190,7 @@ export class ContainerService {
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true }).catch(() => {});
       throw e;
     }
-    const logger = this.d.logs.open(paths.log, c.hostConfig.LogConfig?.Config ?? {});
-    hub.bindStdin(c.config.OpenStdin ? proc.stdin : null);
-    if (!c.config.OpenStdin) proc.stdin?.end();
-    const drained = Promise.all([
-      pump(proc.stdout, 1, hub, logger),
-      pump(proc.stderr, 2, hub, logger),
-    ]).then(() => {
-      logger.close();
-      hub.end();
-    });
-    this.live.set(c.id, { proc, hub, drained });
+    this.track(c, proc, hub);
     c.state = {
       ...initialState(),
       Status: "running",
@@ -212,6 +205,18 @@ export class ContainerService {
     void proc.exited.then((exit) => this.onExit(c.id, exit));
   }
 
+  /** Relays a process's stdio to attached clients (and to the log, unless the runtime logs it). */
+  private track(c: Container, proc: ProcessHandle, hub: StdioHub): void {
+    const logger = proc.logged ? null : this.d.logs.open(containerPaths(this.d.dir, c.id).log, c.hostConfig.LogConfig?.Config ?? {});
+    hub.bindStdin(c.config.OpenStdin ? proc.stdin : null);
+    if (!c.config.OpenStdin) proc.stdin?.end();
+    const drained = Promise.all([pump(proc.stdout, 1, hub, logger), pump(proc.stderr, 2, hub, logger)]).then(() => {
+      logger?.close();
+      hub.end();
+    });
+    this.live.set(c.id, { proc, hub, drained });
+  }
+
   private async onExit(id: string, exit: ExitInfo): Promise<void> {
     const live = this.live.get(id);
     // Output first: the CLI reads the attach stream to its end, then the wait result.
@@ -221,7 +226,7 @@ export class ContainerService {
     const c = this.d.store.find(id);
     if (!c) return;
     await this.release(c);
-    c.state = exitedState(c.state, { ExitCode: exit.exitCode, OOMKilled: exit.oomKilled });
+    c.state = exitedState(c.state, { ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, ...(exit.finishedAt ? { FinishedAt: exit.finishedAt } : {}) });
     c.networkSettings = {};
     if (exit.oomKilled) this.event(c, "oom");
     this.event(c, "die", { exitCode: String(exit.exitCode) });
@@ -470,14 +475,43 @@ export class ContainerService {
 
   // ---- daemon start / stop ---------------------------------------------
 
+  /** Resolved once start-up has reconciled networking: exits found by adopt() are recorded after that. */
+  private booted!: () => void;
+  private readonly bootDone = new Promise<void>((r) => (this.booted = r));
+
+  /**
+   * --live-restore, before networking reconciles: takes back the containers
+   * a previous daemon left running — same pid, same start time, stdio and
+   * exit through the runtime (the keeper) — and records the real exit of
+   * those that ended while no daemon ran. What the runtime does not hold is
+   * left to reconcile(), which ends it as a crash.
+   */
+  adopt(): number {
+    if (!this.d.runtime.restore) return 0;
+    let n = 0;
+    for (const c of this.d.store.all()) {
+      if (!c.state.Running || c.state.Pid <= 0) continue;
+      const proc = this.d.runtime.restore(c);
+      if (!proc) continue;
+      this.track(c, proc, this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce));
+      // Recorded once networking knows which endpoints stay (an exit releases them).
+      void Promise.all([proc.exited, this.bootDone]).then(([exit]) => this.onExit(c.id, exit));
+      n++;
+    }
+    return n;
+  }
+
   /**
    * After a restart or crash of the daemon: containers recorded as running
    * lost their supervisor (and their stdio). Kill what is left of them,
    * record the end, clean up, then honour restart policies.
    */
   async reconcile(): Promise<void> {
+    this.booted();
     const revive: Container[] = [];
     for (const c of this.d.store.all()) {
+      // Taken back by adopt(): alive, or its exit is on its way to onExit.
+      if (this.live.has(c.id)) continue;
       const wasRunning = c.state.Running || c.state.Restarting;
       if (wasRunning || c.state.Status === "removing") {
         if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
@@ -498,10 +532,15 @@ export class ContainerService {
     for (const c of revive) await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
   }
 
-  /** Daemon shutdown: stop every container (stop signal, then SIGKILL after its timeout). */
+  /**
+   * Daemon shutdown: stop every container (stop signal, then SIGKILL after
+   * its timeout), as dockerd does — or, with --live-restore, leave them to
+   * the keeper, untouched.
+   */
   async shutdown(timeoutSeconds = 10): Promise<void> {
     this.shuttingDown = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
+    if (this.d.liveRestore) return;
     await Promise.all(
       [...this.live.keys()].map(async (id) => {
         const c = this.d.store.find(id);
@@ -537,13 +576,13 @@ function exitedState(s: ContainerState, patch: Partial<ContainerState>): Contain
   return { ...s, Status: "exited", Running: false, Paused: false, Restarting: false, Pid: 0, FinishedAt: nowRfc3339(), ...patch };
 }
 
-async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: LogSink): Promise<void> {
+async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: LogSink | null): Promise<void> {
   if (!src) return;
   try {
     for await (const chunk of src) {
       const b = chunk instanceof Uint8Array ? chunk : Buffer.from(chunk as string);
       hub.output(stream, b);
-      logger.write(stream === 1 ? "stdout" : "stderr", b);
+      logger?.write(stream === 1 ? "stdout" : "stderr", b);
     }
   } catch {
     // the pipe broke: the process is gone

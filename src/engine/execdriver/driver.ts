@@ -2,9 +2,10 @@
 // inside a running container's, for exec), feeds it the spec over a pipe,
 // answers its handshake (cgroup + network at "ready", the pty master at
 // "pty"), and turns the child into a RunningProcess. The init is a direct
-// child of the daemon: Bun reaps it and reports the status; no shim process.
+// child of the daemon (Bun reaps it and reports the status; no shim process),
+// or with --live-restore a child of the keeper (keeper.ts), one process for
+// all containers, so containers outlive the daemon.
 import { closeSync, writeSync } from "node:fs";
-import { constants } from "node:os";
 import type { CgroupManager, CgroupStats } from "../../kernel/cgroups/types.ts";
 import { close as closeFd, pidfdGetfd, pidfdOpen } from "../../kernel/syscalls.ts";
 import { setWinsize } from "../../kernel/pty.ts";
@@ -13,9 +14,12 @@ import { EngineError } from "../errors.ts";
 import { LineReader } from "./lines.ts";
 import { processTable, systemCpuNs } from "./procfs.ts";
 import { JOIN_CGROUP_ENV, parseStatus, SPEC_FD, STATUS_FD, type InitMessage } from "./protocol.ts";
-import { spawnInPidNamespace, type Spawned } from "./spawn.ts";
+import { spawnInPidNamespace } from "./spawn.ts";
 import { WarmInit } from "./warm.ts";
-import { nodeReadable, nodeWritable, ptyStreams } from "./streams.ts";
+import { ptyStreams } from "./streams.ts";
+import { localChild, type InitChild } from "./init-child.ts";
+import type { KeeperClient } from "./keeper-client.ts";
+import type { KeptChild } from "./keeper-protocol.ts";
 import type { ContainerSpec, ExecSpec, ExitStatus, ProcessTable, RunningProcess, StartHooks } from "./types.ts";
 
 /** The container (or exec) could not start; `exitCode` is what Docker reports (126, 127, …). */
@@ -39,6 +43,8 @@ export interface ExecDriverDeps {
   initEnv?: Record<string, string>;
   /** Keep one init started ahead for the next container start (see warm.ts); off by default. */
   warmInit?: boolean;
+  /** --live-restore: containers are started as the keeper's children (keeper.ts); execs stay ours. */
+  keeper?: KeeperClient;
 }
 
 export interface DriverStats extends CgroupStats {
@@ -54,32 +60,58 @@ interface Launch {
   joinPid?: number;
   onReady?: (pid: number) => Promise<void>;
   /** An init started ahead, already in the cgroup (warm.ts). */
-  child?: Spawned | null;
+  child?: InitChild | null;
+  /** Through the keeper (a container with --live-restore) or ours (exec, or no keeper). */
+  kept?: boolean;
+  keep?: StartHooks["keep"];
 }
 
-const SIGNALS = constants.signals as Record<string, number>;
+/** What restore() finds of a container a previous daemon started. */
+export type Restored = { proc: RunningProcess } | { exit: ExitStatus & { finishedAt: string } } | null;
 
 export class ExecDriver {
   private readonly cgroups: CgroupManager;
   private readonly initCommand: string[];
   private readonly initEnv: Record<string, string>;
 
+  private readonly keeper: KeeperClient | null;
+
   constructor(deps: ExecDriverDeps) {
     this.cgroups = deps.cgroups;
     this.initCommand = deps.initCommand ?? [...(deps.selfCommand ?? defaultSelf)(), "init"];
     this.initEnv = deps.initEnv ?? {};
-    if (deps.warmInit) this.warm = new WarmInit((procs) => this.spawnInit("pipe", undefined, { [JOIN_CGROUP_ENV]: procs.join(":") }), this.cgroups);
+    this.keeper = deps.keeper ?? null;
+    if (deps.warmInit) this.warm = new WarmInit((procs) => this.spawnInit("pipe", undefined, { [JOIN_CGROUP_ENV]: procs.join(":") }, !!this.keeper), this.cgroups);
   }
 
   private readonly warm: WarmInit | null = null;
 
-  private spawnInit(io: "pipe" | "ignore", joinPid?: number, env: Record<string, string> = {}): Spawned {
-    return spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env });
+  private async spawnInit(io: "pipe" | "ignore", joinPid?: number, env: Record<string, string> = {}, kept = false): Promise<InitChild> {
+    if (kept && this.keeper) return this.keeper.spawn(io, env);
+    return localChild(spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env }));
   }
 
-  /** Daemon shutdown: stops the init kept ahead and removes its cgroup. */
+  /** Daemon shutdown: stops the init kept ahead and removes its cgroup; the keeper goes on alone. */
   async close(): Promise<void> {
     await this.warm?.close();
+    this.keeper?.close();
+  }
+
+  /**
+   * After a daemon restart with --live-restore: the container `id` (pid 1 =
+   * `pid`) as the keeper holds it, or its exit as the keeper recorded it
+   * while no daemon ran; null when the keeper knows nothing of it.
+   */
+  restore(id: string, pid: number, openStdin: boolean): Restored {
+    if (!this.keeper) return null;
+    const held = this.keeper.state.children.find((k: KeptChild) => k.id === id && k.pid === pid);
+    if (held) {
+      const child = this.keeper.adopt(held, openStdin);
+      return { proc: this.running(child, id, null) };
+    }
+    const rec = this.keeper.recordedExit(id);
+    if (!rec || rec.pid !== pid) return null;
+    return { exit: { exitCode: rec.exitCode, signal: rec.signal, oomKilled: this.cgroups.exists(id) && this.cgroups.oomKills(id) > 0, finishedAt: rec.finishedAt } };
   }
 
   /** Creates the cgroup, starts the container's pid 1 and resolves once its command runs. */
@@ -88,16 +120,16 @@ export class ExecDriver {
     const child = spec.process.terminal ? null : (this.warm?.take(spec.id) ?? null);
     this.cgroups.create(spec.id, { ...spec.cgroup, devices: spec.privileged ? "all" : "default" });
     try {
-      const p = await this.launch({
+      return await this.launch({
         child,
         message: { kind: "start", spec, initCommand: this.initCommand, initEnv: this.initEnv },
         cgroupId: spec.id,
         terminal: spec.process.terminal,
         consoleSize: spec.process.consoleSize,
         onReady: hooks.onNetns,
+        kept: true,
+        keep: hooks.keep,
       });
-      // The kernel counts OOM kills per cgroup; read it once pid 1 is gone (Docker's State.OOMKilled).
-      return { ...p, exited: p.exited.then((x) => ({ ...x, oomKilled: this.cgroups.oomKills(spec.id) > 0 })) };
     } catch (e) {
       await this.cgroups.remove(spec.id).catch(() => {});
       throw e;
@@ -134,23 +166,24 @@ export class ExecDriver {
   leftovers(): string[] {
     return this.cgroups.list();
   }
-  /** Kills leftovers and removes the container's cgroup. */
+  /** Kills leftovers and removes the container's cgroup (and the exit the keeper recorded). */
   cleanup(id: string): Promise<void> {
+    this.keeper?.forgetExit(id);
     return this.cgroups.remove(id);
   }
 
   private async launch(l: Launch): Promise<RunningProcess> {
     // A terminal's pty is opened by init inside the container; its stdio is unused until then.
     const io = l.terminal ? "ignore" : "pipe";
-    const child = l.child ?? this.spawnInit(io, l.joinPid);
-    const extra = child.stdio as unknown as number[];
-    const toInit = extra[SPEC_FD]!;
-    const fromInit = extra[STATUS_FD]!;
+    const child = l.child ?? (await this.spawnInit(io, l.joinPid, {}, l.kept));
+    const { toInit, fromInit } = child;
     let master: number | null = null;
     try {
       // Into the container's cgroup at once: the first migration of a multi-threaded
       // process waits for an RCU grace period (~5 ms), which now overlaps init's load.
       if (!l.child) this.cgroups.addProcess(l.cgroupId, child.pid);
+      // The keeper learns who this is before the command runs: an exit from now on is recorded.
+      if (l.keep) child.keep?.({ ...l.keep, id: l.cgroupId });
       writeSync(toInit, JSON.stringify(l.message) + "\n");
       master = await this.handshake(child, toInit, fromInit, l);
     } catch (e) {
@@ -162,30 +195,28 @@ export class ExecDriver {
       closeSync(toInit);
       closeSync(fromInit);
     }
-    const exited: Promise<ExitStatus> = child.exited.then((code) => {
-      const sig = child.signalCode ? (SIGNALS[child.signalCode] ?? null) : null;
-      return { exitCode: sig ? 128 + sig : code, signal: sig, oomKilled: false };
-    });
-    const kill = (s: number | string) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(s as never);
-    };
+    if (master !== null) child.lendPty?.(master);
+    return this.running(child, l.kept ? l.cgroupId : null, master);
+  }
+
+  /** The RunningProcess of a started (or adopted) init; `cgroupId` set for a container's pid 1. */
+  private running(child: InitChild, cgroupId: string | null, master: number | null): RunningProcess {
+    // The kernel counts OOM kills per cgroup; read it once pid 1 is gone (Docker's State.OOMKilled).
+    const exited = cgroupId ? child.exited.then((x) => ({ ...x, oomKilled: this.cgroups.oomKills(cgroupId) > 0 })) : child.exited;
+    const base = { pid: child.pid, exited, kill: (s: number | string) => child.kill(s), logged: child.logged };
     if (master !== null) {
       const fd = master;
+      const resize = (r: number, c: number) => setWinsize(fd, r, c);
+      // Through the keeper, the terminal's bytes come and go as stdin/stdout; we keep the master for resizes.
+      if (child.lendPty) return { ...base, stdin: child.stdin, stdout: child.stdout, stderr: null, resize };
       const pty = ptyStreams(fd);
-      return { pid: child.pid, stdin: pty.input, stdout: pty.output, stderr: null, exited, kill, resize: (r, c) => setWinsize(fd, r, c) };
+      return { ...base, stdin: pty.input, stdout: pty.output, stderr: null, resize };
     }
-    return {
-      pid: child.pid,
-      stdin: nodeWritable(child.stdin),
-      stdout: nodeReadable(child.stdout as ReadableStream<Uint8Array>),
-      stderr: nodeReadable(child.stderr as ReadableStream<Uint8Array>),
-      exited,
-      kill,
-    };
+    return { ...base, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
   }
 
   /** Answers init until its status pipe closes (= the command was exec'd). Returns the pty master if any. */
-  private async handshake(child: Spawned, toInit: number, fromInit: number, l: Launch): Promise<number | null> {
+  private async handshake(child: InitChild, toInit: number, fromInit: number, l: Launch): Promise<number | null> {
     const lines = new LineReader(fromInit);
     let ready = false;
     let master: number | null = null;
@@ -213,8 +244,8 @@ export class ExecDriver {
       }
     }
     if (!ready) {
-      const code = await child.exited;
-      throw new StartError(`container init exited before it was ready (status ${code ?? child.signalCode})`, 127);
+      const x = await child.exited;
+      throw new StartError(`container init exited before it was ready (status ${x.signal ? `signal ${x.signal}` : x.exitCode})`, 127);
     }
     return master;
   }

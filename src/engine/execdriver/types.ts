@@ -107,6 +107,8 @@ export interface RunningProcess {
   kill(signal: number | string): void;
   /** Only with a terminal. */
   resize?(rows: number, cols: number): void;
+  /** The output is already written to the container's log by the keeper (--live-restore). */
+  logged?: boolean;
 }
 
 export interface StartHooks {
@@ -115,6 +117,8 @@ export interface StartHooks {
    * before its command runs: plug the network into /proc/<pid>/ns/net here.
    */
   onNetns?(pid: number): Promise<void>;
+  /** With a keeper (--live-restore): where it logs the output while no daemon runs, and whether stdin stays open. */
+  keep?: { log: { path: string; config: Record<string, string> }; openStdin: boolean; startedAt: string };
 }
 
 /** A `top` answer in Docker's shape. */

@@ -11,18 +11,18 @@
 // warm cgroup is removed at the next start.
 import { randomBytes } from "node:crypto";
 import type { CgroupManager } from "../../kernel/cgroups/types.ts";
-import type { Spawned } from "./spawn.ts";
+import type { InitChild } from "./init-child.ts";
 
 export const WARM_PREFIX = "warm-";
 
 export class WarmInit {
-  private waiting: { child: Spawned; cgroup: string } | null = null;
+  private waiting: { child: InitChild; cgroup: string } | null = null;
   private idle: Timer | null = null;
   private closed = false;
 
   constructor(
-    /** Starts an init that joins these cgroup.procs files itself. */
-    private readonly spawn: (procsFiles: string[]) => Spawned,
+    /** Starts an init that joins these cgroup.procs files itself (through the keeper: asynchronously). */
+    private readonly spawn: (procsFiles: string[]) => Promise<InitChild>,
     private readonly cgroups: CgroupManager,
     private readonly idleMs = 30_000,
   ) {
@@ -30,12 +30,12 @@ export class WarmInit {
   }
 
   /** The waiting init, its cgroup renamed to `id`; null when there is none (the caller spawns one). */
-  take(id: string): Spawned | null {
+  take(id: string): InitChild | null {
     const w = this.waiting;
     this.waiting = null;
     if (this.idle) clearTimeout(this.idle);
     if (!w) return null;
-    if (w.child.exitCode !== null || w.child.signalCode !== null) {
+    if (!w.child.running()) {
       void this.cgroups.remove(w.cgroup).catch(() => {});
       return null;
     }
@@ -56,7 +56,7 @@ export class WarmInit {
   /** Starts the next one soon, off the start that just happened. */
   refill(): void {
     if (this.closed || this.waiting) return;
-    setTimeout(() => this.spawnOne(), 0).unref?.();
+    setTimeout(() => void this.spawnOne(), 0).unref?.();
   }
 
   async close(): Promise<void> {
@@ -67,13 +67,20 @@ export class WarmInit {
     if (w) await this.discard(w);
   }
 
-  private spawnOne(): void {
-    if (this.closed || this.waiting) return;
+  private spawning = false;
+
+  private async spawnOne(): Promise<void> {
+    if (this.closed || this.waiting || this.spawning) return;
     const cgroup = `${WARM_PREFIX}${randomBytes(6).toString("hex")}`;
+    this.spawning = true;
     try {
       // No limits and no device list yet: the container's are written when it is taken.
       this.cgroups.create(cgroup, { devices: "all" });
-      const child = this.spawn(this.cgroups.procsFiles(cgroup));
+      const child = await this.spawn(this.cgroups.procsFiles(cgroup));
+      if (this.closed || this.waiting) {
+        void this.discard({ child, cgroup });
+        return;
+      }
       this.waiting = { child, cgroup };
       this.idle = setTimeout(() => {
         if (this.waiting) void this.discard(this.waiting);
@@ -82,10 +89,12 @@ export class WarmInit {
       this.idle.unref?.();
     } catch {
       void this.cgroups.remove(cgroup).catch(() => {});
+    } finally {
+      this.spawning = false;
     }
   }
 
-  private discard(w: { child: Spawned; cgroup: string }): Promise<void> {
+  private discard(w: { child: InitChild; cgroup: string }): Promise<void> {
     w.child.kill(9);
     return w.child.exited.then(() => this.cgroups.remove(w.cgroup)).catch(() => {});
   }

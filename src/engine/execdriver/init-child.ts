@@ -1,0 +1,62 @@
+// A started `ctr init` as the driver sees it, whoever its parent is: the
+// daemon itself (Bun.spawn, below) or the keeper (keeper-client.ts, with
+// --live-restore). The driver only writes the spec, answers the handshake and
+// turns it into a RunningProcess.
+import type { Readable, Writable } from "node:stream";
+import { constants } from "node:os";
+import { nodeReadable, nodeWritable } from "./streams.ts";
+import type { Spawned } from "./spawn.ts";
+import type { ExitStatus } from "./types.ts";
+import { SPEC_FD, STATUS_FD } from "./protocol.ts";
+
+/** What the keeper needs to look after a container while no daemon runs. */
+export interface KeepInfo {
+  id: string;
+  log: { path: string; config: Record<string, string> };
+  openStdin: boolean;
+  startedAt: string;
+}
+
+export interface InitChild {
+  pid: number;
+  /** Our ends of the spec pipe (write) and the status pipe (read). */
+  toInit: number;
+  fromInit: number;
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** oomKilled is filled in by the driver. */
+  exited: Promise<ExitStatus>;
+  running(): boolean;
+  kill(signal: number | string): void;
+  /** Keeper only: the json log is written by the keeper, not by the daemon. */
+  logged?: boolean;
+  /** Keeper only: who this child is (its exit gets recorded, its output logged). */
+  keep?(info: KeepInfo): void;
+  /** Keeper only: lends the keeper a terminal's master; output and input then go through the keeper. */
+  lendPty?(master: number): void;
+}
+
+const SIGNALS = constants.signals as Record<string, number>;
+
+/** A child of this process. */
+export function localChild(child: Spawned): InitChild {
+  const extra = child.stdio as unknown as number[];
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    pid: child.pid,
+    toInit: extra[SPEC_FD]!,
+    fromInit: extra[STATUS_FD]!,
+    stdin: nodeWritable(child.stdin),
+    stdout: nodeReadable(child.stdout as ReadableStream<Uint8Array>),
+    stderr: nodeReadable(child.stderr as ReadableStream<Uint8Array>),
+    exited: child.exited.then((code) => {
+      const sig = child.signalCode ? (SIGNALS[child.signalCode] ?? null) : null;
+      return { exitCode: sig ? 128 + sig : code, signal: sig, oomKilled: false };
+    }),
+    running,
+    kill: (s) => {
+      if (running()) child.kill(s as never);
+    },
+  };
+}
