@@ -20,7 +20,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
       const spec = buildRunSpec(c, { ...ctx, network: networkSpec(c.hostConfig.NetworkMode, pidOf), security });
       return driver.start(spec, { onNetns: ctx.onNetns, keep: { log: ctx.log, openStdin: c.config.OpenStdin, startedAt: nowRfc3339() } });
     },
-    ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(c.id, c.state.Pid, c.config.OpenStdin)) } : {}),
+    ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(c.id, c.state.Pid)) } : {}),
     exec: (c, pid, e) => {
       const [rows = 0, cols = 0] = e.ConsoleSize ?? [];
       // An exec runs under the container's seccomp filter, rlimits and no_new_privs (runc exec).

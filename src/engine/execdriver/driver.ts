@@ -17,9 +17,7 @@ import { JOIN_CGROUP_ENV, parseStatus, SPEC_FD, STATUS_FD, type InitMessage } fr
 import { spawnInPidNamespace } from "./spawn.ts";
 import { WarmInit } from "./warm.ts";
 import { ptyStreams } from "./streams.ts";
-import { localChild, type InitChild } from "./init-child.ts";
-import type { KeeperClient } from "./keeper-client.ts";
-import type { KeptChild } from "./keeper-protocol.ts";
+import { localChild, type InitChild, type Keeper } from "./init-child.ts";
 import type { ContainerSpec, ExecSpec, ExitStatus, ProcessTable, RunningProcess, StartHooks } from "./types.ts";
 
 /** The container (or exec) could not start; `exitCode` is what Docker reports (126, 127, …). */
@@ -44,7 +42,7 @@ export interface ExecDriverDeps {
   /** Keep one init started ahead for the next container start (see warm.ts); off by default. */
   warmInit?: boolean;
   /** --live-restore: containers are started as the keeper's children (keeper.ts); execs stay ours. */
-  keeper?: KeeperClient;
+  keeper?: Keeper;
 }
 
 export interface DriverStats extends CgroupStats {
@@ -74,7 +72,7 @@ export class ExecDriver {
   private readonly initCommand: string[];
   private readonly initEnv: Record<string, string>;
 
-  private readonly keeper: KeeperClient | null;
+  private readonly keeper: Keeper | null;
 
   constructor(deps: ExecDriverDeps) {
     this.cgroups = deps.cgroups;
@@ -102,13 +100,10 @@ export class ExecDriver {
    * `pid`) as the keeper holds it, or its exit as the keeper recorded it
    * while no daemon ran; null when the keeper knows nothing of it.
    */
-  restore(id: string, pid: number, openStdin: boolean): Restored {
+  restore(id: string, pid: number): Restored {
     if (!this.keeper) return null;
-    const held = this.keeper.state.children.find((k: KeptChild) => k.id === id && k.pid === pid);
-    if (held) {
-      const child = this.keeper.adopt(held, openStdin);
-      return { proc: this.running(child, id, null) };
-    }
+    const child = this.keeper.adopt(id, pid);
+    if (child) return { proc: this.running(child, id, null) };
     const rec = this.keeper.recordedExit(id);
     if (!rec || rec.pid !== pid) return null;
     return { exit: { exitCode: rec.exitCode, signal: rec.signal, oomKilled: this.cgroups.exists(id) && this.cgroups.oomKills(id) > 0, finishedAt: rec.finishedAt } };
@@ -195,7 +190,12 @@ export class ExecDriver {
       closeSync(toInit);
       closeSync(fromInit);
     }
-    if (master !== null) child.lendPty?.(master);
+    if (master !== null && child.lendPty) {
+      child.lendPty(master);
+      // The keeper takes its copy asynchronously; ours goes once the container has ended.
+      const fd = master;
+      void child.exited.then(() => closeFd(fd));
+    }
     return this.running(child, l.kept ? l.cgroupId : null, master);
   }
 
@@ -204,13 +204,12 @@ export class ExecDriver {
     // The kernel counts OOM kills per cgroup; read it once pid 1 is gone (Docker's State.OOMKilled).
     const exited = cgroupId ? child.exited.then((x) => ({ ...x, oomKilled: this.cgroups.oomKills(cgroupId) > 0 })) : child.exited;
     const base = { pid: child.pid, exited, kill: (s: number | string) => child.kill(s), logged: child.logged };
+    // Through the keeper a terminal's bytes come and go as stdin/stdout, and it resizes the master it holds.
+    if (child.resize) return { ...base, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, resize: (r, c) => child.resize!(r, c) };
     if (master !== null) {
       const fd = master;
-      const resize = (r: number, c: number) => setWinsize(fd, r, c);
-      // Through the keeper, the terminal's bytes come and go as stdin/stdout; we keep the master for resizes.
-      if (child.lendPty) return { ...base, stdin: child.stdin, stdout: child.stdout, stderr: null, resize };
       const pty = ptyStreams(fd);
-      return { ...base, stdin: pty.input, stdout: pty.output, stderr: null, resize };
+      return { ...base, stdin: pty.input, stdout: pty.output, stderr: null, resize: (r, c) => setWinsize(fd, r, c) };
     }
     return { ...base, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
   }

@@ -35,6 +35,20 @@ export interface InitChild {
   keep?(info: KeepInfo): void;
   /** Keeper only: lends the keeper a terminal's master; output and input then go through the keeper. */
   lendPty?(master: number): void;
+  /** Keeper only: resizes the terminal the keeper holds. */
+  resize?(rows: number, cols: number): void;
+}
+
+/** The keeper as the driver uses it (keeper-client.ts is the real one; unit tests can pass a fake). */
+export interface Keeper {
+  /** Starts an init in a new pid namespace as the keeper's child. */
+  spawn(io: "pipe" | "ignore", env: Record<string, string>): Promise<InitChild>;
+  /** The container `id` if the keeper holds it with pid 1 = `pid` (its stdio and exit then come through it). */
+  adopt(id: string, pid: number): InitChild | null;
+  /** The exit it recorded for `id` while no daemon ran (or before the daemon was told). */
+  recordedExit(id: string): { pid: number; exitCode: number; signal: number | null; finishedAt: string } | null;
+  forgetExit(id: string): void;
+  close(): void;
 }
 
 const SIGNALS = constants.signals as Record<string, number>;

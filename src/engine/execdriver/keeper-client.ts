@@ -8,7 +8,7 @@ import { PassThrough, Writable } from "node:stream";
 import { close as closeFd, pidfdGetfd, pidfdOpen } from "../../kernel/syscalls.ts";
 import { controlFrame, dataFrame, FrameReader, FrameWriter } from "./keeper-wire.ts";
 import { keeperPaths, scriptHash, type ExitRecord, type FromKeeper, type KeptChild, type ToKeeper } from "./keeper-protocol.ts";
-import type { InitChild, KeepInfo } from "./init-child.ts";
+import type { InitChild, KeepInfo, Keeper } from "./init-child.ts";
 import type { ExitStatus } from "./types.ts";
 
 export interface KeeperLaunch {
@@ -33,7 +33,7 @@ type State = Extract<FromKeeper, { op: "state" }>;
 
 const CONNECT_DEADLINE_MS = 10_000;
 
-export class KeeperClient {
+export class KeeperClient implements Keeper {
   private writer!: FrameWriter;
   private socket: { end(): void } | null = null;
   private readonly waiting = new Map<number, (m: FromKeeper) => void>();
@@ -209,8 +209,10 @@ export class KeeperClient {
   }
 
   /** A container the keeper held when this daemon started. */
-  adopt(c: KeptChild, stdin: boolean): InitChild {
-    return this.child(c.pid, -1, -1, stdin);
+  adopt(id: string, pid: number): InitChild | null {
+    const held = this.state.children.some((c: KeptChild) => c.id === id && c.pid === pid);
+    // Resizes of an adopted terminal go to the keeper, which holds its master.
+    return held ? this.child(pid, -1, -1, true) : null;
   }
 
   private child(pid: number, toInit: number, fromInit: number, pipes: boolean): InitChild {
@@ -232,7 +234,8 @@ export class KeeperClient {
       pid,
       toInit,
       fromInit,
-      stdin: pipes ? stdin : null,
+      // Without pipes (a terminal) input goes to the master the keeper holds.
+      stdin,
       stdout: p.stdout,
       stderr: pipes ? p.stderr : null,
       exited,
@@ -244,6 +247,9 @@ export class KeeperClient {
       keep: (info: KeepInfo) => this.send({ op: "register", pid, id: info.id, log: info.log, openStdin: info.openStdin, startedAt: info.startedAt }),
       // The keeper takes its own copy (pidfd_getfd) and reads and writes the terminal from then on.
       lendPty: (master) => this.send({ op: "pty", pid, from: process.pid, fd: master }),
+      resize: (rows, cols) => {
+        if (!p.done && this.socket) this.send({ op: "resize", pid, rows, cols });
+      },
     };
   }
 

@@ -22,6 +22,7 @@ export type ToKeeper =
   /** A terminal's master, to be taken from the daemon with pidfd_getfd. */
   | { op: "pty"; pid: number; from: number; fd: number }
   | { op: "stdin-end"; pid: number }
+  | { op: "resize"; pid: number; rows: number; cols: number }
   /** Signals go through the parent: a pid it has not reaped cannot have been reused. */
   | { op: "kill"; pid: number; signal: number }
   /** Re-execute as `argv` (a newer ctr), keeping every child, pipe and log. */

@@ -14,6 +14,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, write, read, existsSync } from "node:fs";
 import { constants } from "node:os";
 import { clearCloexec, pipe, reapChild, setNonblock } from "../../kernel/fds.ts";
+import { setWinsize } from "../../kernel/pty.ts";
 import { close as closeFd, execve, pidfdGetfd, pidfdOpen, setsid } from "../../kernel/syscalls.ts";
 import { JsonFileLogger, parseLogOpts, DEFAULT_LOG_OPTIONS } from "../logs/json-file.ts";
 import { nowRfc3339 } from "../containers/types.ts";
@@ -122,6 +123,11 @@ class Keeper {
           return this.takePty(m.pid, m.from, m.fd);
         case "stdin-end":
           return this.endStdin(this.kept.get(m.pid));
+        case "resize": {
+          const pty = this.kept.get(m.pid)?.pty;
+          if (pty !== null && pty !== undefined) setWinsize(pty, m.rows, m.cols);
+          return;
+        }
         case "kill": {
           const k = this.kept.get(m.pid);
           if (k && !k.exit) process.kill(m.pid, m.signal);

@@ -35,7 +35,8 @@ export class FakeProcess implements ProcessHandle {
   }
 }
 
-export function fakeWorld() {
+/** `restore`: what the runtime still holds of a container a previous daemon started (live restore). */
+export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boolean } = {}) {
   const dir = scratchDir("ctr-svc-");
   const db = openDatabase(join(dir, "ctr.db"));
   const store = new ContainerStore(db);
@@ -60,6 +61,7 @@ export function fakeWorld() {
     stats: async () => ({ cpuTotal: 0, cpuPercpu: [], systemCpu: 0, onlineCpus: 1, memoryUsage: 0, memoryLimit: 0, memoryStats: {}, pids: 1, blkioRead: 0, blkioWrite: 0 }),
     top: async () => ({ Titles: ["PID"], Processes: [] }),
     cleanup: async () => {},
+    ...(o.restore ? { restore: o.restore } : {}),
   };
   const network: Networking = {
     connect: async () => ({ Networks: { bridge: { IPAddress: "10.9.0.2" } } }),
@@ -101,6 +103,7 @@ export function fakeWorld() {
     events: sink,
     logs: logDriver,
     dir: join(dir, "containers"),
+    liveRestore: o.liveRestore,
   });
   return { svc, store, procs, events, rootfsMade, dir, db };
 }
