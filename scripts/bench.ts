@@ -1,7 +1,7 @@
 // Benchmarks ctr on this machine: start latency, memory, pull speed.
 // Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20] [--live-restore] [--no-pull]
 // Prints a table of figures; never used by tests.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { DIST, startDaemon, run, type TestDaemon } from "../test/helpers/daemon.ts";
 import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.ts";
 
@@ -18,6 +18,22 @@ const PULL = !process.argv.includes("--no-pull");
 function rssKiB(pid: number, field = "VmRSS"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : 0;
+}
+/** Proportional set size from /proc/<pid>/smaps_rollup. */
+function pssKiB(pid: number, field = "Pss"): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+/** The keeper of a test daemon's exec root (`… keeper <dir>/run`). */
+function keeperOf(dir: string): number {
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      if (argv.at(-3) === "keeper" && argv.at(-2) === `${dir}/run`) return Number(p);
+    } catch {}
+  }
+  throw new Error("no keeper found");
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
@@ -87,13 +103,22 @@ try {
     const idle = rssKiB(d.proc.pid);
     results.push(["daemon RSS idle (after runs)", mib(idle)]);
     const ids: string[] = [];
+    let keeperOne = 0;
     for (let i = 0; i < N; i++) {
       const r = await run([DIST, "run", "-d", bb, "sleep", "600"], { env: { CTR_HOST: d.host } });
       ids.push(r.stdout.trim());
+      if (i === 0 && DAEMON_FLAGS.length) keeperOne = pssKiB(keeperOf(d.dir));
     }
     const busy = rssKiB(d.proc.pid);
     results.push([`daemon RSS with ${N} running sleep containers`, mib(busy)]);
     results.push(["daemon RSS per container", `${((busy - idle) / N).toFixed(0)} KiB`]);
+    if (DAEMON_FLAGS.length) {
+      // The keeper's cost (smaps_rollup): PSS shares the runtime's pages with the daemon; anon is its own.
+      const k = keeperOf(d.dir);
+      const many = pssKiB(k);
+      results.push([`keeper PSS with 1 / ${N} containers (anon ${pssKiB(k, "Pss_Anon")} KiB)`, `${mib(keeperOne)} / ${mib(many)}`]);
+      results.push(["keeper PSS per container", `${((many - keeperOne) / (N - 1)).toFixed(0)} KiB`]);
+    }
     await ctr(["rm", "-f", ...ids]);
   } finally {
     await d[Symbol.asyncDispose]();
