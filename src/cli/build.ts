@@ -3,6 +3,7 @@
 import type { CAC } from "cac";
 import { readFileSync } from "node:fs";
 import { CliExit, list, type CliContext } from "./context.ts";
+import { isStdio } from "./argv.ts";
 import { readJsonLines, type ProgressMessage } from "./pull-progress.ts";
 import { contextTar } from "./build-context.ts";
 import { plainView, ttyView } from "./build-view.ts";
@@ -79,8 +80,8 @@ export function registerBuild(cli: CAC, ctx: CliContext): void {
     .option("--force-rm", "Always remove intermediate containers")
     .action(async (path: string, f: BuildFlags) => {
       const stdinText = () => readFileSync("/dev/stdin", "utf8");
-      const fromStdin = path === "-";
-      const tar = fromStdin ? null : contextTar(path, f.file === "-" ? { text: stdinText() } : { path: f.file });
+      const fromStdin = isStdio(path);
+      const tar = fromStdin ? null : contextTar(path, f.file !== undefined && isStdio(f.file) ? { text: stdinText() } : { path: f.file });
       const client = await ctx.client();
       const mode = f.progress === "auto" ? (process.stdout.isTTY ? "tty" : "plain") : f.progress;
       if (mode !== "plain" && mode !== "tty") throw new CliExit(1, `invalid progress mode ${f.progress}: use auto, plain or tty`);

@@ -44,12 +44,14 @@ export async function runContainer(containers: ContainerService, r: RunRequest):
     },
     onEnd: () => {},
   });
+  // Not running yet is fine: the check after start kills it then.
   const onAbort = () => void containers.kill(id, "KILL").catch(() => {});
   try {
     if (r.signal.aborted) throw new BuildCancelledError();
     r.signal.addEventListener("abort", onAbort, { once: true });
     const waited = containers.wait(id, "next-exit");
     await containers.start(id);
+    if (r.signal.aborted) onAbort();
     const { StatusCode } = await waited;
     if (r.signal.aborted) throw new BuildCancelledError();
     if (StatusCode !== 0) throw new BuildError(`The command '${r.display}' returned a non-zero code: ${StatusCode}`, StatusCode, id);
