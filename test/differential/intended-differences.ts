@@ -28,6 +28,18 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "a seccomp profile that cannot load (bad JSON, unknown action) is refused at create (400); dockerd creates the container and fails at start",
     why: "nothing invalid is ever stored (DESIGN.md conventions)",
   },
+  "build/history/content-hash": {
+    what: "the hash in COPY/ADD history text (`COPY file:<hash> in /dst `)",
+    why: "each builder hashes the copied files its own way (dockerd: tarsum of headers+content; ctr: sha256 over names, modes and content, never mtimes); the text around it is dockerd's",
+  },
+  "build/stream/metadata-steps": {
+    what: "config-only steps (ENV, LABEL, CMD, …) print ` ---> <id>` without ` ---> Running in …` / `Removing intermediate container …`",
+    why: "ctr commits a config-only step without creating and removing a container (dockerd 20.10 makes one per step); the image, its config and history are the same",
+  },
+  "build/stream/skipped-stages": {
+    what: "`Step N/M` counts only the stages the target needs, and unneeded stages print nothing",
+    why: "stages the target does not depend on are skipped (BuildKit's behaviour, asked by the issue); dockerd's classic builder runs every stage up to the target",
+  },
 };
 
 /** True when the difference at `key` is listed as intended. */

@@ -25,12 +25,14 @@ import type { Session } from "./session.ts";
 import { stageByName } from "./stages.ts";
 import { expandWord, expandWords } from "./words.ts";
 import { lstatOrNull } from "../../store/tar/safe-path.ts";
-import { writeFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { lgetxattr } from "../../kernel/fs-ffi.ts";
+import { mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
+/** What the runtime mounts in every container; dockerd keeps these in an init layer under the rw one. */
+const RUNTIME_MOUNTPOINTS = ["/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];
 
 interface State {
   image: StepImage;
@@ -217,7 +219,8 @@ export class StageRunner {
     let run = r.run;
     // ENTRYPOINT resets a Cmd this stage did not set (Docker's dispatchEntrypoint).
     if (ins.keyword === "ENTRYPOINT" && !st.cmdSet) run = { ...run, Cmd: null };
-    const createdBy = this.nop(st, r.comment);
+    // dockerd writes SHELL's own entry with the new shell already.
+    const createdBy = this.nop(ins.keyword === "SHELL" ? { ...st, run } : st, r.comment);
     const image = await this.cached(st, [createdBy, run, r.author ?? ""], createdBy, async () => this.commit(st, run, createdBy, null, r.author));
     return { ...st, image, run: runConfigOf(image.config), cmdSet: st.cmdSet || !!r.cmdSet };
   }
@@ -309,7 +312,7 @@ export class StageRunner {
           throw e;
         });
         try {
-          await dropMountpoints(s, id, specs.map((m) => m.Target));
+          await dropMountpoints(s, id, [...RUNTIME_MOUNTPOINTS, ...specs.map((m) => m.Target)]);
           const layer = await ingestLayerTar(s.deps, s.deps.layers.diffTar(id), st.image.record?.topLayer ?? null);
           return this.commit(st, st.run, createdBy, layer);
         } finally {
@@ -343,7 +346,13 @@ export class StageRunner {
       return r;
     }
     if (/^\d+$/.test(from)) throw new InvalidParameterError(`invalid from flag value ${from}: index out of bounds`);
-    return stepImageOf(await this.baseImage(from));
+    try {
+      return stepImageOf(await this.baseImage(from));
+    } catch (e) {
+      // dockerd names the flag in the error of the pull it tried.
+      if (e instanceof Error) e.message = `invalid from flag value ${from}: ${e.message}`;
+      throw e;
+    }
   }
 
   private async copyStep(st: State, ins: Instruction): Promise<State> {
@@ -390,7 +399,9 @@ export class StageRunner {
         }
       }
       const hashes = sources.map(hashSource);
-      const createdBy = this.nop(st, `${ins.keyword} ${sourcesLabel(sources, hashes)} in ${destWritten} `, 1);
+      // dockerd's text, its missing space after --chown included.
+      const flagsText = (chown ? `--chown=${chown}` : "") + (chmodText ? `--chmod=${chmodText}` : "");
+      const createdBy = this.nop(st, `${ins.keyword} ${flagsText}${sourcesLabel(sources, hashes)} in ${destWritten} `, 1);
       const image = await this.cached(st, [createdBy, st.run.WorkingDir, chown ?? "", chmodText ?? "", dest, hashes], createdBy, async () => {
         const layer = await withWritableLayer(s.deps, st.image.record?.topLayer ?? null, async (rootfs) => {
           const owner = chown ? resolveOwner(rootfs, expandWord(chown, vars, s.df.escape)) : null;
@@ -450,8 +461,24 @@ async function dropMountpoints(s: Session, containerId: string, targets: string[
       drop.add(p);
     }
   }
-  const { rmSync } = await import("node:fs");
   for (const p of [...drop].sort((a, b) => b.length - a.length)) rmSync(join(upper, p), { recursive: true, force: true });
+  // A directory overlayfs copied up only to hold a mountpoint is no change either.
+  if (spec.type !== "overlay") return;
+  const lowerOpt = spec.options.find((o) => o.startsWith("lowerdir="))?.slice(9) ?? "";
+  const lowers = lowerOpt.split(":").filter(Boolean).map((l) => (spec.cwd ? join(spec.cwd, l) : l));
+  const parents = new Set([...drop].map((p) => posix.dirname(p)).filter((p) => p !== "/" && !drop.has(p)));
+  for (const p of [...parents].sort((a, b) => b.length - a.length)) {
+    const up = join(upper, p);
+    const st = lstatOrNull(up);
+    if (!st?.isDirectory() || readdirSync(up).length || lgetxattrOrNull(up)) continue;
+    const low = lowers.map((l) => lstatOrNull(join(l, p))).find((x) => x);
+    if (low?.isDirectory() && low.mode === st.mode && low.uid === st.uid && low.gid === st.gid) rmdirSync(up);
+  }
+}
+
+/** The overlay opaque marker of a dir (an opaque dir hides the lower one: never drop it). */
+function lgetxattrOrNull(path: string): boolean {
+  return lgetxattr(path, "trusted.overlay.opaque") !== null;
 }
 
 export function tagName(t: string): string {

@@ -39,11 +39,12 @@ describe.skipIf(!isRoot)("ctr build", () => {
     return r.stdout;
   };
 
-  test("heredocs: RUN <<EOF, a shell heredoc, COPY <<EOT expanded and quoted", async () => {
+  test("heredocs: RUN <<EOF, a shell heredoc, COPY <<EOT expanded and quoted; COPY --chmod", async () => {
     const r = await build(["-t", "b-heredoc", "--build-arg", `BASE=${bb}`, fixture("heredoc")]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("one\n");
     expect(await sh("b-heredoc", "cat /two.txt /three.txt /etc/greeting /etc/literal")).toBe("two\nmade by shell heredoc\nhello builder\nhello ${WHO}\n");
+    expect(await sh("b-heredoc", "stat -c '%a %u' /usr/local/bin/tool && tool")).toBe("750 0\ntool\n");
   });
 
   test("RUN --mount: cache persists, secret readable but nowhere in the image, tmpfs, bind, --network=none", async () => {
