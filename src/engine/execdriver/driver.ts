@@ -117,7 +117,7 @@ export class ExecDriver {
     try {
       return await this.launch({
         child,
-        message: { kind: "start", spec, initCommand: this.initCommand, initEnv: this.initEnv },
+        message: { kind: "start", spec: { ...spec, cgroupView: this.cgroups.containerView(spec.id) }, initCommand: this.initCommand, initEnv: this.initEnv },
         cgroupId: spec.id,
         terminal: spec.process.terminal,
         consoleSize: spec.process.consoleSize,

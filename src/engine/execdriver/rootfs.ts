@@ -9,6 +9,7 @@ import * as K from "../../kernel/syscall-types.ts";
 import type { Syscalls } from "../../kernel/syscall-types.ts";
 import type { ContainerMount, ContainerSpec } from "./types.ts";
 import { mountFlags } from "../../kernel/mount.ts";
+import { mountCgroupfs } from "./cgroupfs.ts";
 
 /** Docker's defaults (moby oci/defaults.go DefaultLinuxSpec). */
 export const MASKED_PATHS = [
@@ -169,6 +170,7 @@ function setupSys(target: string, spec: ContainerSpec, sys: Syscalls): void {
     sys.mount("/sys", target, null, K.MS_BIND | K.MS_REC, null);
     if (ro) sys.mount(null, target, null, K.MS_REMOUNT | K.MS_BIND | K.MS_RDONLY | K.MS_REC, null);
   }
+  mountCgroupfs(join(target, "fs/cgroup"), spec.cgroupView, spec.privileged, sys);
 }
 
 function userMount(m: ContainerMount, target: string, sys: Syscalls): void {

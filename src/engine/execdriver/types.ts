@@ -2,7 +2,7 @@
 // built by the containers layer) and what the driver hands back.
 import type { Readable, Writable } from "node:stream";
 import type { MountSpec } from "../../kernel/mount.ts";
-import type { Resources } from "../../kernel/cgroups/types.ts";
+import type { CgroupView, Resources } from "../../kernel/cgroups/types.ts";
 
 export type { MountSpec, Resources };
 
@@ -51,6 +51,8 @@ export interface ContainerSpec {
   uts?: NamespaceSpec;
   /** Cgroup limits. */
   cgroup: Resources;
+  /** What /sys/fs/cgroup shows (filled in by the driver from its cgroup manager; absent = nothing mounted). */
+  cgroupView?: CgroupView;
   /** Run `ctr init`'s reaper as pid 1, the command as its child (docker run --init). */
   init: boolean;
   /** Defaults to Docker's lists (MASKED_PATHS / READONLY_PATHS). */

@@ -34,6 +34,16 @@ export interface CgroupStats {
   blkioWrite: number;
 }
 
+/**
+ * What a container sees at /sys/fs/cgroup (runc's mountCgroupV1/V2): on v2 a
+ * cgroup2 mount, which its cgroup namespace roots at its own cgroup; on v1 a
+ * tmpfs with its own directory of each hierarchy bound at the hierarchy's
+ * name, and the host's alias links (cpu → cpu,cpuacct).
+ */
+export type CgroupView =
+  | { version: 2 }
+  | { version: 1; mounts: { name: string; source: string }[]; links: { name: string; target: string }[] };
+
 export interface CgroupManager {
   readonly version: 1 | 2;
   /** Creates `ctr/<id>` and applies the limits. Idempotent. */
@@ -45,6 +55,8 @@ export interface CgroupManager {
   rename(from: string, to: string): void;
   /** Moves `pid` into the container's cgroup. */
   addProcess(id: string, pid: number): void;
+  /** What the container should see at /sys/fs/cgroup. */
+  containerView(id: string): CgroupView;
   /** The directory the process joins (per controller on v1) — for `ctr init` to write itself in. */
   procsFiles(id: string): string[];
   /** How many processes the kernel's OOM killer killed in this cgroup. */

@@ -1,10 +1,10 @@
 // cgroup v1: one hierarchy per controller, the container at
 // `<root>/<controller>/<parent>/<id>` (Documentation/admin-guide/cgroup-v1/).
 // Also what runs on hybrid hosts (v1 controllers + an empty v2 at unified/).
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
-import type { CgroupManager, CgroupStats, Resources } from "./types.ts";
+import type { CgroupManager, CgroupStats, CgroupView, Resources } from "./types.ts";
 
 /** mknod of anything is allowed (use is not); then null zero full random urandom tty console ptmx, pts, tun. */
 export const DEFAULT_DEVICE_RULES = [
@@ -83,6 +83,24 @@ export class CgroupV1 implements CgroupManager {
       // cpu and cpuacct may be one hierarchy seen twice (symlinks): renamed on the first pass.
       if (existsSync(src)) renameSync(src, this.dir(c, to));
     }
+  }
+
+  containerView(id: string): CgroupView {
+    const mounts: { name: string; source: string }[] = [];
+    const links: { name: string; target: string }[] = [];
+    for (const name of readdirSync(this.root)) {
+      const p = join(this.root, name);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) links.push({ name, target: readlinkSync(p) });
+      // Only hierarchies the container has a directory in (not name=systemd, not a hybrid's unified).
+      else if (st.isDirectory() && existsSync(join(p, this.parent, id))) mounts.push({ name, source: join(p, this.parent, id) });
+    }
+    return { version: 1, mounts, links: links.filter((l) => mounts.some((m) => m.name === l.target)) };
   }
 
   procsFiles(id: string): string[] {

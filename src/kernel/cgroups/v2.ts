@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
-import type { CgroupManager, CgroupStats, Resources } from "./types.ts";
+import type { CgroupManager, CgroupStats, CgroupView, Resources } from "./types.ts";
 import { compileDeviceFilter, parseDeviceRule } from "./device-filter.ts";
 import { DEFAULT_DEVICE_RULES } from "./v1.ts";
 import { restrictDevices } from "../bpf.ts";
@@ -73,6 +73,10 @@ export class CgroupV2 implements CgroupManager {
 
   /** Cgroups given the device program by this manager (create is idempotent; programs stack). */
   private readonly restricted = new Set<string>();
+
+  containerView(): CgroupView {
+    return { version: 2 };
+  }
 
   procsFiles(id: string): string[] {
     return [join(this.dir(id), "cgroup.procs")];

@@ -3,7 +3,8 @@
 // hosts, /sys/fs/cgroup/unified on hybrid ones — the program works on any
 // cgroup2 directory). Its root may mknod a host disk's node (CAP_MKNOD, as in
 // Docker) but not open it; /dev/null opens; a privileged container (no
-// program) opens the disk, so the probe can fail.
+// program) opens the disk, so the probe can fail. The same container sees its
+// own cgroup at /sys/fs/cgroup (cgroup2, read-only, rooted by its cgroup namespace).
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
@@ -53,6 +54,14 @@ describe.skipIf(!!skip)("cgroup v2 device program (root)", () => {
     const r = await run(probe, false);
     expect(r.out).toBe("mknod-ok\ndisk-refused\nnull-ok\nzero-ok\n");
     expect(r.exit.exitCode).toBe(0);
+  });
+
+  test("/sys/fs/cgroup is a read-only cgroup2 mount rooted at the container's own cgroup", async () => {
+    const r = await run("grep ' /sys/fs/cgroup ' /proc/self/mounts | cut -d' ' -f3,4 | cut -d, -f1; grep ^0:: /proc/self/cgroup; wc -l < /sys/fs/cgroup/cgroup.procs; ls /sys/fs/cgroup | grep -c ctr-devtest", false);
+    // One process in the cgroup (this shell... and its pipeline children: count > 0), no host cgroup dirs visible.
+    const [mnt, cg, procs, hostDirs] = r.out.trim().split("\n");
+    expect([mnt, cg, hostDirs]).toEqual(["cgroup2 ro", "0::/", "0"]);
+    expect(Number(procs)).toBeGreaterThan(0);
   });
 
   test("without the program (--privileged) the same disk opens", async () => {

@@ -11,6 +11,10 @@ import { dockerdSkipReason, startDockerd, type TestDockerd } from "../../helpers
 import { seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { buildProbe, haveCompiler, hostBlockDevice, type Probe } from "./probe.ts";
 import { intended } from "../../differential/intended-differences.ts";
+import { detectCgroupVersion } from "../../../src/kernel/cgroups/detect.ts";
+
+/** dockerd adds name=cgroupns on cgroup v2 hosts; so do we. */
+const cgroupns = detectCgroupVersion() === 2 ? ["name=cgroupns"] : [];
 
 setDefaultTimeout(120_000);
 const skip = !isRoot ? "needs root" : !hasDocker ? "needs the docker CLI" : !haveCompiler ? "needs gcc and libc6-dev (static probe)" : undefined;
@@ -153,6 +157,15 @@ describe.skipIf(!!skip)("security probes", () => {
     }
   });
 
+  test("/sys/fs/cgroup shows the container's own limits, read-only", async () => {
+    const v1 = (await run([], ["test", "-d", "/sys/fs/cgroup/memory"], false)).ctr.code === 0;
+    const files = v1 ? "/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max" : "/sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/pids.max";
+    const want = v1 ? "67108864\n50000\n77\n" : "67108864\n50000 100000\n77\n";
+    const pidsMax = v1 ? "/sys/fs/cgroup/pids/pids.max" : "/sys/fs/cgroup/pids.max";
+    const r = await run(["-m", "64m", "--cpus", "0.5", "--pids-limit", "77"], ["sh", "-c", `cat ${files}; (echo 1 > ${pidsMax}) 2>/dev/null || echo read-only`]);
+    expectBoth(r, { code: 0, stdout: want + "read-only\n" });
+  });
+
   test("exec runs under the container's filter", async () => {
     const name = `sec-exec-${process.pid}`;
     await ctr.docker(["run", "-d", "--name", name, "-v", `${probe.dir}:/p`, bb, "sleep", "60"]);
@@ -166,7 +179,7 @@ describe.skipIf(!!skip)("security probes", () => {
 
   test("info lists the security options as dockerd does", async () => {
     const [c, d] = await Promise.all([ctr.docker(["info", "--format", "{{json .SecurityOptions}}"]), dkr?.docker(["info", "--format", "{{json .SecurityOptions}}"])]);
-    expect(JSON.parse(c.stdout)).toEqual(["name=seccomp,profile=default"]);
+    expect(JSON.parse(c.stdout)).toEqual(["name=seccomp,profile=default", ...cgroupns]);
     if (d) expect(JSON.parse(d.stdout)).toEqual(JSON.parse(c.stdout));
   });
 });
@@ -196,6 +209,6 @@ describe.skipIf(!!skip)("daemon security defaults", () => {
     const own = await d.docker(["run", "--rm", "--ulimit", "nofile=50", bb, "sh", "-c", "ulimit -n"]);
     expect(own.stdout).toBe("50\n");
     const info = await d.docker(["info", "--format", "{{json .SecurityOptions}}"]);
-    expect(JSON.parse(info.stdout)).toEqual([`name=seccomp,profile=${profile}`, "name=no-new-privileges"]);
+    expect(JSON.parse(info.stdout)).toEqual([`name=seccomp,profile=${profile}`, ...cgroupns, "name=no-new-privileges"]);
   });
 });

@@ -2,7 +2,7 @@
 // their root as a parameter); the kernel side is simulated by writing the
 // files a real controller would have.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CgroupV1, CgroupV2, detectCgroupVersion, newCgroupManager, sharesToWeight } from "../../../src/kernel/cgroups/index.ts";
@@ -47,6 +47,19 @@ function v1Tree(id: string): string {
 }
 
 describe("cgroup v1", () => {
+  test("the container's view binds its own directory of each hierarchy it has one in; alias links follow", () => {
+    const root = v1Tree("c1");
+    mkdirSync(join(root, "systemd"));
+    symlinkSync("cpu", join(root, "cpu,cpuacct-alias"));
+    symlinkSync("nowhere", join(root, "dangling"));
+    const v = new CgroupV1(root, "ctr", true).containerView("c1");
+    if (v.version !== 1) throw new Error("want a v1 view");
+    expect(v.mounts.map((m) => m.name).sort()).toEqual(Object.keys(V1_FILES).sort());
+    expect(v.mounts.find((m) => m.name === "memory")!.source).toBe(join(root, "memory/ctr/c1"));
+    expect(v.links).toEqual([{ name: "cpu,cpuacct-alias", target: "cpu" }]);
+    expect(new CgroupV2(root, "ctr", true).containerView()).toEqual({ version: 2 });
+  });
+
   test("create applies memory, swap, cpu quota/period/shares, pids and the device allow-list", () => {
     const root = v1Tree("c1");
     const m = new CgroupV1(root, "ctr", true);
