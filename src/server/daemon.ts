@@ -121,6 +121,7 @@ function systemFacts(config: DaemonConfig, db: Database, services: Services): Sy
     },
     schemaVersion: () => schemaVersion(db),
     securityOptions: securityOptions(services.security, String(detectCgroupVersion()) as "1" | "2"),
+    liveRestore: config.liveRestore,
   };
 }
 

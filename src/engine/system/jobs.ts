@@ -20,6 +20,8 @@ export interface SystemFacts {
   schemaVersion(): number;
   /** dockerd's Info.SecurityOptions (name=seccomp,profile=default …). */
   securityOptions: string[];
+  /** --live-restore */
+  liveRestore?: boolean;
 }
 
 export { goArch };
@@ -115,7 +117,7 @@ function infoOf(f: SystemFacts): Record<string, unknown> {
     Runtimes: { ctr: { path: "ctr init" } },
     DefaultRuntime: "ctr",
     Swarm: { NodeID: "", NodeAddr: "", LocalNodeState: "inactive", ControlAvailable: false, Error: "", RemoteManagers: null },
-    LiveRestoreEnabled: false,
+    LiveRestoreEnabled: !!f.liveRestore,
     Isolation: "",
     InitBinary: "ctr init",
     ContainerdCommit: { ID: "" },

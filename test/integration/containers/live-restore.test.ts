@@ -133,6 +133,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     }
     port = Number(/127\.0\.0\.1:(\d+)/.exec((await ctr(["port", "web"])).stdout)![1]);
     await until(async () => (await web()).startsWith("hello-from-"), "the published port to answer");
+    expect((await d.client.json<{ LiveRestoreEnabled: boolean }>("GET", "/info")).LiveRestoreEnabled).toBe(true);
     keeper = keeperOf(join(dir, "run"))!;
     expect(keeper).toBeGreaterThan(0);
     for (const n of ["cnt", "web", "client", "seven", "again"]) expect(ppidOf(before[n]!.Pid)).toBe(keeper);
