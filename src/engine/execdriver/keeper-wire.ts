@@ -70,25 +70,30 @@ export interface RawSocket {
  */
 export class FrameWriter {
   private queue: Uint8Array[] = [];
+  /** Bytes queued, not yet taken by the kernel. */
+  pendingBytes = 0;
 
   constructor(private readonly socket: RawSocket) {}
 
   send(frame: Uint8Array): void {
-    if (this.queue.length) {
-      this.queue.push(frame);
-      return;
-    }
+    if (this.queue.length) return this.enqueue(frame);
     const n = this.socket.write(frame);
-    if (n < frame.length) this.queue.push(frame.subarray(Math.max(n, 0)));
+    if (n < frame.length) this.enqueue(frame.subarray(Math.max(n, 0)));
+  }
+
+  private enqueue(b: Uint8Array): void {
+    this.queue.push(b);
+    this.pendingBytes += b.length;
   }
 
   /** Called from the socket's drain handler. */
   drain(): void {
     while (this.queue.length) {
       const head = this.queue[0]!;
-      const n = this.socket.write(head);
+      const n = Math.max(this.socket.write(head), 0);
+      this.pendingBytes -= Math.min(n, head.length);
       if (n < head.length) {
-        this.queue[0] = head.subarray(Math.max(n, 0));
+        this.queue[0] = head.subarray(n);
         return;
       }
       this.queue.shift();

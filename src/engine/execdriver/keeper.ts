@@ -24,6 +24,8 @@ import { spawnInPidNamespace, type Spawned } from "./spawn.ts";
 
 /** After its pid 1 is reaped, how long output may still drain before the exit is recorded (as the daemon's onExit). */
 const DRAIN_AFTER_EXIT_MS = 2000;
+/** Output queued for a daemon that does not read, beyond which it is only logged. */
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 /** How long a fresh keeper with nothing to keep waits for its daemon. */
 const CONNECT_GRACE_MS = 10_000;
 const SIGNALS = constants.signals as Record<string, number>;
@@ -254,7 +256,8 @@ class Keeper {
 
   private output(k: Kept, stream: 1 | 2, chunk: Uint8Array): void {
     k.logger?.write(stream === 1 ? "stdout" : "stderr", chunk);
-    this.conn?.writer.send(dataFrame(k.pid, stream, chunk));
+    // A daemon that stops reading must not grow us without bound: the log has it all, attach loses the excess.
+    if (this.conn && this.conn.writer.pendingBytes < MAX_PENDING_BYTES) this.conn.writer.send(dataFrame(k.pid, stream, chunk));
   }
 
   private streamEnded(k: Kept, stream: 1 | 2): void {
@@ -358,7 +361,13 @@ class Keeper {
     this.server?.stop(true);
     rmSync(this.paths.socket, { force: true });
     console.error(`ctr keeper ${process.pid}: re-executing ${argv.join(" ")} with ${handed.length} containers`);
-    execve(argv[0]!, argv, Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    try {
+      execve(argv[0]!, argv, Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    } catch (e) {
+      // The new binary would not run: the state is written, so our own image takes it back instead.
+      console.error(`ctr keeper: ${(e as Error).message}; re-executing the running build`);
+      execve(process.execPath, process.argv, Object.entries(process.env).map(([k, v]) => `${k}=${v}`));
+    }
   }
 
   /** After a re-exec: the previous image's children, pipes and logs. */

@@ -29,9 +29,11 @@ describe("keeper wire", () => {
     w.send(Uint8Array.from([6, 7]));
     expect(written).toEqual([1, 2, 3]);
     expect(w.pending).toBe(2);
+    expect(w.pendingBytes).toBe(4);
     room = 100;
     w.drain();
     expect(written).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(w.pending).toBe(0);
+    expect(w.pendingBytes).toBe(0);
   });
 });
