@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, write, read
 import { constants } from "node:os";
 import { clearCloexec, pipe, reapChild, setNonblock } from "../../kernel/fds.ts";
 import { setWinsize } from "../../kernel/pty.ts";
-import { close as closeFd, execve, pidfdGetfd, pidfdOpen, setsid } from "../../kernel/syscalls.ts";
+import { close as closeFd, execve, pidfdGetfd, pidfdOpen, setCloexec, setsid } from "../../kernel/syscalls.ts";
 import { JsonFileLogger, parseLogOpts, DEFAULT_LOG_OPTIONS } from "../logs/json-file.ts";
 import { nowRfc3339 } from "../containers/types.ts";
 import { controlFrame, dataFrame, FrameReader, FrameWriter, type WireStream } from "./keeper-wire.ts";
@@ -159,7 +159,7 @@ class Keeper {
       const stdio = std ? [std[0]!.read, std[1]!.write, std[2]!.write] : ["ignore", "ignore", "ignore"];
       child = spawnInPidNamespace(argv, [...(stdio as (number | "ignore")[]), spec.read, status.write], undefined, env);
     } catch (e) {
-      for (const fd of [...theirs, spec.write, status.read, ...(std ? [std[0]!.write, std[1]!.read, std[2]!.read] : [])]) closeFd(fd);
+      for (const fd of [spec.write, status.read, ...(std ? [std[0]!.write, std[1]!.read, std[2]!.read] : [])]) closeFd(fd);
       return this.send({ op: "failed", seq, message: (e as Error).message });
     } finally {
       for (const fd of theirs) closeFd(fd);
@@ -376,6 +376,8 @@ class Keeper {
     const handed = JSON.parse(readFileSync(this.paths.state, "utf8")) as Handed[];
     rmSync(this.paths.state, { force: true });
     for (const h of handed) {
+      // Close-on-exec again: a container started from now on must not inherit another's pipes.
+      for (const fd of [h.stdin, h.stdout, h.stderr, h.pty]) if (fd !== null) setCloexec(fd);
       const k = this.track(h.pid, null, { stdin: h.stdin, stdout: h.stdout, stderr: h.stderr, pty: h.pty });
       k.id = h.id;
       k.startedAt = h.startedAt;

@@ -200,6 +200,12 @@ describe.skipIf(!ready)("live restore (root)", () => {
     expect(readlinkSync(`/proc/${keeper}/exe`)).toBe(next);
     for (const n of ["cnt", "web", "client"]) expect(ppidOf(before[n]!.Pid)).toBe(keeper);
     await expectTakenBack();
+    // The new image starts containers too, and none inherits another container's pipes.
+    expect((await ctr(["run", "-d", "--name", "late", bb, "sleep", "100000"])).code).toBe(0);
+    const late = (await state("late")).Pid as number;
+    expect(ppidOf(late)).toBe(keeper);
+    expect(readdirSync(`/proc/${late}/fd`).sort()).toEqual(["0", "1", "2"]);
+    expect((await ctr(["rm", "-f", "late"])).code).toBe(0);
   });
 
   test("taken-back containers: attach, stats, top, pause, kill, wait, stop", async () => {
