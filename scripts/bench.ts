@@ -1,9 +1,14 @@
 // Benchmarks ctr on this machine: start latency, memory, pull speed.
 // Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20] [--live-restore] [--no-pull]
+//               bun scripts/bench.ts --build [--runs 10]   (only the builder's figures: scripts/bench-build.ts)
 // Prints a table of figures; never used by tests.
 import { readdirSync, readFileSync } from "node:fs";
 import { DIST, startDaemon, run, type TestDaemon } from "../test/helpers/daemon.ts";
 import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.ts";
+import { benchBuild } from "./bench-build.ts";
+
+/** Ends the figures early (--build measures only the builder). */
+class Done extends Error {}
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(name);
@@ -70,6 +75,7 @@ async function apiPhases(client: TestDaemon["client"], image: string): Promise<s
 }
 
 const reg = await startRegistry();
+const BUILD_ONLY = process.argv.includes("--build");
 
 async function benchPull(): Promise<void> {
   const big = await seedLarge(reg.host, { layers: 4, mbPerLayer: 30 });
@@ -87,6 +93,10 @@ async function benchPull(): Promise<void> {
 const results: [string, string][] = [];
 try {
   const bb = await seedBusybox(reg.host);
+  if (BUILD_ONLY) {
+    results.push(...(await benchBuild(bb, arg("--runs", 10))));
+    throw new Done();
+  }
   const d = await startDaemon(DAEMON_FLAGS, undefined, { bin: DIST });
   const ctr = (args: string[]) => run([DIST, ...args], { env: { CTR_HOST: d.host } });
   try {
@@ -125,6 +135,8 @@ try {
   }
   // Pull of a ≥100 MB multi-layer image into a fresh daemon: time and peak RSS.
   if (PULL) await benchPull();
+} catch (e) {
+  if (!(e instanceof Done)) throw e;
 } finally {
   await reg.stop();
 }
