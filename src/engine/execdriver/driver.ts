@@ -41,6 +41,8 @@ export interface ExecDriverDeps {
   initEnv?: Record<string, string>;
   /** Keep one init started ahead for the next container start (see warm.ts); off by default. */
   warmInit?: boolean;
+  /** Names this daemon's warm cgroups, so side-by-side daemons never remove each other's (warm.ts). */
+  warmTag?: string;
   /** --live-restore: containers are started as the keeper's children (keeper.ts); execs stay ours. */
   keeper?: Keeper;
 }
@@ -79,7 +81,7 @@ export class ExecDriver {
     this.initCommand = deps.initCommand ?? [...(deps.selfCommand ?? defaultSelf)(), "init"];
     this.initEnv = deps.initEnv ?? {};
     this.keeper = deps.keeper ?? null;
-    if (deps.warmInit) this.warm = new WarmInit((procs) => this.spawnInit("pipe", undefined, { [JOIN_CGROUP_ENV]: procs.join(":") }, !!this.keeper), this.cgroups);
+    if (deps.warmInit) this.warm = new WarmInit((procs) => this.spawnInit("pipe", undefined, { [JOIN_CGROUP_ENV]: procs.join(":") }, !!this.keeper), this.cgroups, undefined, deps.warmTag);
   }
 
   private readonly warm: WarmInit | null = null;

@@ -8,7 +8,9 @@
 // The init writes itself into that cgroup, so the daemon never waits on the
 // migration. After `idleMs` without a start it is stopped, so an idle box holds no
 // extra process. If the daemon dies it exits at EOF on its pipe; a stale
-// warm cgroup is removed at the next start.
+// warm cgroup is removed at the next start of a daemon with the same tag
+// (its exec root): daemons side by side share the cgroup parent and must not
+// kill each other's waiting inits.
 import { randomBytes } from "node:crypto";
 import type { CgroupManager } from "../../kernel/cgroups/types.ts";
 import type { InitChild } from "./init-child.ts";
@@ -25,8 +27,14 @@ export class WarmInit {
     private readonly spawn: (procsFiles: string[]) => Promise<InitChild>,
     private readonly cgroups: CgroupManager,
     private readonly idleMs = 30_000,
+    /** Names this daemon's warm cgroups (`warm-<tag>-<hex>`). */
+    private readonly tag = "",
   ) {
-    for (const id of cgroups.list()) if (id.startsWith(WARM_PREFIX)) void cgroups.remove(id).catch(() => {});
+    for (const id of cgroups.list()) if (id.startsWith(this.prefix)) void cgroups.remove(id).catch(() => {});
+  }
+
+  private get prefix(): string {
+    return this.tag ? `${WARM_PREFIX}${this.tag}-` : WARM_PREFIX;
   }
 
   /** The waiting init, its cgroup renamed to `id`; null when there is none (the caller spawns one). */
@@ -71,7 +79,7 @@ export class WarmInit {
 
   private async spawnOne(): Promise<void> {
     if (this.closed || this.waiting || this.spawning) return;
-    const cgroup = `${WARM_PREFIX}${randomBytes(6).toString("hex")}`;
+    const cgroup = `${this.prefix}${randomBytes(6).toString("hex")}`;
     this.spawning = true;
     try {
       // No limits and no device list yet: the container's are written when it is taken.
