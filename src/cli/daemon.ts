@@ -92,6 +92,7 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   if (f.logLevel) c.logLevel = f.logLevel;
   if (f.tlscert || f.tlskey) {
     if (!f.tlscert || !f.tlskey) throw new Error("--tlscert and --tlskey go together");
+    if (f.tlsverify && !f.tlscacert) throw new Error("--tlsverify needs --tlscacert: the CA that signs client certificates");
     c.tls = { cert: f.tlscert, key: f.tlskey, ca: f.tlscacert, verify: !!f.tlsverify };
   }
   c.bip = f.bip;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createLayout, layoutFor, type Layout } from "../store/layout.ts";
 import { openDatabase, schemaVersion, type Database } from "../store/db.ts";
 import { tryLock, type FileLock } from "../kernel/flock.ts";
@@ -24,6 +24,7 @@ import { imageRoutes } from "./routes/images.ts";
 import { buildRoutes } from "./routes/build.ts";
 import { createHttpServer } from "./http.ts";
 import { listenOn } from "./listen.ts";
+import { socketGid } from "./socket-group.ts";
 import type { DaemonConfig } from "./config.ts";
 import { log } from "../log.ts";
 import { securityOptions } from "../engine/security/daemon-defaults.ts";
@@ -54,15 +55,16 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const launcher = smallInitLauncher(config.execRoot) ?? { initCommand: [...selfCommand(), "init"], initEnv: {} };
     // --live-restore: containers are the keeper's children, so they outlive us (keeper.ts).
     const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
-    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", keeper });
+    const driver = new ExecDriver({ cgroups: newCgroupManager(), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", warmTag: createHash("sha256").update(config.execRoot).digest("hex").slice(0, 8), keeper });
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
     const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes]);
-    const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined } : undefined;
+    const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined, verify: config.tls.verify } : undefined;
+    const gid = socketGid(config.group);
     for (const host of config.hosts) {
       const server = createHttpServer(app, host.startsWith("tcp://") ? tls : undefined);
-      await listenOn(server, host, !!tls);
+      await listenOn(server, host, !!tls, { gid, tlsVerify: !!config.tls?.verify });
       servers.push(server);
       log.info("API listen", { host });
     }

@@ -16,6 +16,8 @@ export interface TlsOptions {
   cert: string;
   key: string;
   ca?: string;
+  /** --tlsverify: only clients with a certificate signed by `ca` get through. */
+  verify?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export function createHttpServer(app: FetchApp, tls?: TlsOptions): http.Server {
     void handle(app, req, res);
   };
   const server = tls
-    ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca }, onRequest)
+    ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: !!tls.verify, rejectUnauthorized: !!tls.verify }, onRequest)
     : http.createServer(onRequest);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void handleUpgrade(app, req, socket, head);

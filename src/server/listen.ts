@@ -1,8 +1,16 @@
 import type { Server } from "node:http";
 import net from "node:net";
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseHost } from "../hosts.ts";
+import { log } from "../log.ts";
+
+export interface ListenOptions {
+  /** Group owning a unix socket (socket-group.ts); null = root. */
+  gid?: number | null;
+  /** Clients must present a certificate signed by the CA (--tlsverify). */
+  tlsVerify?: boolean;
+}
 
 /** True when something accepts connections on the unix socket. */
 export function socketAlive(path: string): Promise<boolean> {
@@ -20,10 +28,14 @@ export function socketAlive(path: string): Promise<boolean> {
  * Listens on a -H address. A unix socket left by a dead daemon is replaced;
  * one that still answers belongs to a live daemon and is refused.
  */
-export async function listenOn(server: Server, host: string, tls: boolean): Promise<void> {
+export async function listenOn(server: Server, host: string, tls: boolean, opts: ListenOptions = {}): Promise<void> {
   const addr = parseHost(host);
   if (addr.kind === "tcp" && !tls) {
     throw new Error(`refusing to listen on ${host} without TLS: pass --tlscert and --tlskey`);
+  }
+  if (addr.kind === "tcp" && !opts.tlsVerify) {
+    // dockerd's words: without client certificates anyone who reaches the port is root here.
+    log.warn(`Binding to ${host} with TLS but without --tlsverify is insecure and gives root access on this machine to everyone who can reach this port. [!] DON'T BIND ON ANY IP ADDRESS WITHOUT setting --tlsverify IF YOU DON'T KNOW WHAT YOU'RE DOING [!]`);
   }
   if (addr.kind === "unix") {
     mkdirSync(dirname(addr.path), { recursive: true, mode: 0o711 });
@@ -37,5 +49,8 @@ export async function listenOn(server: Server, host: string, tls: boolean): Prom
     if (addr.kind === "unix") server.listen(addr.path, resolve);
     else server.listen(addr.port, addr.host, resolve);
   });
-  if (addr.kind === "unix") chmodSync(addr.path, 0o660);
+  if (addr.kind === "unix") {
+    if (opts.gid !== undefined && opts.gid !== null) chownSync(addr.path, 0, opts.gid);
+    chmodSync(addr.path, 0o660);
+  }
 }
