@@ -115,10 +115,11 @@ export class ExecDriver {
   async start(spec: ContainerSpec, hooks: StartHooks = {}): Promise<RunningProcess> {
     // A terminal's init gets no stdio pipes; the one kept ahead has them, so it serves the others.
     const child = spec.process.terminal ? null : (this.warm?.take(spec.id) ?? null);
-    this.cgroups.create(spec.id, { ...spec.cgroup, devices: spec.privileged ? "all" : "default" });
-    try {
-      return await this.launch({
-        child,
+    const resources = { ...spec.cgroup, devices: spec.privileged ? ("all" as const) : ("default" as const) };
+    this.cgroups.create(spec.id, resources);
+    const launch = (c: typeof child) =>
+      this.launch({
+        child: c,
         message: { kind: "start", spec: { ...spec, cgroupView: this.cgroups.containerView(spec.id) }, initCommand: this.initCommand, initEnv: this.initEnv },
         cgroupId: spec.id,
         terminal: spec.process.terminal,
@@ -127,6 +128,16 @@ export class ExecDriver {
         kept: true,
         keep: hooks.keep,
       });
+    try {
+      try {
+        return await launch(child);
+      } catch (e) {
+        // An init kept ahead can die while it waits (killed with its cgroup by an older daemon's
+        // cleanup on the same host, or by the OOM killer): the start itself is fine, boot a fresh one.
+        if (!child || !(e instanceof StartError) || !e.message.includes("before it was ready")) throw e;
+        this.cgroups.create(spec.id, resources);
+        return await launch(null);
+      }
     } catch (e) {
       await this.cgroups.remove(spec.id).catch(() => {});
       throw e;
