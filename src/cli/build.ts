@@ -25,6 +25,7 @@ interface BuildFlags {
   platform?: string;
   rm?: boolean;
   forceRm?: boolean;
+  addHost?: unknown;
 }
 
 /** `--build-arg K=V`, or `K` alone: the value from this environment (skipped when unset), as docker does. */
@@ -72,6 +73,7 @@ export function registerBuild(cli: CAC, ctx: CliContext): void {
     .option("-q, --quiet", "Suppress the build output and print image ID on success")
     .option("--label <kv>", "Set metadata for an image (repeatable)")
     .option("--network <mode>", "Networking mode for the RUN instructions (bridge, host, none)")
+    .option("--add-host <host:ip>", "Add a custom host-to-IP mapping for RUN (repeatable)")
     .option("--secret <spec>", "Secret to expose to the build: id=mysecret[,src=/local/secret] (repeatable)")
     .option("--progress <mode>", "Type of progress output (auto, plain, tty)", { default: "auto" })
     .option("--cache-from <image>", "Images to consider as cache sources (repeatable)")
@@ -104,6 +106,7 @@ export function registerBuild(cli: CAC, ctx: CliContext): void {
             q: f.quiet ? 1 : undefined,
             labels: JSON.stringify(labels(f.label)),
             networkmode: f.network,
+            extrahosts: list(f.addHost).length ? list(f.addHost).join(",") : undefined,
             cachefrom: list(f.cacheFrom).length ? JSON.stringify(list(f.cacheFrom)) : undefined,
             platform: f.platform,
             rm: f.rm === false ? 0 : 1,

@@ -149,9 +149,9 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     containers,
     cache: buildCache,
     cacheMountsDir: join(layout.root, "buildcache"),
-    pull: async (ref: string, auth: import("../engine/distribution/credentials.ts").Credentials | null, onMessage: (m: BuildMessage) => void) => {
+    pull: async (ref: string, auth: import("../engine/distribution/credentials.ts").Credentials | null, onMessage: (m: BuildMessage) => void, platform?: string) => {
       let following: Promise<void> = Promise.resolve();
-      const r = await engine.run(PullJob, { ref, auth }, { onStart: (c) => (following = c.stdout.follow((m) => onMessage(m as BuildMessage))) });
+      const r = await engine.run(PullJob, { ref, auth, platform }, { onStart: (c) => (following = c.stdout.follow((m) => onMessage(m as BuildMessage))) });
       await following;
       return r.image;
     },

@@ -27,6 +27,8 @@ export interface BuildOptions {
   secrets: Record<string, Uint8Array>;
   /** Registry credentials for pulls of base images (X-Registry-Config), by registry host. */
   registryAuth: Record<string, Credentials>;
+  /** Resource limits for RUN containers (memory, memswap, cpushares, cpuquota, cpuperiod, cpusetcpus, shmsize). */
+  limits: Record<string, number | string>;
 }
 
 export function defaultBuildOptions(): BuildOptions {
@@ -45,5 +47,6 @@ export function defaultBuildOptions(): BuildOptions {
     cacheFrom: [],
     secrets: {},
     registryAuth: {},
+    limits: {},
   };
 }

@@ -14,6 +14,8 @@ export interface RunRequest {
   workdir: string;
   network: string;
   mounts: { Type: string; Source?: string; Target: string; ReadOnly?: boolean }[];
+  /** extrahosts and the build's limits, as HostConfig fields. */
+  hostConfig: Record<string, unknown>;
   /** Docker shows the command as its argv joined by spaces. */
   display: string;
   signal: AbortSignal;
@@ -33,7 +35,7 @@ export async function runContainer(containers: ContainerService, r: RunRequest):
     AttachStdout: true,
     AttachStderr: true,
     Labels: {},
-    HostConfig: { NetworkMode: r.network, Mounts: r.mounts.length ? r.mounts : null, AutoRemove: false },
+    HostConfig: { ...r.hostConfig, NetworkMode: r.network, Mounts: r.mounts.length ? r.mounts : null, AutoRemove: false },
   });
   r.log.running(id);
   const decoder = new TextDecoder();

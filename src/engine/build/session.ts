@@ -19,7 +19,7 @@ export interface BuildDeps extends RootfsDeps {
   /** <root>/buildcache: RUN --mount=type=cache directories. */
   cacheMountsDir: string;
   /** Pulls through the engine's pull job (so `ctr jobs` shows it); messages go to the build stream. */
-  pull(ref: string, auth: Credentials | null, onMessage: (m: BuildMessage) => void): Promise<ImageRecord>;
+  pull(ref: string, auth: Credentials | null, onMessage: (m: BuildMessage) => void, platform?: string): Promise<ImageRecord>;
 }
 
 export interface Session {

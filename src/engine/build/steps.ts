@@ -26,7 +26,7 @@ import { stageByName } from "./stages.ts";
 import { expandWord, expandWords } from "./words.ts";
 import { lstatOrNull } from "../../store/tar/safe-path.ts";
 import { lgetxattr } from "../../kernel/fs-ffi.ts";
-import { mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -97,7 +97,8 @@ export class StageRunner {
     } else if (base.toLowerCase() === "scratch") {
       image = { record: null, config: null };
     } else {
-      image = stepImageOf(await this.baseImage(base));
+      const platform = stage.from.flags.find((f) => f.name === "platform")?.value;
+      image = stepImageOf(await this.baseImage(base, platform ? expandWord(platform, globals, s.df.escape) : s.opts.platform));
       this.log.result(image.record!.id);
     }
     const run = runConfigOf(image.config);
@@ -105,7 +106,7 @@ export class StageRunner {
     return { image, run, args: new Map(), cmdSet: false };
   }
 
-  private async baseImage(ref: string): Promise<import("../../store/image-store.ts").ImageRecord> {
+  private async baseImage(ref: string, platform?: string): Promise<import("../../store/image-store.ts").ImageRecord> {
     const { s } = this;
     const local = s.deps.findImage(ref);
     if (local && !s.opts.pull) return local;
@@ -118,7 +119,7 @@ export class StageRunner {
     }
     const auth = s.opts.registryAuth[host] ?? s.opts.registryAuth[`https://${host}`] ?? (host === "docker.io" ? s.opts.registryAuth["https://index.docker.io/v1/"] : undefined) ?? null;
     try {
-      return await s.deps.pull(ref, auth, (m) => this.log.message(m));
+      return await s.deps.pull(ref, auth, (m) => this.log.message(m), platform);
     } catch (e) {
       if (local) return local; // --pull with the registry away: Docker keeps the local image
       throw e;
@@ -304,6 +305,7 @@ export class StageRunner {
           workdir: st.run.WorkingDir,
           network: network === "default" ? "bridge" : network,
           mounts: specs,
+          hostConfig: { ...s.opts.limits, ...(s.opts.extraHosts.length ? { ExtraHosts: s.opts.extraHosts } : {}) },
           display: argv.join(" "),
           signal: s.signal,
           log: this.log,
@@ -384,7 +386,11 @@ export class StageRunner {
           sources.push({ path: file, st: lstatSync(file) });
           continue;
         }
-        if (/^https?:\/\//.test(src)) throw new InvalidParameterError(`${ins.keyword} from a URL is not supported by this builder: ${src}`);
+        if (/^https?:\/\//.test(src)) {
+          if (!add) throw new InvalidParameterError("source can't be a URL for COPY");
+          sources.push(await download(src, mkdtempSync(join(s.scratch, "url-")), s.signal));
+          continue;
+        }
         const rels = expandSource(root, src);
         if (!rels.length) throw new BuildError(`${ins.keyword} failed: no source files were specified`);
         for (const rel of rels) {
@@ -414,6 +420,23 @@ export class StageRunner {
       await view?.release();
     }
   }
+}
+
+/**
+ * ADD <url>: the body to a file named as the URL's last path segment, 0600 and
+ * dated by Last-Modified as dockerd does; hashed like any source, so the same
+ * bytes hit the cache.
+ */
+async function download(url: string, dir: string, signal: AbortSignal): Promise<CopySource> {
+  const res = await fetch(url, { signal, redirect: "follow" });
+  if (!res.ok) throw new BuildError(`failed to GET ${url} with status ${res.status} ${res.statusText}`);
+  const name = decodeURIComponent(new URL(url).pathname.split("/").filter(Boolean).at(-1) ?? "") || "download";
+  const file = join(dir, name.replace(/\//g, "_"));
+  await Bun.write(file, res);
+  chmodSync(file, 0o600);
+  const lm = res.headers.get("last-modified");
+  if (lm && !Number.isNaN(Date.parse(lm))) utimesSync(file, new Date(lm), new Date(lm));
+  return { path: file, st: lstatSync(file) };
 }
 
 /** A heredoc body with an unquoted delimiter: $var expanded, quotes left alone. */

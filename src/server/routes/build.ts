@@ -57,12 +57,29 @@ export function buildOptions(c: Context): BuildOptions {
     forceRm: boolQuery(c, "forcerm"),
     labels: jsonQuery(c, "labels", {}),
     networkMode: c.req.query("networkmode") || o.networkMode,
-    extraHosts: (c.req.query("extrahosts") ?? "").split(",").filter(Boolean),
+    extraHosts: (c.req.queries("extrahosts") ?? []).flatMap((h) => h.split(",")).filter(Boolean),
     cacheFrom: jsonQuery<string[]>(c, "cachefrom", []),
     platform: c.req.query("platform") || undefined,
     secrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, "base64"))])),
     registryAuth: registryConfig(c.req.header("X-Registry-Config")),
+    limits: limits(c),
   };
+}
+
+/** The build's resource limits, as HostConfig fields of its RUN containers. */
+function limits(c: Context): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  const num: [string, string][] = [["memory", "Memory"], ["memswap", "MemorySwap"], ["cpushares", "CpuShares"], ["cpuquota", "CpuQuota"], ["cpuperiod", "CpuPeriod"], ["shmsize", "ShmSize"]];
+  for (const [q, field] of num) {
+    const v = c.req.query(q);
+    if (v === undefined || v === "" || v === "0") continue;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new BadRequestError(`invalid ${q}: ${v}`);
+    out[field] = n;
+  }
+  const cpuset = c.req.query("cpusetcpus");
+  if (cpuset) out.CpusetCpus = cpuset;
+  return out;
 }
 
 /** dockerd's in-band failure: a failing RUN carries its exit code. */

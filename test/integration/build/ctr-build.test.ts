@@ -140,6 +140,30 @@ describe.skipIf(!isRoot)("ctr build", () => {
     expect(await sh("b-stdin", "cat /a")).toBe("a\n");
   });
 
+  test("ADD <url>, --add-host, --label, --cache-from after the cache was pruned", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response("served body\n", { headers: { "Last-Modified": "Wed, 01 Jan 2020 00:00:00 GMT" } }),
+    });
+    try {
+      const df = `FROM ${bb}\nADD http://127.0.0.1:${server.port}/files/remote.txt /srv/\nRUN grep -q "^10.9.8.7.extra.example" /etc/hosts && cp /srv/remote.txt /copy.txt\n`;
+      const r = await d.ctr(["build", "--progress", "plain", "-t", "b-url", "--add-host", "extra.example:10.9.8.7", "--label", "built.by=ctr", "-"], { stdin: df });
+      expect(r.stderr).toBe("");
+      expect(await sh("b-url", "cat /copy.txt; stat -c '%a %Y' /srv/remote.txt")).toBe("served body\n600 1577836800\n");
+      const labels = (await d.client.json<{ Config: { Labels: Record<string, string> } }>("GET", "/images/b-url/json")).Config.Labels;
+      expect(labels).toEqual({ "built.by": "ctr" });
+      expect((await d.ctr(["builder", "prune", "-f"])).code).toBe(0);
+      const cold = await d.ctr(["build", "--progress", "plain", "--add-host", "extra.example:10.9.8.7", "--label", "built.by=ctr", "-"], { stdin: df });
+      expect(cold.stdout).not.toContain("Using cache");
+      expect((await d.ctr(["builder", "prune", "-f"])).code).toBe(0);
+      const warm = await d.ctr(["build", "--progress", "plain", "--cache-from", "b-url", "--add-host", "extra.example:10.9.8.7", "--label", "built.by=ctr", "-"], { stdin: df });
+      expect(warm.stdout.match(/Using cache/g)?.length).toBe(3);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("the live view on a terminal; the build is a job with its step", async () => {
     const r = await d.ctr(["build", "--progress", "tty", "--no-cache", "-t", "b-tty", "-"], { stdin: `FROM ${bb}\nRUN echo live-output\nCMD ["true"]\n` });
     expect(r.code).toBe(0);
