@@ -126,7 +126,8 @@ describe.skipIf(!isRoot)("ctr build", () => {
   });
 
   test("ONBUILD triggers run in the child build; -q; a Dockerfile on stdin (- and -f -)", async () => {
-    expect((await build(["-t", "b-parent", "--build-arg", `BASE=${bb}`, fixture("app")])).code).toBe(0);
+    const parent = await build(["-t", "b-parent", "--build-arg", `BASE=${bb}`, fixture("app")]);
+    expect({ code: parent.code, err: parent.stderr }).toEqual({ code: 0, err: "" });
     const r = await build(["-t", "b-child", "--build-arg", "PARENT=b-parent", fixture("onbuild")]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("# Executing 1 build trigger\n");
@@ -172,6 +173,17 @@ describe.skipIf(!isRoot)("ctr build", () => {
     expect(r.stdout).toContain("Successfully tagged b-tty:latest");
     const jobs = await d.client.json<{ name: string; status: string; args: string[] }[]>("GET", "/jobs");
     expect(jobs.some((j) => j.name === "build" && j.status === "succeeded" && j.args.includes("b-tty"))).toBe(true);
+  });
+
+  test("the cache survives a daemon restart", async () => {
+    const args = ["-t", "b-restart", "--build-arg", `BASE=${bb}`, fixture("multi")];
+    expect((await build(args)).code).toBe(0);
+    await d.stop();
+    d = await startDaemon([], { dir: d.dir });
+    const r = await build(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("Running in");
+    expect(r.stdout.match(/Using cache/g)?.length).toBe(5);
   });
 
   test("a client that goes away cancels the build: the RUN container is killed and removed", async () => {
