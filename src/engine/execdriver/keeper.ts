@@ -401,6 +401,9 @@ export async function keeperMain(execRoot: string): Promise<never> {
   try {
     setsid();
   } catch {}
+  // Everything a container's life hangs on is here: a bug in one handler is logged, not fatal to all of them.
+  process.on("uncaughtException", (e) => console.error(`ctr keeper: ${e.stack ?? e}`));
+  process.on("unhandledRejection", (e) => console.error(`ctr keeper: ${(e as Error)?.stack ?? e}`));
   new Keeper(execRoot).start();
   return new Promise<never>(() => {});
 }

@@ -12,13 +12,25 @@
 // (its exec root): daemons side by side share the cgroup parent and must not
 // kill each other's waiting inits.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { CgroupManager } from "../../kernel/cgroups/types.ts";
 import type { InitChild } from "./init-child.ts";
 
 export const WARM_PREFIX = "warm-";
 
+/** Whether `pid` has written itself into the last of its cgroup.procs files (it writes them in order). */
+function joined(procs: string[], pid: number): boolean {
+  const last = procs.at(-1);
+  if (!last) return false;
+  try {
+    return readFileSync(last, "utf8").split("\n").includes(String(pid));
+  } catch {
+    return false;
+  }
+}
+
 export class WarmInit {
-  private waiting: { child: InitChild; cgroup: string } | null = null;
+  private waiting: { child: InitChild; cgroup: string; procs: string[] } | null = null;
   private idle: Timer | null = null;
   private closed = false;
 
@@ -47,8 +59,9 @@ export class WarmInit {
       void this.cgroups.remove(w.cgroup).catch(() => {});
       return null;
     }
-    // Still booting, not yet in its cgroup: a rename now would leave it outside.
-    if (!this.cgroups.pids(w.cgroup).includes(w.child.pid)) {
+    // Still booting, not yet in its cgroup: a rename now would leave it outside, or (v1: one
+    // cgroup.procs per hierarchy, written in order) make its next write fail. The last file tells.
+    if (!joined(w.procs, w.child.pid)) {
       void this.discard(w);
       return null;
     }
@@ -84,12 +97,13 @@ export class WarmInit {
     try {
       // No limits and no device list yet: the container's are written when it is taken.
       this.cgroups.create(cgroup, { devices: "all" });
-      const child = await this.spawn(this.cgroups.procsFiles(cgroup));
+      const procs = this.cgroups.procsFiles(cgroup);
+      const child = await this.spawn(procs);
       if (this.closed || this.waiting) {
         void this.discard({ child, cgroup });
         return;
       }
-      this.waiting = { child, cgroup };
+      this.waiting = { child, cgroup, procs };
       this.idle = setTimeout(() => {
         if (this.waiting) void this.discard(this.waiting);
         this.waiting = null;
