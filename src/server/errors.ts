@@ -15,10 +15,16 @@ export class BadRequestError extends Error {
   override name = "BadRequestError";
 }
 
+/** A body over its route's cap (JSON bodies): 413, and the connection is closed unread. */
+export class PayloadTooLargeError extends Error {
+  override name = "PayloadTooLargeError";
+}
+
 export function statusOf(err: unknown): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   if (err instanceof InvalidParameterError || err instanceof BadRequestError) return 400;
+  if (err instanceof PayloadTooLargeError) return 413;
   if (err instanceof NotModifiedError) return 304;
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof NotImplementedError) return 501;

@@ -1,16 +1,56 @@
 import type { Context } from "hono";
-import { BadRequestError } from "./errors.ts";
+import { BadRequestError, PayloadTooLargeError } from "./errors.ts";
+import { validate, type Schema } from "./schemas/go-json.ts";
+import { parseJsonText, type GoReader } from "./schemas/json-text.ts";
+import { atoi } from "./schemas/params.ts";
 
-/** Parses a JSON body; an empty body is `{}`; malformed JSON is a 400, never a 500. */
-export async function jsonBody<T = Record<string, unknown>>(c: Context): Promise<T> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {} as T;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new BadRequestError(`invalid JSON body: ${(e as Error).message}`);
+/**
+ * The most a JSON body may carry: 2 MiB, the kernel's ARG_MAX for a command and
+ * its environment, beyond which no create or exec could run anyway. It keeps
+ * one request from growing the daemon by more than a few MB.
+ */
+export const MAX_JSON_BODY = 2 * 1024 * 1024;
+
+/** Reads a body as text, up to `limit` bytes; more is a 413 before it is buffered. */
+export async function bodyText(c: Context, limit = MAX_JSON_BODY): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > limit) throw new PayloadTooLargeError(`request body too large: ${declared} bytes, at most ${limit} for this request`);
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new PayloadTooLargeError(`request body too large: more than ${limit} bytes for this request`);
+    }
+    chunks.push(value);
   }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Parses a JSON text with Go's limits; an empty body is `{}`. */
+export function parseJson(text: string, reader: GoReader = "decoder"): unknown {
+  if (text.trim() === "") return {};
+  const r = parseJsonText(text, reader);
+  if (!r.ok) throw new BadRequestError(r.message);
+  return r.value;
+}
+
+/** Reads, parses and validates a JSON body against an Engine API schema: a 400 with dockerd's message when it does not fit. */
+export async function decodeBody<T>(c: Context, schema: () => Schema<T>): Promise<T> {
+  const r = validate(schema(), parseJson(await bodyText(c)));
+  if (!r.ok) throw new BadRequestError(r.message);
+  return r.value;
+}
+
+/** Parses a JSON body without a schema (bodies ctr passes through); an empty body is `{}`; malformed JSON is a 400. */
+export async function jsonBody<T = Record<string, unknown>>(c: Context): Promise<T> {
+  const v = parseJson(await bodyText(c));
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     throw new BadRequestError("invalid JSON body: expected an object");
   }
@@ -24,24 +64,16 @@ export function boolQuery(c: Context, name: string, dflt = false): boolean {
   return !["0", "false", "False", "no"].includes(v);
 }
 
+/** An integer query value, read as dockerd reads it (strconv.Atoi, with Go's error text). */
 export function intQuery(c: Context, name: string): number | undefined {
-  const v = c.req.query(name);
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new BadRequestError(`invalid value for ${name}: ${v}`);
-  return n;
+  return atoi(c.req.query(name));
 }
 
 /** Docker's `filters` query: JSON `{"key":["v"]}` or legacy `{"key":{"v":true}}`. */
 export function filtersQuery(c: Context): Record<string, string[]> {
   const raw = c.req.query("filters");
   if (!raw) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    throw new BadRequestError(`invalid filters: ${raw}`);
-  }
+  const v = parseJson(raw, "unmarshal");
   const out: Record<string, string[]> = {};
   for (const [k, vals] of Object.entries((v ?? {}) as Record<string, unknown>)) {
     if (Array.isArray(vals)) out[k] = vals.map(String);

@@ -40,6 +40,66 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "`Step N/M` counts only the stages the target needs, and unneeded stages print nothing",
     why: "stages the target does not depend on are skipped (BuildKit's behaviour, asked by the issue); dockerd's classic builder runs every stage up to the target",
   },
+  "validation/*/500-as-400": {
+    what: "a body dockerd 20.10 cannot decode (wrong JSON types, truncated JSON) or a bad integer parameter (strconv.Atoi) is its 500; ctr answers 400 with the same message",
+    why: "it is the client's error, and newer dockerd answers these 400 too (errdefs.InvalidParameter around the decoder); the message text is kept word for word",
+  },
+  "validation/create/no-image/status": {
+    what: "dockerd 20.10 creates a container without an Image (it fails at start); ctr refuses it at create",
+    why: "nothing that can never start is stored",
+  },
+  "validation/create/no-image/message": {
+    what: "ctr's refusal of a create without Image has a message; dockerd gave an Id",
+    why: "see validation/create/no-image/status",
+  },
+  "validation/create/Volumes-relative/status": {
+    what: "Config.Volumes with a relative path: dockerd 20.10 stores it and fails at start; ctr refuses it at create (400)",
+    why: "nothing that can never start is stored",
+  },
+  "validation/create/Volumes-relative/message": {
+    what: "ctr's refusal names the relative path; dockerd gave an Id",
+    why: "see validation/create/Volumes-relative/status",
+  },
+  "validation/create/HostConfig.PortBindings-bad-proto/status": {
+    what: "a port binding with a protocol other than tcp/udp/sctp: dockerd 20.10 stores it; ctr refuses it (400 invalid port specification)",
+    why: "such a binding can never be published; stored, it made start fail with a raw firewall error",
+  },
+  "validation/create/HostConfig.PortBindings-bad-proto/message": {
+    what: "ctr's refusal quotes the port key; dockerd gave an Id",
+    why: "see the status entry",
+  },
+  "validation/create/HostConfig.PortBindings-HostIp-bad/status": {
+    what: "a port binding whose HostIp is not an IP address: dockerd 20.10 stores it and fails at start; ctr refuses it (400)",
+    why: "nothing that can never start is stored; stored, it made start fail with a raw firewall error",
+  },
+  "validation/create/HostConfig.PortBindings-HostIp-bad/message": {
+    what: "ctr's refusal names the address; dockerd gave an Id",
+    why: "see the status entry",
+  },
+  "validation/create/ExposedPorts-bad-port/status": {
+    what: "ExposedPorts {\"99999/tcp\": {}}: dockerd 20.10 stores it; ctr refuses it (400 invalid port specification)",
+    why: "stored, the docker CLI can no longer list containers (it cannot decode PrivatePort 99999 as a uint16)",
+  },
+  "validation/create/ExposedPorts-bad-port/message": {
+    what: "ctr's refusal quotes the port; dockerd gave an Id",
+    why: "see the status entry",
+  },
+  "validation/kill/signal-99/status": {
+    what: "kill with a signal number above 64: dockerd 20.10 answers 500 'Cannot kill container: <id>: The linux daemon does not support signal 99'; ctr 400 'Invalid signal: 99'",
+    why: "the signal is checked at the API edge like a signal name, before any container is looked at",
+  },
+  "validation/kill/signal-99/message": {
+    what: "see validation/kill/signal-99/status",
+    why: "see validation/kill/signal-99/status",
+  },
+  "validation/wait/condition-bogus/status": {
+    what: "wait?condition=bogus: dockerd 20.10 ignores the unknown condition and waits for not-running; ctr answers 400 invalid condition",
+    why: "the API documents three conditions; a typo must not silently wait for something else",
+  },
+  "validation/wait/condition-bogus/message": {
+    what: "see validation/wait/condition-bogus/status",
+    why: "see validation/wait/condition-bogus/status",
+  },
 };
 
 /** True when the difference at `key` is listed as intended. */

@@ -112,6 +112,10 @@ export function resolveMounts(c: Container, volumes: VolumeProvider, from: (ref:
   }
   for (const spec of c.hostConfig.Binds ?? []) {
     const b = parseBind(spec);
+    if (!isAbsolute(b.target)) {
+      const type = b.source && isAbsolute(b.source) ? "bind" : "volume";
+      throw new InvalidParameterError(`invalid volume specification: '${spec}': invalid mount config for type "${type}": invalid mount path: '${b.target}' mount path must be absolute`);
+    }
     const dst = userTarget(b.target, spec);
     if (!b.source) volume(randomName(), dst, { ro: false, anonymous: true, mode: "" });
     else if (isAbsolute(b.source)) bind(b.source, dst, b.ro, { create: true, mode: b.mode });

@@ -1,6 +1,7 @@
 import type { Container } from "./types.ts";
 import { containerPaths } from "./files.ts";
 import { configuredEndpoints, unpluggedEndpoint } from "./endpoints.ts";
+import { portNumber, stringMap } from "../string-map.ts";
 
 /** GET /containers/{id}/json: dockerd's shape (the CLI prints it as-is; `logs` needs Config). */
 export function inspectView(c: Container, o: { root: string; driver: string; execIds: string[]; imageConfigId: string }) {
@@ -92,7 +93,7 @@ export function listView(c: Container, imageConfigId: string) {
     Command: commandOf(c).map(quoteArg).join(" "),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: portsList(ns.Ports ?? {}, c),
-    Labels: c.config.Labels ?? {},
+    Labels: stringMap(c.config.Labels),
     State: c.state.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "bridge" },
@@ -107,15 +108,19 @@ function quoteArg(a: string): string {
 
 function portsList(ports: Record<string, { HostIp: string; HostPort: string }[] | null>, c: Container) {
   const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  // A port that is not a uint16 (stored before the API checked) is left out: the docker CLI cannot decode it.
   for (const [key, bindings] of Object.entries(ports)) {
-    const [port, type = "tcp"] = key.split("/");
-    if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: type });
-    for (const b of bindings ?? []) out.push({ IP: b.HostIp || "0.0.0.0", PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+    const [p, type = "tcp"] = key.split("/");
+    const port = portNumber(p);
+    if (port === undefined) continue;
+    if (!bindings?.length) out.push({ PrivatePort: port, Type: type });
+    for (const b of bindings ?? []) out.push({ IP: b.HostIp || "0.0.0.0", PrivatePort: port, PublicPort: portNumber(b.HostPort) ?? 0, Type: type });
   }
   if (!Object.keys(ports).length) {
     for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
-      const [port, type = "tcp"] = key.split("/");
-      out.push({ PrivatePort: Number(port), Type: type });
+      const [p, type = "tcp"] = key.split("/");
+      const port = portNumber(p);
+      if (port !== undefined) out.push({ PrivatePort: port, Type: type });
     }
   }
   return out;

@@ -161,6 +161,7 @@ export class NetworkManager {
 
   async create(r: CreateNetworkRequest): Promise<NetworkRecord> {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(r.name)) throw new InvalidParameterError(`invalid network name: ${r.name}`);
+    // dockerd's PredefinedNetworkError, trailing space included.
     if (RESERVED.has(r.name)) throw new ForbiddenError(`operation is not permitted on predefined ${r.name} network `);
     if (this.store.networks().some((n) => n.name === r.name)) throw new ConflictError(`network with name ${r.name} already exists`);
     let subnet: Cidr;
@@ -173,7 +174,7 @@ export class NetworkManager {
       subnet = this.pickSubnet();
     }
     const gateway = r.gateway ?? formatIp(subnet.base + 1);
-    if (!contains(subnet, parseIp(gateway))) throw new InvalidParameterError(`gateway ${gateway} is not in subnet ${formatCidr(subnet)}`);
+    if (!contains(subnet, parseIp(gateway))) throw new InvalidParameterError(`failed to allocate gateway (${gateway}): Requested address is out of range`);
     const id = hex(64);
     const n: NetworkRecord = {
       id, name: r.name, driver: "bridge", bridge: `br-${id.slice(0, 12)}`, subnet: formatCidr(subnet), gateway,

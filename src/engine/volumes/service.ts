@@ -6,6 +6,7 @@ import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.t
 import { mountVolume, needsMount, unmountVolume, validateOptions } from "./local-driver.ts";
 import { dirBytes } from "./usage.ts";
 import { matchesLabels } from "../filters.ts";
+import { stringMap } from "../string-map.ts";
 
 /** Docker ≥ 23 marks anonymous volumes with this label; `volume prune` without -a removes only those. */
 export const ANONYMOUS_LABEL = "com.docker.volume.anonymous";
@@ -53,9 +54,9 @@ export class VolumeService {
   ) {}
 
   private view(r: Row): Volume {
-    const labels = JSON.parse(r.labels);
+    const labels = stringMap(JSON.parse(r.labels));
     if (r.anonymous) labels[ANONYMOUS_LABEL] ??= "";
-    const options = JSON.parse(r.options);
+    const options = stringMap(JSON.parse(r.options));
     return {
       Name: r.name,
       Driver: r.driver,
@@ -77,8 +78,10 @@ export class VolumeService {
 
   create(o: VolumeCreate): Volume {
     const name = o.Name || randomBytes(32).toString("hex");
-    if (!VALID.test(name)) throw new InvalidParameterError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
-    if (o.Driver && o.Driver !== "local") throw new NotFoundError(`plugin "${o.Driver}" not found`);
+    // dockerd's local driver (volume/local validateName), word for word.
+    if (name.length === 1) throw new InvalidParameterError(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
+    if (!VALID.test(name)) throw new InvalidParameterError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    if (o.Driver && o.Driver !== "local") throw new NotFoundError(`create ${name}: error looking up volume plugin ${o.Driver}: plugin "${o.Driver}" not found`);
     try {
       validateOptions(o.DriverOpts ?? {});
     } catch (e) {

@@ -1,5 +1,6 @@
 import type { App, ApiDeps } from "../app.ts";
-import { boolQuery, filtersQuery, intQuery, jsonBody } from "../request.ts";
+import { boolQuery, decodeBody, filtersQuery, intQuery } from "../request.ts";
+import { ContainerCreateBody, signalParam } from "../schemas/index.ts";
 import { BadRequestError } from "../errors.ts";
 import { markStreaming, streamResponse } from "../stream.ts";
 import { frame } from "../stdcopy.ts";
@@ -26,11 +27,12 @@ import {
 } from "../../engine/containers/jobs.ts";
 import type { WaitCondition } from "../../engine/containers/waits.ts";
 
+const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
 
 export function containerRoutes(app: App, { engine }: ApiDeps): void {
   app.post("/containers/create", async (c) => {
-    const body = await jsonBody(c);
+    const body = await decodeBody(c, ContainerCreateBody);
     return c.json(await engine.run(CreateJob, { name: c.req.query("name"), body }), 201);
   });
   app.get("/containers/json", async (c) =>
@@ -45,11 +47,11 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     return noContent();
   });
   app.post("/containers/:id/stop", async (c) => {
-    await engine.run(StopJob, { ref: c.req.param("id"), timeout: intQuery(c, "t") ?? intQuery(c, "timeout"), signal: c.req.query("signal") });
+    await engine.run(StopJob, { ref: c.req.param("id"), timeout: intQuery(c, "t") ?? intQuery(c, "timeout"), signal: signalParam(c.req.query("signal")) });
     return noContent();
   });
   app.post("/containers/:id/kill", async (c) => {
-    await engine.run(KillJob, { ref: c.req.param("id"), signal: c.req.query("signal") });
+    await engine.run(KillJob, { ref: c.req.param("id"), signal: signalParam(c.req.query("signal")) });
     return noContent();
   });
   app.post("/containers/:id/restart", async (c) => {
@@ -71,6 +73,8 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
   app.post("/containers/:id/rename", async (c) => {
     const name = c.req.query("name");
     if (!name) throw new BadRequestError("missing name");
+    // dockerd names the new name with its leading slash here.
+    if (!VALID_NAME.test(name.replace(/^\//, ""))) throw new BadRequestError(`Error when allocating new name: Invalid container name (/${name.replace(/^\//, "")}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     await engine.run(RenameJob, { ref: c.req.param("id"), name });
     return noContent();
   });
@@ -137,8 +141,8 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     const stderr = boolQuery(c, "stderr");
     if (!stdout && !stderr) throw new BadRequestError("Bad parameters: you must choose at least one stream");
     const tailQ = c.req.query("tail");
-    const tail = tailQ === undefined || tailQ === "all" || tailQ === "" ? undefined : Number(tailQ);
-    if (tail !== undefined && !Number.isFinite(tail)) throw new BadRequestError(`invalid tail: ${tailQ}`);
+    // dockerd reads tail with strconv.Atoi and takes anything else (`all`, `abc`) as everything.
+    const tail = tailQ !== undefined && /^[+-]?\d+$/.test(tailQ) && Number(tailQ) >= 0 ? Number(tailQ) : undefined;
     const timestamps = boolQuery(c, "timestamps");
     const container = await engine.run(InspectJob, { ref });
     const tty = container.Config.Tty;

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { App, ApiDeps } from "../app.ts";
-import { intQuery, jsonBody } from "../request.ts";
+import { decodeBody, intQuery } from "../request.ts";
+import { ExecCreateBody, ExecStartBody } from "../schemas/index.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
 import { ExecCreateJob, ExecInspectJob, ExecResizeJob, ExecStartJob } from "../../engine/containers/jobs.ts";
@@ -8,7 +9,7 @@ import type { ExecConfig } from "../../engine/containers/ports.ts";
 
 export function execRoutes(app: App, { engine }: ApiDeps): void {
   app.post("/containers/:id/exec", async (c) => {
-    const config = await jsonBody<ExecConfig>(c);
+    const config = (await decodeBody(c, ExecCreateBody)) as ExecConfig;
     return c.json(await engine.run(ExecCreateJob, { ref: c.req.param("id"), config }), 201);
   });
   app.get("/exec/:id/json", async (c) => c.json(await engine.run(ExecInspectJob, { id: c.req.param("id") })));
@@ -18,7 +19,7 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
   });
   app.post("/exec/:id/start", async (c) => {
     const id = c.req.param("id");
-    const body = await jsonBody<{ Detach?: boolean; Tty?: boolean }>(c);
+    const body = await decodeBody(c, ExecStartBody);
     const info = await engine.run(ExecInspectJob, { id });
     const tty = !!(body.Tty ?? info.ProcessConfig.tty);
     const started = await engine.run(ExecStartJob, { id }).catch((e: unknown) => e as Error);

@@ -1,10 +1,11 @@
 import type { App, ApiDeps } from "../app.ts";
-import { boolQuery, filtersQuery, jsonBody } from "../request.ts";
+import { boolQuery, decodeBody, filtersQuery } from "../request.ts";
+import { VolumeCreateBody } from "../schemas/index.ts";
 import { VolumeCreateJob, VolumeInspectJob, VolumeListJob, VolumePruneJob, VolumeRemoveJob } from "../../engine/volumes/jobs.ts";
 
 export function volumeRoutes(app: App, { engine }: ApiDeps): void {
   app.get("/volumes", async (c) => c.json(await engine.run(VolumeListJob, { filters: filtersQuery(c) })));
-  app.post("/volumes/create", async (c) => c.json(await engine.run(VolumeCreateJob, await jsonBody(c)), 201));
+  app.post("/volumes/create", async (c) => c.json(await engine.run(VolumeCreateJob, await decodeBody(c, VolumeCreateBody)), 201));
   app.post("/volumes/prune", async (c) => {
     const filters = filtersQuery(c);
     const all = (filters.all ?? []).some((v) => v === "true" || v === "1");

@@ -78,9 +78,10 @@ describe("API app", () => {
     const nf = await a.request("/v1.50/nope");
     expect(nf.status).toBe(404);
     expect(await nf.json()).toEqual({ message: "page not found" });
-    const bad = await a.request("/echo", { method: "POST", body: "{not json", headers: { "Content-Type": "application/json" } });
+    const bad = await a.request("/echo", { method: "POST", body: '{"a":', headers: { "Content-Type": "application/json" } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { message: string }).message).toContain("invalid JSON");
+    // encoding/json's words for a truncated body, as dockerd answers them
+    expect(((await bad.json()) as { message: string }).message).toBe("unexpected EOF");
     const ok = await a.request("/echo", { method: "POST", body: '{"x":1}\n' });
     expect(await ok.json()).toEqual({ x: 1 });
     expect((await a.request("/missing")).status).toBe(404);
