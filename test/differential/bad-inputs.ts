@@ -24,6 +24,11 @@ export const BAD_INPUTS: BadInput[] = [
   // ---- the body itself
   { name: "create/malformed-json", path: "/containers/create", raw: "{" },
   { name: "create/array-body", path: "/containers/create", raw: "[]" },
+  { name: "create/bad-key", path: "/containers/create", raw: "{oops" },
+  { name: "create/trailing-comma", path: "/containers/create", raw: '{"Image":"x",}' },
+  { name: "create/control-char", path: "/containers/create", raw: `{"Image":"a${"\x01"}b"}` },
+  { name: "create/bad-escape", path: "/containers/create", raw: '{"Image":"\\x"}' },
+  { name: "create/leading-zero", path: "/containers/create", raw: '{"StopTimeout":01}' },
   { name: "create/no-image", path: "/containers/create", body: { Cmd: ["true"] } },
   create("Image-number", { Image: 5 }),
   // ---- Config
