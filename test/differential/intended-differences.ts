@@ -84,6 +84,22 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "ctr's refusal quotes the port; dockerd gave an Id",
     why: "see the status entry",
   },
+  "validation/create/HostConfig.Ulimits-bogus/status": {
+    what: "an unknown ulimit name: dockerd 20.10 stores it and fails at start; ctr refuses it at create (400 invalid ulimit type)",
+    why: "nothing that can never start is stored",
+  },
+  "validation/create/HostConfig.Ulimits-bogus/message": {
+    what: "ctr's refusal names the ulimit; dockerd gave an Id",
+    why: "see the status entry",
+  },
+  "validation/create/HostConfig.Ulimits-soft-above-hard/status": {
+    what: "a ulimit whose soft limit exceeds its hard limit: dockerd 20.10 stores it and fails at start; ctr refuses it at create (400)",
+    why: "nothing that can never start is stored",
+  },
+  "validation/create/HostConfig.Ulimits-soft-above-hard/message": {
+    what: "ctr's refusal gives both limits; dockerd gave an Id",
+    why: "see the status entry",
+  },
   "validation/kill/signal-99/status": {
     what: "kill with a signal number above 64: dockerd 20.10 answers 500 'Cannot kill container: <id>: The linux daemon does not support signal 99'; ctr 400 'Invalid signal: 99'",
     why: "the signal is checked at the API edge like a signal name, before any container is looked at",
