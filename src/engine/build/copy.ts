@@ -163,3 +163,19 @@ export function statInside(root: string, rel: string): { path: string; st: Stats
     return null;
   }
 }
+
+/** WORKDIR's mkdir -p inside the rootfs: new dirs are 0755 and root's. */
+export function mkdirInside(rootfs: string, dir: string): Promise<void> {
+  let cur = "/";
+  for (const p of dir.split("/").filter(Boolean)) {
+    cur = posix.join(cur, p);
+    const host = secureJoin(rootfs, cur);
+    const st = lstatOrNull(host);
+    if (!st) {
+      mkdirSync(host, 0o755);
+      lchownSync(host, 0, 0);
+    } else if (!st.isDirectory()) throw new InvalidParameterError(`mkdir ${cur}: not a directory`);
+  }
+  return Promise.resolve();
+}
+

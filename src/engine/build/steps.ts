@@ -3,36 +3,33 @@
 // image of the graph with one history entry, reused from the cache when its
 // key matches. RUN runs a container; COPY/ADD/WORKDIR write into a scratch rw
 // layer; the rest change only the config.
-import { mkdirSync, lstatSync, lchownSync } from "node:fs";
-import { posix } from "node:path";
-import { InvalidParameterError, NotFoundError } from "../errors.ts";
+import { lstatSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import { InvalidParameterError } from "../errors.ts";
 import { secureJoin } from "../execdriver/rootfs.ts";
 import { ingestLayerTar } from "../images/layer-ingest.ts";
-import { familiarize, parseNormalized, refString, withDefaultTag } from "../distribution/reference.ts";
+import { parseNormalized } from "../distribution/reference.ts";
+import { lstatOrNull } from "../../store/tar/safe-path.ts";
 import { argValue, parseArg, platformArgs, PROXY_ARGS } from "./args.ts";
-import { expandSource, cleanSource } from "./context.ts";
-import { copyInto, resolveOwner, type CopySource } from "./copy.ts";
+import { cleanSource, expandSource } from "./context.ts";
+import { copyInto, mkdirInside, resolveOwner, type CopySource } from "./copy.ts";
 import { BuildError } from "./errors.ts";
 import { hashSource, sha256, sourcesLabel } from "./hash.ts";
 import { commitStep, runConfigOf, stepImageOf, type RunConfig, type StepImage } from "./image.ts";
-import { applyMeta, commandOf, goQuoteList, workdirOf } from "./instructions.ts";
+import { applyMeta, commandOf, workdirOf } from "./instructions.ts";
+import { dropMountpoints, RUNTIME_MOUNTPOINTS } from "./mountpoints.ts";
 import { containerMounts, mountKey, parseMount } from "./mounts.ts";
 import type { StageLog } from "./output.ts";
 import { checkFlags, flagValue, flagValues, jsonForm, parseDockerfile, type Instruction, type Stage } from "./parse.ts";
 import { openImageView, withWritableLayer } from "./rootfs.ts";
 import { runContainer } from "./run.ts";
 import type { Session } from "./session.ts";
+import { download, expandHeredoc } from "./sources.ts";
 import { stageByName } from "./stages.ts";
 import { expandWord, expandWords } from "./words.ts";
-import { lstatOrNull } from "../../store/tar/safe-path.ts";
-import { lgetxattr } from "../../kernel/fs-ffi.ts";
-import { chmodSync, mkdtempSync, readdirSync, rmdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
-/** What the runtime mounts in every container; dockerd keeps these in an init layer under the rw one. */
-const RUNTIME_MOUNTPOINTS = ["/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];
 
 interface State {
   image: StepImage;
@@ -314,7 +311,7 @@ export class StageRunner {
           throw e;
         });
         try {
-          await dropMountpoints(s, id, [...RUNTIME_MOUNTPOINTS, ...specs.map((m) => m.Target)]);
+          await dropMountpoints(s.deps.layers, id, [...RUNTIME_MOUNTPOINTS, ...specs.map((m) => m.Target)]);
           const layer = await ingestLayerTar(s.deps, s.deps.layers.diffTar(id), st.image.record?.topLayer ?? null);
           return this.commit(st, st.run, createdBy, layer);
         } finally {
@@ -422,91 +419,3 @@ export class StageRunner {
   }
 }
 
-/**
- * ADD <url>: the body to a file named as the URL's last path segment, 0600 and
- * dated by Last-Modified as dockerd does; hashed like any source, so the same
- * bytes hit the cache.
- */
-async function download(url: string, dir: string, signal: AbortSignal): Promise<CopySource> {
-  const res = await fetch(url, { signal, redirect: "follow" });
-  if (!res.ok) throw new BuildError(`failed to GET ${url} with status ${res.status} ${res.statusText}`);
-  const name = decodeURIComponent(new URL(url).pathname.split("/").filter(Boolean).at(-1) ?? "") || "download";
-  const file = join(dir, name.replace(/\//g, "_"));
-  await Bun.write(file, res);
-  chmodSync(file, 0o600);
-  const lm = res.headers.get("last-modified");
-  if (lm && !Number.isNaN(Date.parse(lm))) utimesSync(file, new Date(lm), new Date(lm));
-  return { path: file, st: lstatSync(file) };
-}
-
-/** A heredoc body with an unquoted delimiter: $var expanded, quotes left alone. */
-function expandHeredoc(body: string, vars: Map<string, string>, escape: string): string {
-  return body.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}?/g, (m, name: string, op?: string, word?: string) => {
-    if (m.startsWith("${") && !m.endsWith("}")) return m;
-    if (op) return expandWord(m, vars, escape);
-    return vars.get(name) ?? "";
-  });
-}
-
-/** WORKDIR's mkdir -p inside the rootfs: new dirs are 0755 and root's. */
-function mkdirInside(rootfs: string, dir: string): Promise<void> {
-  let cur = "/";
-  for (const p of dir.split("/").filter(Boolean)) {
-    cur = posix.join(cur, p);
-    const host = secureJoin(rootfs, cur);
-    const st = lstatOrNull(host);
-    if (!st) {
-      mkdirSync(host, 0o755);
-      lchownSync(host, 0, 0);
-    } else if (!st.isDirectory()) throw new InvalidParameterError(`mkdir ${cur}: not a directory`);
-  }
-  return Promise.resolve();
-}
-
-/**
- * Mount targets the runtime created in the rw layer (a secret's file,
- * /run/secrets, a cache dir's mountpoint) are no part of what the RUN made:
- * removed before the diff, unless the RUN put something else there.
- */
-async function dropMountpoints(s: Session, containerId: string, targets: string[]): Promise<void> {
-  if (!targets.length) return;
-  const changes = await s.deps.layers.changes(containerId);
-  const added = new Set(changes.filter((c) => c.kind === "A").map((c) => c.path));
-  const spec = s.deps.layers.rwMount(containerId);
-  const upper = spec.type === "overlay" ? spec.options.find((o) => o.startsWith("upperdir="))?.slice(9) : spec.source;
-  if (!upper) return;
-  const drop = new Set<string>();
-  for (const t of targets) {
-    for (let p = t; p !== "/"; p = posix.dirname(p)) {
-      if (!added.has(p)) break;
-      const others = changes.some((c) => c.path !== p && c.path.startsWith(p + "/") && !drop.has(c.path) && !targets.includes(c.path));
-      if (others && p !== t) break;
-      drop.add(p);
-    }
-  }
-  for (const p of [...drop].sort((a, b) => b.length - a.length)) rmSync(join(upper, p), { recursive: true, force: true });
-  // A directory overlayfs copied up only to hold a mountpoint is no change either.
-  if (spec.type !== "overlay") return;
-  const lowerOpt = spec.options.find((o) => o.startsWith("lowerdir="))?.slice(9) ?? "";
-  const lowers = lowerOpt.split(":").filter(Boolean).map((l) => (spec.cwd ? join(spec.cwd, l) : l));
-  const parents = new Set([...drop].map((p) => posix.dirname(p)).filter((p) => p !== "/" && !drop.has(p)));
-  for (const p of [...parents].sort((a, b) => b.length - a.length)) {
-    const up = join(upper, p);
-    const st = lstatOrNull(up);
-    if (!st?.isDirectory() || readdirSync(up).length || lgetxattrOrNull(up)) continue;
-    const low = lowers.map((l) => lstatOrNull(join(l, p))).find((x) => x);
-    if (low?.isDirectory() && low.mode === st.mode && low.uid === st.uid && low.gid === st.gid) rmdirSync(up);
-  }
-}
-
-/** The overlay opaque marker of a dir (an opaque dir hides the lower one: never drop it). */
-function lgetxattrOrNull(path: string): boolean {
-  return lgetxattr(path, "trusted.overlay.opaque") !== null;
-}
-
-export function tagName(t: string): string {
-  return familiarize(refString(withDefaultTag(parseNormalized(t))));
-}
-
-void goQuoteList;
-void NotFoundError;
