@@ -1,11 +1,13 @@
 // What `ctr build` shows. Plain: the daemon's lines as they come (what the
 // docker CLI's classic builder prints). On a terminal (--progress=tty, or auto
 // on a TTY): a live view like BuildKit's, one line per step with its time,
-// the running step's last output lines under it, redrawn in place.
+// the running steps' last output lines under them, redrawn in place. The
+// daemon tags each line with its stage there, so stages running at once each
+// show their step in flight.
 import type { ProgressMessage } from "./pull-progress.ts";
 
 export interface BuildView {
-  message(m: ProgressMessage): void;
+  message(m: ProgressMessage & { stage?: number }): void;
   end(): void;
 }
 
@@ -20,6 +22,7 @@ export function plainView(out: { write(s: string): unknown }): BuildView {
 }
 
 interface StepRow {
+  n: number;
   label: string;
   start: number;
   end?: number;
@@ -31,62 +34,68 @@ const TAIL = 6;
 
 export function ttyView(out: { write(s: string): unknown; columns?: number }): BuildView {
   const t0 = Date.now();
-  const steps: StepRow[] = [];
+  const rows: StepRow[] = [];
+  const current = new Map<number, StepRow>();
+  const pending = new Map<number, string>();
   const final: string[] = [];
   let total = 0;
   let drawn = 0;
-  let pending = "";
   const width = () => Math.max(40, (out.columns ?? 100) - 1);
   const cut = (s: string) => (s.length > width() ? s.slice(0, width() - 1) + "…" : s);
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
   const draw = () => {
     const lines: string[] = [];
-    const done = steps.filter((s) => s.end !== undefined).length;
-    lines.push(`[+] Building ${secs(Date.now() - t0)} (${done}/${total || steps.length})`);
-    for (const s of steps) {
-      const t = secs((s.end ?? Date.now()) - s.start);
-      const head = ` => ${s.cached ? "CACHED " : ""}${s.label}`;
+    const done = rows.filter((r) => r.end !== undefined).length;
+    lines.push(`[+] Building ${secs(Date.now() - t0)} (${done}/${total || rows.length})`);
+    for (const r of [...rows].sort((a, b) => a.n - b.n)) {
+      const t = secs((r.end ?? Date.now()) - r.start);
+      const head = ` => ${r.cached ? "CACHED " : ""}${r.label}`;
       lines.push(cut(head.padEnd(width() - t.length - 1) + " " + t));
-      if (s.end === undefined) for (const o of s.output.slice(-TAIL)) lines.push(cut(` => => ${o}`));
+      if (r.end === undefined) for (const o of r.output.slice(-TAIL)) lines.push(cut(` => => ${o}`));
     }
     out.write(`${drawn ? `\x1b[${drawn}A` : ""}${lines.map((l) => `\x1b[2K${l}`).join("\n")}\n`);
     drawn = lines.length;
   };
   const timer = setInterval(draw, 100);
-  const current = () => steps.at(-1);
-  const finishCurrent = () => {
-    const c = current();
+  const finish = (stage: number) => {
+    const c = current.get(stage);
     if (c && c.end === undefined) c.end = Date.now();
+  };
+  const line = (stage: number, text: string) => {
+    const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(text);
+    if (step) {
+      finish(stage);
+      total = Number(step[2]);
+      const r: StepRow = { n: Number(step[1]), label: `[${step[1]}/${step[2]}] ${step[3]}`, start: Date.now(), cached: false, output: [] };
+      rows.push(r);
+      current.set(stage, r);
+    } else if (text === " ---> Using cache") {
+      const c = current.get(stage);
+      if (c) c.cached = true;
+    } else if (/^ ---> [0-9a-f]{12}$/.test(text)) finish(stage);
+    else if (/^(Successfully|\[Warning\])/.test(text)) final.push(text);
+    else if (!/^( ---> Running in |Removing intermediate container )/.test(text)) current.get(stage)?.output.push(text);
   };
   return {
     message(m) {
+      const stage = m.stage ?? -1;
       if (m.status) {
-        current()?.output.push(`${m.id ? `${m.id}: ` : ""}${m.status}`);
+        current.get(stage)?.output.push(`${m.id ? `${m.id}: ` : ""}${m.status}`);
         return;
       }
       if (m.stream === undefined) return;
-      pending += m.stream;
+      let buf = (pending.get(stage) ?? "") + m.stream;
       let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
-        if (step) {
-          finishCurrent();
-          total = Number(step[2]);
-          steps.push({ label: `[${step[1]}/${step[2]}] ${step[3]}`, start: Date.now(), cached: false, output: [] });
-        } else if (line === " ---> Using cache") {
-          const c = current();
-          if (c) c.cached = true;
-        } else if (/^ ---> [0-9a-f]{12}$/.test(line)) finishCurrent();
-        else if (/^(Successfully|\[Warning\])/.test(line)) final.push(line);
-        else if (!/^( ---> Running in |Removing intermediate container )/.test(line)) current()?.output.push(line);
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        line(stage, buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
       }
+      pending.set(stage, buf);
       draw();
     },
     end() {
       clearInterval(timer);
-      finishCurrent();
+      for (const s of current.keys()) finish(s);
       draw();
       for (const l of final) out.write(`${l}\n`);
     },

@@ -89,6 +89,8 @@ export function registerBuild(cli: CAC, ctx: CliContext): void {
       if (mode !== "plain" && mode !== "tty") throw new CliExit(1, `invalid progress mode ${f.progress}: use auto, plain or tty`);
       const headers: Record<string, string> = {};
       const sec = secrets(f.secret);
+      // The live view wants each stage's lines as they happen, not in Dockerfile order.
+      if (mode === "tty" && !f.quiet) headers["X-Ctr-Build-Progress"] = "live";
       if (Object.keys(sec).length) headers["X-Build-Secrets"] = Buffer.from(JSON.stringify(sec)).toString("base64");
       const body = tar ? tar.stream : new Blob([stdinText()]).stream();
       let failure: ProgressMessage | null = null;

@@ -61,6 +61,7 @@ export async function build(d: BuildDeps, ctx: JobContext, req: BuildRequest, em
     }
     ctx.ready();
     const output = new BuildOutput(emit, order, o.quiet);
+    output.live = o.live;
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     ctx.signal.addEventListener("abort", onAbort, { once: true });

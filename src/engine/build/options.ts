@@ -29,6 +29,8 @@ export interface BuildOptions {
   registryAuth: Record<string, Credentials>;
   /** Resource limits for RUN containers (memory, memswap, cpushares, cpuquota, cpuperiod, cpusetcpus, shmsize). */
   limits: Record<string, number | string>;
+  /** Lines as they happen, tagged by stage, instead of in Dockerfile order (X-Ctr-Build-Progress: live). */
+  live: boolean;
 }
 
 export function defaultBuildOptions(): BuildOptions {
@@ -48,5 +50,6 @@ export function defaultBuildOptions(): BuildOptions {
     secrets: {},
     registryAuth: {},
     limits: {},
+    live: false,
   };
 }

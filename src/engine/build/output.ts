@@ -13,6 +13,8 @@ export interface BuildMessage {
   aux?: { ID: string };
   errorDetail?: { code?: number; message: string };
   error?: string;
+  /** Only in the live form: the stage the line belongs to. */
+  stage?: number;
 }
 
 export const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
@@ -34,9 +36,13 @@ export class BuildOutput {
     readonly quiet: boolean,
   ) {}
 
+  /** Live: every message goes out at once, tagged with its stage (ctr's live view asks for this). */
+  live = false;
+
   /** A message of stage `i`: out now if every earlier stage is done, else held. */
   write(i: number, m: BuildMessage): void {
     if (this.quiet && !m.errorDetail) return;
+    if (this.live) return this.emit({ ...m, stage: i });
     if (this.order[this.pos] === i || i < 0) return this.emit(m);
     const list = this.held.get(i) ?? [];
     list.push(m);

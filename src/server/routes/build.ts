@@ -63,6 +63,7 @@ export function buildOptions(c: Context): BuildOptions {
     secrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, "base64"))])),
     registryAuth: registryConfig(c.req.header("X-Registry-Config")),
     limits: limits(c),
+    live: c.req.header("X-Ctr-Build-Progress") === "live",
   };
 }
 

@@ -173,6 +173,15 @@ describe.skipIf(!isRoot)("ctr build", () => {
     expect(r.stdout).toContain("Successfully tagged b-tty:latest");
     const jobs = await d.client.json<{ name: string; status: string; args: string[] }[]>("GET", "/jobs");
     expect(jobs.some((j) => j.name === "build" && j.status === "succeeded" && j.args.includes("b-tty"))).toBe(true);
+    // Two independent stages are in flight together: the build takes less than their steps' sum.
+    const two = `FROM ${bb} AS a\nRUN sleep 1.5\nFROM ${bb} AS b\nRUN sleep 1.5\nFROM ${bb}\nCOPY --from=a /bin/sh /a\nCOPY --from=b /bin/sh /b\n`;
+    const c = await d.ctr(["build", "--progress", "tty", "--no-cache", "-"], { stdin: two });
+    expect(c.code).toBe(0);
+    const frame = c.stdout.split("[+] Building").at(-1)!;
+    const total = Number(/^ ([\d.]+)s/.exec(frame)![1]);
+    const runs = [...frame.matchAll(/\[(?:2|4)\/7\] RUN sleep 1\.5\s+([\d.]+)s/g)].map((m) => Number(m[1]));
+    expect(runs.length).toBe(2);
+    expect(total).toBeLessThan(runs[0]! + runs[1]!);
   });
 
   test("the cache survives a daemon restart", async () => {
