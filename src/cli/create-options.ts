@@ -3,7 +3,7 @@ import type { OptionSpec } from "./argv.ts";
 import { list } from "./context.ts";
 import { parseBytes } from "../units.ts";
 import { parsePublish, type PortBindings } from "../engine/network/publish.ts";
-import { securityOptFlags, ulimitFlags } from "./security-flags.ts";
+import { securityOptFlags, ulimitFlags, usernsFlag } from "./security-flags.ts";
 
 export { parseBytes };
 
@@ -29,6 +29,7 @@ export const createOptions: OptionSpec[] = [
   { flags: "--privileged", description: "Give extended privileges to this container" },
   { flags: "--security-opt <opt>", description: "Security options: seccomp=<profile.json>|unconfined, no-new-privileges[=bool], apparmor=, label=" },
   { flags: "--ulimit <name=soft[:hard]>", description: "Ulimit options (repeatable)" },
+  { flags: "--userns <mode>", description: "User namespace to use (host)" },
   { flags: "--init", description: "Run an init inside the container that forwards signals and reaps processes" },
   { flags: "--restart <policy>", description: "Restart policy: no, on-failure[:N], always, unless-stopped" },
   { flags: "--stop-signal <sig>", description: "Signal to stop the container" },
@@ -71,6 +72,7 @@ export interface CreateFlags {
   privileged?: boolean;
   securityOpt?: unknown;
   ulimit?: unknown;
+  userns?: string;
   init?: boolean;
   restart?: string;
   stopSignal?: string;
@@ -169,6 +171,7 @@ export function createBody(image: string, cmd: string[], f: CreateFlags, attach:
       Privileged: !!f.privileged,
       ...securityOptFlags(list(f.securityOpt)),
       Ulimits: ulimitFlags(list(f.ulimit)),
+      UsernsMode: usernsFlag(f.userns),
       PublishAllPorts: !!f.publishAll,
       ReadonlyRootfs: !!f.readOnly,
       Tmpfs: tmpfs,

@@ -56,3 +56,10 @@ export function ulimitFlags(vals: string[]): Ulimit[] | null {
   });
   return out.length ? out : null;
 }
+
+/** The docker CLI accepts "" or "host" for --userns (its ValidateUserNSMode). */
+export function usernsFlag(v: string | undefined): string {
+  if (v === undefined || v === "") return "";
+  if (v !== "host") throw new Error("--userns: invalid USER mode");
+  return v;
+}

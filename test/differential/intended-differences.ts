@@ -24,6 +24,10 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "--security-opt label=<...> on a host without SELinux: ctr refuses (400), dockerd ignores it",
     why: "as for AppArmor; label=disable (asks for nothing) still passes, so compose files keep working across hosts",
   },
+  "security/userns-mode/refused": {
+    what: "HostConfig.UsernsMode other than \"\" or \"host\": ctr refuses (400), dockerd 20.10 accepts it and runs in the host's user namespace",
+    why: "ctr has no --userns-remap yet; a user namespace asked for and not given must not pass silently",
+  },
   "security/seccomp-profile/validated-at-create": {
     what: "a seccomp profile that cannot load (bad JSON, unknown action) is refused at create (400); dockerd creates the container and fails at start",
     why: "nothing invalid is ever stored (DESIGN.md conventions)",

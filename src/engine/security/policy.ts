@@ -69,6 +69,10 @@ function rlimits(h: HostConfig, d: SecurityDefaults): Rlimit[] {
 export function validateSecurity(h: HostConfig, caps: string[], d: SecurityDefaults): void {
   if (h.Ulimits !== undefined && h.Ulimits !== null && !Array.isArray(h.Ulimits)) throw new InvalidParameterError("Ulimits must be an array");
   for (const u of (h.Ulimits as Ulimit[] | null | undefined) ?? []) checkUlimit(u);
+  // dockerd accepts any UsernsMode and runs in the host's user namespace anyway; a user namespace we
+  // cannot give is refused rather than silently not given (no --userns-remap yet).
+  const userns = h.UsernsMode as string | undefined;
+  if (userns && userns !== "host") throw new InvalidParameterError(`invalid UsernsMode ${JSON.stringify(userns)}: this daemon runs containers in the host's user namespace only (--userns-remap is not supported)`);
   containerConfinement(h, caps, d);
 }
 

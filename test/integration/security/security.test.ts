@@ -4,7 +4,7 @@
 // custom and unconfined profiles, --security-opt validation, setuid and
 // no-new-privileges, devices, ulimits.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasDocker, isRoot, startDaemon, type RunResult, type TestDaemon } from "../../helpers/daemon.ts";
 import { dockerdSkipReason, startDockerd, type TestDockerd } from "../../helpers/dockerd.ts";
@@ -122,6 +122,34 @@ describe.skipIf(!!skip)("security probes", () => {
     if (se.dockerd && se.dockerd.code !== se.ctr.code) expect(intended("security/label-unavailable/refused")).toBe(true);
     // Nothing to give, nothing refused.
     expectBoth(await run(["--security-opt", "apparmor=unconfined", "--security-opt", "label=disable"], ["true"]), { code: 0 });
+  });
+
+  test("--userns=host runs; another UsernsMode is refused (dockerd ignores it: listed)", async () => {
+    expectBoth(await run(["--userns", "host"], ["true"]), { code: 0 });
+    const body = JSON.stringify({ Image: bb, Cmd: ["true"], HostConfig: { UsernsMode: "auto" } });
+    const r = await fetch("http://d/v1.41/containers/create", { unix: ctr.sock, method: "POST", headers: { "content-type": "application/json" }, body } as RequestInit);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { message: string }).message).toContain("host's user namespace only");
+    expect(intended("security/userns-mode/refused")).toBe(true);
+    const cli = await run(["--userns", "foo"], ["true"]);
+    for (const x of [cli.ctr, cli.dockerd].filter(Boolean) as RunResult[]) expect([x.code, x.stderr]).toEqual([125, expect.stringContaining("--userns: invalid USER mode")]);
+  });
+
+  test("inspect shows SecurityOpt as sent, the profile's JSON included", async () => {
+    const profile = join(probe.dir, "inspect.json");
+    writeFileSync(profile, JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO" }] }, null, 2));
+    const name = `sec-inspect-${process.pid}`;
+    const args = ["create", "--name", name, "--security-opt", `seccomp=${profile}`, "--security-opt", "no-new-privileges", bb, "true"];
+    const [c, d] = await Promise.all([ctr.docker(args), dkr?.docker(args)]);
+    try {
+      expect(c.code).toBe(0);
+      const show = ["inspect", "-f", "{{json .HostConfig.SecurityOpt}}", name];
+      const [ci, di] = await Promise.all([ctr.docker(show), d ? dkr!.docker(show) : undefined]);
+      expect(JSON.parse(ci.stdout)).toEqual([`seccomp=${JSON.stringify(JSON.parse(readFileSync(profile, "utf8")))}`, "no-new-privileges"]);
+      if (di) expect(JSON.parse(ci.stdout)).toEqual(JSON.parse(di.stdout));
+    } finally {
+      await Promise.all([ctr.docker(["rm", "-f", name]), dkr?.docker(["rm", "-f", name])]);
+    }
   });
 
   test("an unloadable profile is refused at create", async () => {
