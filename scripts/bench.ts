@@ -29,13 +29,13 @@ function pssKiB(pid: number, field = "Pss"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
   return m ? Number(m[1]) : 0;
 }
-/** The keeper of a test daemon's exec root (`… keeper <dir>/run`). */
+/** The keeper of a test daemon's exec root (`… keeper.js <dir>/run`). */
 function keeperOf(dir: string): number {
   for (const p of readdirSync("/proc")) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const argv = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-      if (argv.at(-3) === "keeper" && argv.at(-2) === `${dir}/run`) return Number(p);
+      if ((argv.at(-3) === "keeper" || argv.at(-3)?.endsWith("/keeper.js")) && argv.at(-2) === `${dir}/run`) return Number(p);
     } catch {}
   }
   throw new Error("no keeper found");

@@ -12,6 +12,13 @@ if (!init.success) {
   process.exit(1);
 }
 const initBundle = await init.outputs[0]!.text();
+// The --live-restore keeper, likewise a small bundle of its own (kept out of the init's).
+const keeper = await Bun.build({ entrypoints: ["src/engine/execdriver/keeper-entry.ts"], target: "bun", minify: true });
+if (!keeper.success) {
+  for (const l of keeper.logs) console.error(l);
+  process.exit(1);
+}
+const keeperBundle = await keeper.outputs[0]!.text();
 
 const result = await Bun.build({
   entrypoints: ["src/cli.ts"],
@@ -27,6 +34,7 @@ const result = await Bun.build({
     "process.env.CTR_GIT_COMMIT": JSON.stringify(commit),
     "process.env.CTR_BUILD_TIME": JSON.stringify(built),
     "process.env.CTR_INIT_BUNDLE": JSON.stringify(initBundle),
+    "process.env.CTR_KEEPER_BUNDLE": JSON.stringify(keeperBundle),
   },
 } as Parameters<typeof Bun.build>[0]);
 if (!result.success) {

@@ -12,7 +12,7 @@ import { networkRoutes } from "./routes/networks.ts";
 import { containerFsRoutes } from "./routes/container-fs.ts";
 import { registryRoutes } from "./routes/registry.ts";
 import { ExecDriver } from "../engine/execdriver/driver.ts";
-import { smallInitLauncher } from "../engine/execdriver/init-bundle.ts";
+import { keeperCommand, smallInitLauncher } from "../engine/execdriver/init-bundle.ts";
 import { KeeperClient } from "../engine/execdriver/keeper-client.ts";
 import { selfCommand } from "../self.ts";
 import { detectCgroupVersion, newCgroupManager } from "../kernel/cgroups/index.ts";
@@ -54,7 +54,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const engine = new Engine();
     const launcher = smallInitLauncher(config.execRoot) ?? { initCommand: [...selfCommand(), "init"], initEnv: {} };
     // --live-restore: containers are the keeper's children, so they outlive us (keeper.ts).
-    const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
+    const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, keeperCommand: keeperCommand(config.execRoot), execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
     const driver = new ExecDriver({ cgroups: newCgroupManager(), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", warmTag: createHash("sha256").update(config.execRoot).digest("hex").slice(0, 8), keeper });
     const services = await buildServices(config, layout, db, engine, driver);
     const facts = systemFacts(config, db, services);

@@ -6,7 +6,7 @@
 // runtime (BUN_BE_BUN=1 makes a compiled binary behave as `bun`).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isCompiled } from "../../self.ts";
+import { isCompiled, selfCommand } from "../../self.ts";
 
 export interface InitLauncher {
   initCommand: string[];
@@ -22,14 +22,25 @@ function embedded(): string | undefined {
 export function smallInitLauncher(execRoot: string): InitLauncher | null {
   const script = embedded();
   if (!script || !isCompiled()) return null;
-  const path = join(execRoot, "init.js");
+  return { initCommand: [process.execPath, writeScript(execRoot, "init.js", script)], initEnv: { BUN_BE_BUN: "1" } };
+}
+
+/** argv prefix of the keeper (--live-restore); the exec root is appended. Its own bundle when compiled. */
+export function keeperCommand(execRoot: string): string[] {
+  const script = process.env.CTR_KEEPER_BUNDLE || undefined;
+  if (!script || !isCompiled()) return [...selfCommand(), "keeper"];
+  return [process.execPath, writeScript(execRoot, "keeper.js", script)];
+}
+
+function writeScript(execRoot: string, name: string, script: string): string {
+  const path = join(execRoot, name);
   if (readOr(path) !== script) {
     mkdirSync(execRoot, { recursive: true, mode: 0o700 });
-    // Written whole and renamed: a container starting meanwhile never reads half a script.
+    // Written whole and renamed: a process starting meanwhile never reads half a script.
     writeFileSync(`${path}.tmp`, script, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
-  return { initCommand: [process.execPath, path], initEnv: { BUN_BE_BUN: "1" } };
+  return path;
 }
 
 function readOr(path: string): string | null {

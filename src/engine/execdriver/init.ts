@@ -279,7 +279,6 @@ function fdIO(): InitIO {
 }
 
 export async function initMain(args: string[]): Promise<never> {
-  if (args[0] === "keeper") return (await import("./keeper.ts")).keeperMain(args[1]!);
   const { linuxSyscalls } = await import("../../kernel/syscalls.ts");
   const io = fdIO();
   const ctx: InitContext = { sys: linuxSyscalls, io, path: (p) => p };

@@ -12,9 +12,11 @@ import type { InitChild, KeepInfo, Keeper } from "./init-child.ts";
 import type { ExitStatus } from "./types.ts";
 
 export interface KeeperLaunch {
-  /** `ctr init` argv prefix and env (init-bundle.ts); the keeper is that + ["keeper", execRoot]. */
+  /** `ctr init` argv prefix and env (init-bundle.ts), for the inits the keeper spawns. */
   initCommand: string[];
   initEnv: Record<string, string>;
+  /** The keeper's argv prefix (init-bundle.ts keeperCommand); the exec root is appended. */
+  keeperCommand: string[];
   execRoot: string;
   /** Where the keeper is started: its own cgroup (so stopping the daemon's service does not kill it). */
   placeKeeper?(pid: number): void;
@@ -68,7 +70,7 @@ export class KeeperClient implements Keeper {
   }
 
   private keeperArgv(): string[] {
-    return [...this.o.initCommand, "keeper", this.o.execRoot];
+    return [...this.o.keeperCommand, this.o.execRoot];
   }
 
   /** The same binary and init script as ours: argv[0] may be spelt differently, the rest must match. */

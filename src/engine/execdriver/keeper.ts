@@ -1,4 +1,5 @@
-// `ctr init keeper <exec root>`: with --live-restore, ONE small process per
+// The keeper (`ctr keeper <exec root>`, or its own small bundle, keeper-entry.ts):
+// with --live-restore, ONE small process per
 // exec root that holds what a container's life must not share with the
 // daemon's. It is the parent of every container's pid 1 (it spawns them, in
 // new pid namespaces, exactly as the daemon would), so it reaps them and

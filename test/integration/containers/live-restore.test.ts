@@ -36,13 +36,13 @@ const ppidOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 };
-/** The keeper of an exec root: found by its command line (`… init.js keeper <exec root>`). */
+/** The keeper of an exec root: found by its command line (`… keeper.js <exec root>`, or `ctr keeper <exec root>`). */
 function keeperOf(execRoot: string): number | null {
   for (const p of readdirSync("/proc")) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const argv = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-      if (argv.at(-3) === "keeper" && argv.at(-2) === execRoot) return Number(p);
+      if ((argv.at(-3) === "keeper" || argv.at(-3)?.endsWith("/keeper.js")) && argv.at(-2) === execRoot) return Number(p);
     } catch {}
   }
   return null;
