@@ -9,10 +9,12 @@ import { randomBytes } from "node:crypto";
 import dockerignore from "@balena/dockerignore";
 import { toReadable } from "../store/tar/byte-source.ts";
 import { tarBytes, type TarEntry } from "../store/tar/tar-writer.ts";
-import { entryFor, HardLinks, walk } from "../store/tar/tree-walk.ts";
+import { readdirSync, readlinkSync, type Stats } from "node:fs";
 
 export interface ContextTar {
   stream: ReadableStream<Uint8Array>;
+  /** A small context whole (sent with a Content-Length: chunked framing of a tiny body costs ~20 ms in Bun's fetch); null when large. */
+  small(): Promise<Blob | ReadableStream<Uint8Array>>;
   /** The Dockerfile's name inside the context. */
   dockerfile: string;
   /** Removes the temp copy of a stdin Dockerfile. */
@@ -48,12 +50,12 @@ export function contextTar(dir: string, dockerfile: { path?: string; text?: stri
   }
   always.add(name);
   const ignored = ignoreFilter(root, name);
+  const negation = hasNegation(root);
   const entries = function* (): Generator<TarEntry> {
-    const links = new HardLinks();
-    for (const item of walk(root, "", (i) => !ignored(i.rel) || hasNegation(root))) {
+    for (const item of walk(root, "", (rel) => negation || !ignored(rel))) {
       if (ignored(item.rel) && !always.has(item.rel)) continue;
-      const e = entryFor(item.path, item.rel, item.st, links);
-      if (e) yield { ...e, uid: 0, gid: 0, xattrs: undefined };
+      const e = entryOf(item.path, item.rel, item.st);
+      if (e) yield e;
     }
     if (inlinePath) yield { name, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000), size: inline!.length, sourcePath: inlinePath };
   };
@@ -67,7 +69,78 @@ export function contextTar(dir: string, dockerfile: { path?: string; text?: stri
   const cleanup = () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   };
-  return { stream: toReadable(tarBytes(entries())), dockerfile: name, cleanup };
+  const stream = toReadable(coalesce(tarBytes(entries())));
+  return { stream, small: () => smallOrStream(stream), dockerfile: name, cleanup };
+}
+
+const SMALL = 4 * 1024 * 1024;
+
+/** Reads up to 4 MiB: a context that ends by then is sent whole; a larger one streams on from where it was. */
+async function smallOrStream(stream: ReadableStream<Uint8Array>): Promise<Blob | ReadableStream<Uint8Array>> {
+  const reader = stream.getReader();
+  const head: Uint8Array[] = [];
+  let n = 0;
+  while (n < SMALL) {
+    const r = await reader.read();
+    if (r.done) return new Blob(head as unknown as ArrayBuffer[]);
+    head.push(r.value);
+    n += r.value.byteLength;
+  }
+  return new ReadableStream<Uint8Array>({
+    start(ctl) {
+      for (const c of head) ctl.enqueue(c);
+    },
+    async pull(ctl) {
+      const r = await reader.read();
+      if (r.done) ctl.close();
+      else ctl.enqueue(r.value);
+    },
+    cancel: () => reader.cancel(),
+  });
+}
+
+/**
+ * The tar writer yields a chunk per header and per file piece; sent as they
+ * are, a small context costs tens of ms in chunked framing. Runs of them are
+ * joined into pieces of up to 256 KiB (memory stays bounded for any context).
+ */
+async function* coalesce(src: AsyncIterable<Uint8Array>, max = 256 * 1024): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of src) {
+    parts.push(c);
+    n += c.byteLength;
+    if (n >= max) {
+      yield Buffer.concat(parts);
+      parts = [];
+      n = 0;
+    }
+  }
+  if (n) yield Buffer.concat(parts);
+}
+
+/**
+ * The context's files, pre-order. A walk of our own rather than the store's
+ * (which reads xattrs through bun:ffi): the docker CLI sends no xattrs, and the
+ * client should not load the FFI for a build.
+ */
+function* walk(root: string, rel: string, descend: (rel: string) => boolean): Generator<{ path: string; rel: string; st: Stats }> {
+  for (const name of readdirSync(rel ? join(root, rel) : root).sort()) {
+    const r = rel ? `${rel}/${name}` : name;
+    const path = join(root, r);
+    const st = lstatSync(path);
+    yield { path, rel: r, st };
+    if (st.isDirectory() && descend(r)) yield* walk(root, r, descend);
+  }
+}
+
+/** A tar entry as the docker CLI writes it: owner 0:0, mode and mtime kept; sockets and devices skipped. */
+function entryOf(path: string, name: string, st: Stats): TarEntry | null {
+  const base = { name, mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: Math.floor(st.mtimeMs / 1000) };
+  if (st.isFile()) return { ...base, type: "file", size: st.size, sourcePath: path };
+  if (st.isDirectory()) return { ...base, type: "directory" };
+  if (st.isSymbolicLink()) return { ...base, type: "symlink", linkname: readlinkSync(path) };
+  return null;
 }
 
 /** A negated pattern may re-include files under an ignored dir: then every dir is walked. */

@@ -92,7 +92,7 @@ export function registerBuild(cli: CAC, ctx: CliContext): void {
       // The live view wants each stage's lines as they happen, not in Dockerfile order.
       if (mode === "tty" && !f.quiet) headers["X-Ctr-Build-Progress"] = "live";
       if (Object.keys(sec).length) headers["X-Build-Secrets"] = Buffer.from(JSON.stringify(sec)).toString("base64");
-      const body = tar ? tar.stream : new Blob([stdinText()]).stream();
+      const body = tar ? await tar.small() : new Blob([stdinText()]);
       let failure: ProgressMessage | null = null;
       let id = "";
       const view = f.quiet ? null : mode === "tty" ? ttyView(process.stdout) : plainView(process.stdout);
