@@ -112,6 +112,14 @@ describe.skipIf(!isRoot)("ctr build", () => {
     await d.ctr(["cp", "b-hos:/from-link", out]);
     expect(readFileSync(join(out, "from-dotdot"), "utf8")).toBe("context hostname\n");
     expect(readFileSync(join(out, "from-link"), "utf8")).toBe("context passwd\n");
+    // A stage's own symlink to / is followed inside the stage, never to the host.
+    const fromStage = await d.ctr(["build", "--progress", "plain", "-t", "b-stage-link", "-"], {
+      stdin: `FROM ${bb} AS s\nRUN mkdir -p /etc && echo stage-marker > /etc/marker && ln -s / /up\nFROM scratch\nCOPY --from=s /up/etc/marker /m\n`,
+    });
+    expect(fromStage.code).toBe(0);
+    await d.ctr(["create", "--name", "b-stl", "b-stage-link", "x"]);
+    await d.ctr(["cp", "b-stl:/m", join(out, "m")]);
+    expect(readFileSync(join(out, "m"), "utf8")).toBe("stage-marker\n");
     for (const name of ["../escape", "/etc/abs", "a/../../b"]) {
       const entries: TarEntry[] = [
         { name: "Dockerfile", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 25, sourcePath: join(tmp, "df-scratch") },
