@@ -108,6 +108,8 @@ export interface Runtime {
   top(c: import("./types.ts").Container, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   /** Removes what the runtime keeps for a stopped container (cgroup). */
   cleanup(c: import("./types.ts").Container): Promise<void>;
+  /** Host pids in the container's cgroup that no handle of ours holds (after a daemon restart: left by the last one). */
+  leftovers(c: import("./types.ts").Container): number[];
 }
 
 /** Networking as the lifecycle sees it. */

@@ -47,5 +47,6 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
       return t;
     },
     cleanup: (c) => driver.cleanup(c.id),
+    leftovers: (c) => driver.pids(c.id),
   };
 }

@@ -9,6 +9,7 @@ import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHand
 import { parseSignal } from "./signals.ts";
 import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts";
 import { copyUpVolumes } from "./volume-copyup.ts";
+import { leftoverExit, leftoverVerdict } from "./reconcile.ts";
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
 import { resolveCaps } from "./spec.ts";
 import { defaultSecurity, validateSecurity, type SecurityDefaults } from "../security/policy.ts";
@@ -513,13 +514,16 @@ export class ContainerService {
       // Taken back by adopt(): alive, or its exit is on its way to onExit.
       if (this.live.has(c.id)) continue;
       const wasRunning = c.state.Running || c.state.Restarting;
-      if (wasRunning || c.state.Status === "removing") {
-        if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
-        await this.release(c);
-        c.state = exitedState(
-          c.state,
-          c.state.Running ? { ExitCode: 137, Error: "container was running when the daemon stopped" } : {},
-        );
+      // Processes in the container's cgroup, also of a start the daemon died in the middle of.
+      const left = this.d.runtime.leftovers(c);
+      if (wasRunning || c.state.Status === "removing" || left.length) {
+        if (left.length) this.d.log?.("killing processes a previous daemon left", { id: c.id, status: c.state.Status, pids: left.join(",") });
+        switch (leftoverVerdict(c)) {
+          case "kill":
+            if (c.state.Pid > 0) killStale(c.state.Pid, c.id);
+            await this.release(c);
+        }
+        c.state = exitedState(c.state, leftoverExit(c, left.length > 0) ?? {});
         c.networkSettings = {};
         this.d.store.save(c);
         if (c.hostConfig.AutoRemove) {

@@ -62,6 +62,7 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
     top: async () => ({ Titles: ["PID"], Processes: [] }),
     cleanup: async () => {},
     ...(o.restore ? { restore: o.restore } : {}),
+    leftovers: () => [],
   };
   const network: Networking = {
     connect: async () => ({ Networks: { bridge: { IPAddress: "10.9.0.2" } } }),
