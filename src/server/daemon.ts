@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createHash, randomBytes } from "node:crypto";
 import { createLayout, layoutFor, type Layout } from "../store/layout.ts";
-import { openDatabase, schemaVersion, type Database } from "../store/db.ts";
+import { schemaVersion, type Database } from "../store/db.ts";
+import { openStoreDatabase } from "../store/db-open.ts";
+import { vacuumer } from "../store/vacuum.ts";
 import { tryLock, type FileLock } from "../kernel/flock.ts";
 import { Engine } from "../engine/engine.ts";
 import { systemJobs, type SystemFacts } from "../engine/system/jobs.ts";
@@ -50,13 +52,18 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   }
   const servers: Server[] = [];
   try {
-    const db = openDatabase(layout.db);
+    const opened: { checkMs?: number } = {};
+    const db = openStoreDatabase(layout, opened);
+    log.info("store opened", { db: layout.db, quickCheckMs: Math.round((opened.checkMs ?? 0) * 10) / 10 });
     const engine = new Engine();
     const launcher = smallInitLauncher(config.execRoot) ?? { initCommand: [...selfCommand(), "init"], initEnv: {} };
     // --live-restore: containers are the keeper's children, so they outlive us (keeper.ts).
     const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, keeperCommand: keeperCommand(config.execRoot), execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
     const driver = new ExecDriver({ cgroups: newCgroupManager(), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", warmTag: createHash("sha256").update(config.execRoot).digest("hex").slice(0, 8), keeper });
     const services = await buildServices(config, layout, db, engine, driver);
+    // After removals (any job that succeeded may have deleted rows) the file gives its free pages back.
+    const vacuum = vacuumer(db, 1000, (pages) => log.info("database pages reclaimed", { pages }));
+    engine.onSucceeded(() => vacuum.poke());
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
     const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes]);
@@ -76,6 +83,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       close: async () => {
         await services.shutdown();
         await driver.close();
+        vacuum.stop();
         await shutdown(servers, db, lock);
       },
     };

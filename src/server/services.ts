@@ -44,6 +44,8 @@ import { VolumeService } from "../engine/volumes/service.ts";
 import { volumeJobs } from "../engine/volumes/jobs.ts";
 import { log } from "../log.ts";
 import { unmountAllUnder } from "../kernel/mount.ts";
+import { lostFoundAt } from "../store/lost-found.ts";
+import { repairContainerDisk } from "../engine/containers/disk-repair.ts";
 
 export interface Services {
   security: SecurityDefaults;
@@ -79,9 +81,13 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   const security = securityDefaults(config.security);
   const driver = driverFor(config.storageDriver, layout.layers);
   const layers = new LayerStore(db, driver);
-  const report = await layers.repair();
-  if (report.removedRows.length || report.removedDirs.length) log.info("layer store repaired", { ...report });
+  // What the database does not account for is moved under lost+found, never deleted.
+  const lost = lostFoundAt(layout.root);
+  const report = await layers.repair(lost);
+  if (report.removedRows.length || report.movedAside.length) log.warn("layer store repaired", { ...report, lostFound: join(layout.root, "lost+found") });
   const store = new ContainerStore(db);
+  const disk = repairContainerDisk({ store, dir: layout.containers, rwIds: () => driver.rwIds(), rwPath: (id) => join(layout.layers, "rw", id), lost });
+  if (disk.movedAside.length || disk.dead.length) log.warn("container store repaired", { ...disk, lostFound: join(layout.root, "lost+found") });
   const content = new ContentStore(layout.blobs, layout.tmp);
   // A crash mid-cp/export/copy-up leaves a temporary mount under tmp: detach it before cleaning.
   const stale = unmountAllUnder(layout.tmp);
@@ -110,7 +116,8 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     get: (id: string) => imageInfo(imageStore.get(id)),
   };
   const volumes = new VolumeService(db, layout.volumes, events);
-  volumes.repair();
+  const vr = volumes.repair(lost);
+  if (vr.movedAside.length || vr.recreated.length) log.warn("volume store repaired", { ...vr, lostFound: join(layout.root, "lost+found") });
   const containers = new ContainerService({
     store,
     images: imageSource,

@@ -8,14 +8,34 @@ export type { Database };
  * recorded. Each migration runs in its own transaction, so a crash mid-way
  * leaves the schema at the last whole step.
  */
-export function openDatabase(path: string, list: readonly Migration[] = migrations): Database {
+export function openDatabase(path: string, list: readonly Migration[] = migrations, check?: (db: Database) => void): Database {
   const db = new Database(path, { create: true, strict: true });
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA foreign_keys = ON");
-  db.exec("PRAGMA busy_timeout = 5000");
-  migrate(db, list);
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA busy_timeout = 5000");
+    check?.(db);
+    useIncrementalVacuum(db);
+    migrate(db, list);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   return db;
+}
+
+/**
+ * Freed pages go back to the file system after mass removals (vacuum.ts):
+ * that needs auto_vacuum=INCREMENTAL, which an existing database gets only by
+ * a VACUUM — once, the first time this version opens it (the migration for
+ * databases made before; a new, empty one costs nothing).
+ */
+function useIncrementalVacuum(db: Database): void {
+  const mode = db.query<{ auto_vacuum: number }, []>("PRAGMA auto_vacuum").get()?.auto_vacuum;
+  if (mode === 2) return;
+  db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  db.exec("VACUUM");
 }
 
 export function migrate(db: Database, list: readonly Migration[]): string[] {

@@ -5,6 +5,7 @@ import type { Database } from "../../store/db.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import { mountVolume, needsMount, unmountVolume, validateOptions } from "./local-driver.ts";
 import { dirBytes } from "./usage.ts";
+import type { LostFound } from "../../store/lost-found.ts";
 import { matchesLabels } from "../filters.ts";
 import { stringMap } from "../string-map.ts";
 
@@ -203,18 +204,31 @@ export class VolumeService {
     return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
-  /** At start: directories without a row are leftovers of a crash between mkdir and insert. */
-  repair(): void {
+  /**
+   * At start, the rows and the directories made to agree both ways: a `.tmp-*`
+   * is an unfinished create (ours, removed); a directory without a row is moved
+   * aside, never deleted (the row may be what was lost); a row whose directory
+   * is gone gets an empty one, so containers that name it still start.
+   */
+  repair(lost: LostFound): { movedAside: string[]; recreated: string[] } {
+    const report = { movedAside: [] as string[], recreated: [] as string[] };
     mkdirSync(this.dir, { recursive: true });
     for (const name of readdirSync(this.dir)) {
-      if (name.startsWith(".tmp-") || (!this.find(name) && existsSync(join(this.dir, name)))) {
-        try {
-          unmountVolume(join(this.dir, name));
-          rmSync(join(this.dir, name), { recursive: true, force: true });
-        } catch {
-          // still mounted: leave it rather than delete through the mount
-        }
+      const path = join(this.dir, name);
+      if (!name.startsWith(".tmp-") && this.find(name)) continue;
+      try {
+        unmountVolume(path);
+      } catch {
+        continue; // still mounted: leave it rather than touch data through the mount
       }
+      if (name.startsWith(".tmp-")) rmSync(path, { recursive: true, force: true });
+      else if (lost.moveAside("volumes", path)) report.movedAside.push(name);
     }
+    for (const { name } of this.db.query<{ name: string }, []>("SELECT name FROM volumes").all()) {
+      if (existsSync(this.mountpoint(name))) continue;
+      mkdirSync(this.mountpoint(name), { recursive: true, mode: 0o755 });
+      report.recreated.push(name);
+    }
+    return report;
   }
 }

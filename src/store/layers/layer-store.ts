@@ -8,6 +8,8 @@ import type { ByteSource } from "../tar/byte-source.ts";
 import { exportTar } from "../graphdriver/diff-tar.ts";
 import type { Change, LayerDriver, MountSpec } from "../graphdriver/driver.ts";
 import { chainIdOf } from "./chain-id.ts";
+import { dirname } from "node:path";
+import type { LostFound } from "../lost-found.ts";
 
 export { chainIdOf, chainIdsOf } from "./chain-id.ts";
 
@@ -32,8 +34,8 @@ export interface RepairReport {
   removedRows: string[];
   /** Rows whose directory was gone but an image still lists them; kept for the image code to judge. */
   brokenRows: string[];
-  /** Directories no row pointed at; deleted. */
-  removedDirs: string[];
+  /** Directories no row pointed at: moved under lost+found (never deleted: the rows may be what was lost). */
+  movedAside: string[];
 }
 
 interface Row {
@@ -169,15 +171,15 @@ export class LayerStore {
     if (images.length) throw new ConflictError(`layer ${chainId} is used by image ${images[0]}`);
     if (this.children(chainId).length) throw new ConflictError(`layer ${chainId} has child layers`);
     if (isInUse(chainId)) throw new ConflictError(`layer ${chainId} is used by a container`);
-    // Row first: a crash after it leaves an orphan dir, which repair() removes.
+    // Row first: a crash after it leaves an orphan dir, which repair() moves aside.
     this.db.query("DELETE FROM layers WHERE chain_id = ?").run(chainId);
     await this.driver.remove(rec.cacheId);
   }
 
-  /** At daemon start: drop temp dirs, rows without a dir, dirs without a row. */
-  async repair(): Promise<RepairReport> {
+  /** At daemon start: drop temp dirs and rows without a dir; move dirs without a row aside. */
+  async repair(lost: LostFound): Promise<RepairReport> {
     this.driver.cleanupTemp();
-    const report: RepairReport = { removedTemp: true, removedRows: [], brokenRows: [], removedDirs: [] };
+    const report: RepairReport = { removedTemp: true, removedRows: [], brokenRows: [], movedAside: [] };
     const onDisk = new Set(this.driver.layerIds());
     for (const r of this.list()) {
       if (onDisk.has(r.cacheId)) continue;
@@ -191,8 +193,8 @@ export class LayerStore {
     const known = new Set(this.list().map((r) => r.cacheId));
     for (const id of onDisk) {
       if (known.has(id)) continue;
-      await this.driver.remove(id);
-      report.removedDirs.push(id);
+      lost.moveAside("layers", dirname(this.driver.diffPath(id)));
+      report.movedAside.push(id);
     }
     return report;
   }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extract as tarExtract } from "tar-stream";
 import { openDatabase } from "../../../src/store/db.ts";
+import { lostFoundAt } from "../../../src/store/lost-found.ts";
 import { LayerStore, chainIdOf } from "../../../src/store/layers/layer-store.ts";
 import { newOverlay2Driver, overlaySupported } from "../../../src/store/graphdriver/overlay2.ts";
 import { newVfsDriver } from "../../../src/store/graphdriver/vfs.ts";
@@ -200,7 +201,7 @@ for (const c of cases) {
       }
     });
 
-    test("repair drops temp dirs, rows without dirs and dirs without rows", async () => {
+    test("repair drops temp dirs and rows without dirs, moves dirs without rows aside", async () => {
       const dir = mkdtempSync(join(work, `${c.name}-repair-`));
       const db = openDatabase(join(dir, "ctr.db"));
       try {
@@ -211,9 +212,13 @@ for (const c of cases) {
         await driver.create("orphan", null);
         mkdirSync(join(dir, "layers", ".tmp", "half"));
         db.query("INSERT INTO layers (chain_id, diff_id, parent, cache_id, size, created_at) VALUES ('sha256:gone', 'sha256:gone', NULL, 'gonecache', 0, 0)").run();
-        const report = await store.repair();
-        expect(report).toEqual({ removedTemp: true, removedRows: ["sha256:gone"], brokenRows: [], removedDirs: ["orphan"] });
+        const report = await store.repair(lostFoundAt(dir));
+        expect(report).toEqual({ removedTemp: true, removedRows: ["sha256:gone"], brokenRows: [], movedAside: ["orphan"] });
         expect(driver.layerIds()).toEqual([rec.cacheId]);
+        // Never deleted: kept under lost+found with its content.
+        const kept = readdirSync(join(dir, "lost+found", "layers"));
+        expect(kept).toEqual([expect.stringMatching(/^orphan-/)]);
+        expect(existsSync(join(dir, "lost+found", "layers", kept[0]!, "diff"))).toBe(true);
         expect(readdirSync(join(dir, "layers", ".tmp"))).toEqual([]);
       } finally {
         db.close();
