@@ -219,14 +219,34 @@ export function syncForwardOpenings(o: OpeningsOptions, networks: readonly Firew
   }
 }
 
+/**
+ * How often the openings are checked again: the other firewall changes
+ * behind our back (Docker starts after us, a firewall reload flushes FORWARD),
+ * and our own state may not change for hours. Two listings, ~5 ms.
+ */
+const RECHECK_MS = 30_000;
+
 /** A firewall that also keeps the openings in line with the bridges it serves. */
 export function withForwardOpenings(fw: Firewall, o: OpeningsOptions): Firewall {
+  let networks: readonly FirewallNetwork[] = [];
+  let timer: Timer | null = null;
+  const recheck = () => {
+    if (networks.length) syncForwardOpenings(o, networks);
+  };
   return {
     apply(s) {
       fw.apply(s);
+      networks = s.networks;
       syncForwardOpenings(o, s.networks);
+      if (!timer) {
+        timer = setInterval(recheck, RECHECK_MS);
+        timer.unref?.();
+      }
     },
     clear() {
+      networks = [];
+      if (timer) clearInterval(timer);
+      timer = null;
       // Openings first: our accept chain may jump to the isolation chain fw.clear() deletes.
       syncForwardOpenings(o, []);
       fw.clear();
