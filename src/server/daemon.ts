@@ -70,7 +70,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined, verify: config.tls.verify } : undefined;
     const gid = socketGid(config.group);
     for (const host of config.hosts) {
-      const server = createHttpServer(app, host.startsWith("tcp://") ? tls : undefined);
+      const server = createHttpServer(app, { tls: host.startsWith("tcp://") ? tls : undefined, readIdleMs: readIdleMs() });
       await listenOn(server, host, !!tls, { gid, tlsVerify: !!config.tls?.verify });
       servers.push(server);
       log.info("API listen", { host });
@@ -142,4 +142,10 @@ function daemonId(db: Database): string {
   const id = randomBytes(24).toString("base64url").toUpperCase().replace(/[^A-Z0-9]/g, "A").slice(0, 32).match(/.{4}/g)!.join(":");
   db.query("INSERT INTO meta (key, value) VALUES ('daemon_id', ?)").run(id);
   return id;
+}
+
+/** CTR_READ_TIMEOUT_MS shortens how long a silent request body is waited for (tests; slow links may lengthen it). */
+function readIdleMs(): number | undefined {
+  const v = Number(process.env.CTR_READ_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
 }

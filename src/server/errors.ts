@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { log } from "../log.ts";
 import {
   ConflictError,
   ForbiddenError,
@@ -20,6 +21,16 @@ export class PayloadTooLargeError extends Error {
   override name = "PayloadTooLargeError";
 }
 
+/** The client closed the connection before its request body ended (an aborted upload). */
+export class ClientGoneError extends Error {
+  override name = "ClientGoneError";
+}
+
+/** The request body stopped arriving for longer than the daemon waits. */
+export class ReadTimeoutError extends Error {
+  override name = "ReadTimeoutError";
+}
+
 export function statusOf(err: unknown): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
@@ -35,8 +46,21 @@ export function statusOf(err: unknown): number {
   return 500;
 }
 
+/**
+ * A request whose client left (an aborted upload) or stopped sending: one log
+ * line, not a stack trace. Whatever the job failed with then (a tar cut short),
+ * the cause is the client.
+ */
+function clientLeft(err: Error, c: Context): boolean {
+  return err instanceof ClientGoneError || err instanceof ReadTimeoutError || c.req.raw.signal.aborted;
+}
+
 /** Hono onError: typed engine errors → Docker status codes and `{"message": …}`. */
 export function onError(err: Error, c: Context): Response {
+  if (clientLeft(err, c)) {
+    log.info(err instanceof ReadTimeoutError ? "request body timed out" : "client went away", { method: c.req.method, path: c.req.path, error: err.message });
+    return c.json({ message: err.message }, err instanceof ReadTimeoutError ? 408 : 400);
+  }
   const status = statusOf(err);
   if (status === 500) console.error(`[api] ${c.req.method} ${c.req.path}:`, err);
   if (status === 304) return c.body(null, 304);

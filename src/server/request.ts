@@ -3,13 +3,8 @@ import { BadRequestError, PayloadTooLargeError } from "./errors.ts";
 import { validate, type Schema } from "./schemas/go-json.ts";
 import { parseJsonText, type GoReader } from "./schemas/json-text.ts";
 import { atoi } from "./schemas/params.ts";
+import { MAX_JSON_BODY } from "./limits.ts";
 
-/**
- * The most a JSON body may carry: 2 MiB, the kernel's ARG_MAX for a command and
- * its environment, beyond which no create or exec could run anyway. It keeps
- * one request from growing the daemon by more than a few MB.
- */
-export const MAX_JSON_BODY = 2 * 1024 * 1024;
 
 /** Reads a body as text, up to `limit` bytes; more is a 413 before it is buffered. */
 export async function bodyText(c: Context, limit = MAX_JSON_BODY): Promise<string> {

@@ -70,7 +70,7 @@ export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10
  * Starts `ctr daemon` on a temporary socket and root dir: from source, or the
  * compiled binary when `opts.bin` is given (the benchmark measures what ships).
  */
-export async function startDaemon(extra: string[] = [], existing?: { dir: string }, opts: { bin?: string } = {}): Promise<TestDaemon> {
+export async function startDaemon(extra: string[] = [], existing?: { dir: string }, opts: { bin?: string; env?: Record<string, string> } = {}): Promise<TestDaemon> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), "ctr-test-"));
   const root = join(dir, "root");
   const sock = join(dir, "ctr.sock");
@@ -80,7 +80,7 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   const bridge = bridgeFlag(extra) ?? `ctrt${process.pid % 10000}${dir.slice(-4)}`.replace(/[^A-Za-z0-9]/g, "").slice(0, 15);
   const proc = Bun.spawn(
     [...(opts.bin ? [opts.bin] : [process.execPath, CLI]), "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), "--bridge", bridge, ...extra.filter((a, i) => a !== "--bridge" && extra[i - 1] !== "--bridge")],
-    { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore" },
+    { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore", env: { ...process.env, ...opts.env } },
   );
   const client = new ApiClient(host);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
