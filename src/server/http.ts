@@ -18,6 +18,8 @@ export interface TlsOptions {
   cert: string;
   key: string;
   ca?: string;
+  /** --tlsverify: only clients with a certificate signed by `ca` get through. */
+  verify?: boolean;
 }
 
 export interface HttpOptions {
@@ -41,7 +43,7 @@ export function createHttpServer(app: FetchApp, o: HttpOptions = {}): http.Serve
     void handle(app, req, res, idle);
   };
   const server = o.tls
-    ? https.createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca }, onRequest)
+    ? https.createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, requestCert: !!o.tls.verify, rejectUnauthorized: !!o.tls.verify }, onRequest)
     : http.createServer(onRequest);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void handleUpgrade(app, req, socket, head, idle);
