@@ -120,6 +120,9 @@ describe.skipIf(!!skip)("differential build: dockerd's classic builder vs ctr", 
       ["unknown", [fixture("unknown")]],
       ["missing", ["-f", "-", fixture("fail")], `FROM ${bb}\nCOPY nothere.txt /x\n`],
       ["no-stage", ["-f", "-", fixture("fail")], `FROM ${bb}\nCOPY --from=${reg.host}/nosuch:1 /x /x\n`],
+      ["bad-flag", ["-f", "-", fixture("fail")], `FROM ${bb}\nCOPY --nope=1 a /b\n`],
+      ["bad-target", ["--target", "nope", fixture("multi")]],
+      ["no-from", ["-f", "-", fixture("fail")], `RUN true\n`],
     ];
     for (const [name, args, stdin] of cases) {
       const [d, c] = await Promise.all([dkr.docker(["build", ...args], { env, stdin }), run(["docker", "-H", ctr.host, "build", ...args], { env, stdin })]);

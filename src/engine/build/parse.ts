@@ -62,6 +62,15 @@ export class DockerfileParseError extends InvalidParameterError {
   }
 }
 
+/** Flags each instruction takes; any other is a parse error before the build starts, as dockerd's. */
+const FLAGS: Record<string, readonly string[]> = {
+  FROM: ["platform"],
+  RUN: ["mount", "network", "security"],
+  COPY: ["from", "chown", "chmod", "link"],
+  ADD: ["chown", "chmod", "link"],
+  HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
+};
+
 const HEREDOC_RE = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
 
 export function parseDockerfile(text: string): Dockerfile {
@@ -73,6 +82,7 @@ export function parseDockerfile(text: string): Dockerfile {
   for (const raw of df.getInstructions()) {
     const ins = toInstruction(raw, lines);
     if (!KNOWN.has(ins.keyword)) throw new DockerfileParseError(ins.line, `unknown instruction: ${raw.getInstruction().toUpperCase()}`);
+    for (const f of ins.flags) if (!(FLAGS[ins.keyword] ?? []).includes(f.name)) throw new DockerfileParseError(ins.line, `Unknown flag: ${f.name}`);
     if (ins.keyword === "FROM") {
       out.stages.push(stageOf(ins, out.stages.length));
       continue;
@@ -80,7 +90,7 @@ export function parseDockerfile(text: string): Dockerfile {
     const stage = out.stages.at(-1);
     if (stage) stage.instructions.push(ins);
     else if (ins.keyword === "ARG") out.globalArgs.push(ins);
-    else throw new InvalidParameterError(`failed to process dockerfile: no build stage in current context`);
+    else throw new InvalidParameterError("no build stage in current context");
   }
   if (!out.stages.length) throw new InvalidParameterError("the Dockerfile (Dockerfile) cannot be empty");
   return out;

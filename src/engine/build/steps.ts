@@ -267,8 +267,10 @@ export class StageRunner {
   private async runStep(st: State, ins: Instruction): Promise<State> {
     const { s } = this;
     checkFlags(ins, ["mount", "network", "security"]);
-    const network = flagValue(ins, "network") ?? s.opts.networkMode;
-    if (!["default", "none", "host", "bridge"].includes(network)) throw new InvalidParameterError(`unsupported network mode: ${network}`);
+    const flagNetwork = flagValue(ins, "network");
+    // RUN --network takes BuildKit's three values; the build's networkmode may also name a user network.
+    if (flagNetwork !== undefined && !["default", "none", "host"].includes(flagNetwork)) throw new InvalidParameterError(`unsupported network mode: ${flagNetwork}`);
+    const network = flagNetwork ?? s.opts.networkMode;
     const security = flagValue(ins, "security");
     if (security && security !== "sandbox") throw new InvalidParameterError(`security mode ${security} is not allowed`);
     const mounts = flagValues(ins, "mount").map((m) => parseMount(m, st.run.WorkingDir));
@@ -357,7 +359,8 @@ export class StageRunner {
   private async copyStep(st: State, ins: Instruction): Promise<State> {
     const { s } = this;
     const add = ins.keyword === "ADD";
-    checkFlags(ins, add ? ["chown", "chmod", "link", "checksum", "keep-git-dir"] : ["from", "chown", "chmod", "link", "parents", "exclude"]);
+    // --link needs no more than a normal layer here; --parents, --exclude, --checksum and git sources are refused, not ignored.
+    checkFlags(ins, add ? ["chown", "chmod", "link"] : ["from", "chown", "chmod", "link"]);
     const vars = this.vars(st);
     const words = (jsonForm(ins.args) ?? expandWords(ins.args, vars, s.df.escape)).map((w, i, all) => (jsonForm(ins.args) && i < all.length ? expandWord(w, vars, s.df.escape) : w));
     if (words.length < 2) throw new InvalidParameterError(`${ins.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
