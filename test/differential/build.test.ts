@@ -114,6 +114,12 @@ describe.skipIf(!!skip)("differential build: dockerd's classic builder vs ctr", 
     await compare("multi");
   });
 
+  test("COPY/ADD destination rules, WORKDIR, legacy ENV, shell-form ENTRYPOINT/CMD", async () => {
+    const [d, c] = await buildBoth("rules", ["--build-arg", `BASE=${bb}`, fixture("rules")]);
+    expect([d.code, c.code, c.stderr.split("\n").at(-2)]).toEqual([0, 0, ""]);
+    await compare("rules");
+  });
+
   test("failures: the same messages and exit codes", async () => {
     const cases: [string, string[], string?][] = [
       ["fail", ["--build-arg", `BASE=${bb}`, fixture("fail")]],

@@ -66,10 +66,11 @@ export function secureJoin(root: string, path: string): string {
   return join(root, ...out);
 }
 
+/** A missing mount target is made 0755, as runc makes it (a build's RUN commits it into the layer, as dockerd's does). */
 function ensureTarget(path: string, dir: boolean): void {
   if (existsSync(path)) return;
-  mkdirSync(dir ? path : dirname(path), { recursive: true });
-  if (!dir) writeFileSync(path, "");
+  mkdirSync(dir ? path : dirname(path), { recursive: true, mode: 0o755 });
+  if (!dir) writeFileSync(path, "", { mode: 0o755 });
 }
 
 /** /dev is a fresh tmpfs in a real container; tolerate what is there anyway. */
