@@ -149,6 +149,8 @@ export const BAD_INPUTS: BadInput[] = [
   { name: "volume/Name-slash", path: "/volumes/create", body: { Name: "bad/name" } },
   { name: "volume/Name-space", path: "/volumes/create", body: { Name: "a b" } },
   { name: "volume/Name-one-char", path: "/volumes/create", body: { Name: "a" } },
+  // Not bad: the longest name a directory entry holds works on both.
+  { name: "volume/Name-255", path: "/volumes/create", body: { Name: "v".repeat(255) } },
   { name: "volume/Driver-bogus", path: "/volumes/create", body: { Name: "edge-v3", Driver: "bogus" } },
   { name: "volume/DriverOpts-number", path: "/volumes/create", body: { Name: "edge-v4", DriverOpts: { o: 1 } } },
   { name: "volume/DriverOpts-bogus", path: "/volumes/create", body: { Name: "edge-v5", DriverOpts: { bogus: "x" } } },

@@ -92,7 +92,8 @@ export class VolumeService {
     if (existing) return existing; // docker: creating an existing volume returns it
     // The directory first, then the row: a crash leaves an orphan dir, never a row without data.
     // A failure (disk full: ENOSPC, SQLITE_FULL) takes back what this create made.
-    const tmp = join(this.dir, `.tmp-${name}`);
+    // The temporary name must not grow with the volume's: a 255-character name (dockerd takes it) is the most a directory entry holds.
+    const tmp = join(this.dir, `.tmp-${randomBytes(8).toString("hex")}`);
     const final = join(this.dir, name);
     try {
       mkdirSync(join(tmp, "_data"), { recursive: true, mode: 0o755 });

@@ -91,4 +91,22 @@ describe("volumes", () => {
     expect(v.users("held")).toEqual(["live1"]);
     expect(v.find("ghost")).toBeNull();
   });
+
+  test("a 255-character name works, as with dockerd's local driver", () => {
+    const { v } = world();
+    const name = "a".repeat(255);
+    expect(v.create({ Name: name }).Name).toBe(name);
+    expect(existsSync(v.mountpoint(name))).toBe(true);
+  });
+
+  test("a row stored before the API checked its input (non-string labels, labels nested 10,000 deep) still lists", () => {
+    const { v, db } = world();
+    v.create({ Name: "good" });
+    const deep = `{"ok":"v","n":1,"deep":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+    db.query("INSERT INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES ('old', 'local', ?, ?, 0, '2026-01-01T00:00:00Z')").run(deep, '{"o":{"x":1}}');
+    const listed = v.list();
+    expect(listed.map((x) => x.Name).sort()).toEqual(["good", "old"]);
+    expect(listed.find((x) => x.Name === "old")).toMatchObject({ Labels: { ok: "v" }, Options: null });
+    expect(() => JSON.stringify(listed)).not.toThrow();
+  });
 });
