@@ -103,6 +103,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     layers,
     maxConcurrentDownloads: config.maxConcurrentDownloads,
     imageInUse: (id) => store.usingImage(id)[0]?.id ?? null,
+    imageRunningIn: (id) => store.usingImage(id).find((c) => c.state.Running || c.state.Restarting)?.id ?? null,
   });
   const network = new NetworkManager({
     db,
@@ -181,6 +182,10 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       imageMatches: (ref, c) => {
         const img = imageSource.find(ref);
         return img !== null && img.id === c.imageId;
+      },
+      sizes: async (c) => {
+        const rw = await layers.rwSize(c.id).catch(() => 0);
+        return { SizeRw: rw, SizeRootFs: (imageStore.get(c.imageId)?.size ?? 0) + rw };
       },
     }),
     ...statsJobs(containers),

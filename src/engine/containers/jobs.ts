@@ -89,14 +89,21 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
 
 export type { ProcessHandle };
 
-export const ListJob = jobType<{ all: boolean; limit?: number; filters: Record<string, string[]> }, ReturnType<typeof listView>[]>("ps");
-export const InspectJob = jobType<Ref, ReturnType<typeof inspectView>>("inspect");
+export const ListJob = jobType<{ all: boolean; limit?: number; filters: Record<string, string[]>; size?: boolean }, ReturnType<typeof listView>[]>("ps");
+export const InspectJob = jobType<Ref & { size?: boolean }, ReturnType<typeof inspectView> & Partial<ContainerSizes>>("inspect");
 export const PruneJob = jobType<{ filters: Record<string, string[]> }, { ContainersDeleted: string[]; SpaceReclaimed: number }>("container-prune");
 
 export interface QueryOptions {
   driver: string;
   /** Does the container's image match `ref` (for the `ancestor` filter)? */
   imageMatches: (ref: string, c: Container) => boolean;
+  /** ?size=1: the rw layer's bytes and those plus the image's (cri-dockerd reads SizeRw in its stats loop). */
+  sizes: (c: Container) => Promise<ContainerSizes>;
+}
+
+export interface ContainerSizes {
+  SizeRw: number;
+  SizeRootFs: number;
 }
 
 export function containerQueryJobs(svc: ContainerService, execs: ExecService, o: QueryOptions): JobDef<any, any>[] {
@@ -112,13 +119,18 @@ export function containerQueryJobs(svc: ContainerService, execs: ExecService, o:
         list = list.filter((c) => (key === "before" ? c.created < pivot.created : c.created > pivot.created));
       }
       if (a.limit && a.limit > 0) list = list.slice(0, a.limit);
-      return list.map((c) => listView(c, c.imageId));
+      if (!a.size) return list.map((c) => listView(c, c.imageId));
+      return Promise.all(list.map(async (c) => ({ ...listView(c, c.imageId), ...(await o.sizes(c)) })));
     }),
     handle(
       InspectJob,
-      (_c, a) => {
+      async (_c, a) => {
         const c = svc.get(a.ref);
-        return inspectView(c, { root: svc.d.dir, driver: o.driver, execIds: execs.idsFor(c.id), imageConfigId: c.imageId });
+        const view = inspectView(c, { root: svc.d.dir, driver: o.driver, execIds: execs.idsFor(c.id), imageConfigId: c.imageId });
+        if (!a.size) return view;
+        // dockerd places the sizes right after GraphDriver.
+        const { Mounts, Config, NetworkSettings, ...head } = view;
+        return { ...head, ...(await o.sizes(c)), Mounts, Config, NetworkSettings };
       },
       (a) => [a.ref],
     ),

@@ -36,4 +36,6 @@ export interface ImageDeps {
   platform?: Platform;
   /** Is an image used by a container? rmi refuses unless forced. */
   imageInUse?: (imageId: string) => string | null;
+  /** A running container of the image, if any (a conflict force does not override). */
+  imageRunningIn?: (imageId: string) => string | null;
 }

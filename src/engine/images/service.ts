@@ -220,8 +220,14 @@ export class ImageService {
       if (repos.size > 1 && !force) {
         throw new ConflictError(`conflict: unable to delete ${shortHex(img.id)} (must be forced) - image is referenced in multiple repositories`);
       }
+      // dockerd's checkImageDeleteConflict: a running container is a hard conflict even with force
+      // (Nomad's image GC counts on the 409), a stopped one a soft conflict that force overrides.
+      const running = this.d.imageRunningIn?.(img.id) ?? null;
+      if (running) {
+        throw new ConflictError(`conflict: unable to delete ${shortHex(img.id)} (cannot be forced) - image is being used by running container ${shortHex(running)}`);
+      }
       if (inUse && !force) {
-        throw new ConflictError(`conflict: unable to delete ${shortHex(img.id)} (cannot be forced) - image is being used by container ${shortHex(inUse)}`);
+        throw new ConflictError(`conflict: unable to delete ${shortHex(img.id)} (must be forced) - image is being used by stopped container ${shortHex(inUse)}`);
       }
       for (const r of refs) {
         st.removeRef(r.name);

@@ -4,7 +4,7 @@ import type { Networking } from "../containers/ports.ts";
 import type { Container } from "../containers/types.ts";
 import type { NetworkManager } from "./manager.ts";
 import { hostsFile, resolvConfFile } from "./files.ts";
-import { modeKind, needsEndpoint } from "./mode.ts";
+import { modeKind, needsEndpoint, ownsNetns } from "./mode.ts";
 import { bindingsOf } from "./publish.ts";
 import { renderNetworkSettings } from "./render.ts";
 import { configuredEndpoints, withShortIdAlias } from "../containers/endpoints.ts";
@@ -25,10 +25,11 @@ export function managedNetworking(m: NetworkManager): Networking {
     });
   };
   return {
-    needsNetns: (c) => needsEndpoint(c.hostConfig.NetworkMode),
+    needsNetns: (c) => ownsNetns(c.hostConfig.NetworkMode),
 
     async connect(c, pid) {
       const mode = networkOf(c);
+      if (mode === "none") m.loopbackUp({ pid });
       if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
       const eps = configuredEndpoints(c);
       // The NetworkMode's network first: it gets eth0, the default route and the published ports.

@@ -271,6 +271,16 @@ export class NetworkManager {
    * and port maps go now, and a sweep a little later removes any veth that
    * is still there (a netns kept alive elsewhere); reconcile covers a crash.
    */
+  /** `--network none`: the fresh netns keeps only `lo`, brought up as dockerd does. */
+  loopbackUp(netns: ConnectRequest["netns"]): void {
+    const inner = this.k.inNetns(nsPath(netns));
+    try {
+      inner.setUp("lo");
+    } finally {
+      inner.close();
+    }
+  }
+
   async releaseExited(containerId: string): Promise<void> {
     const eps = this.store.endpointsOf(containerId);
     for (const ep of eps) this.store.deleteEndpoint(ep.id);

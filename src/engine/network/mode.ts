@@ -35,3 +35,6 @@ export const needsEndpoint = (mode: string | undefined): boolean => {
   const k = modeKind(mode);
   return k === "bridge" || k === "user";
 };
+
+/** Whether the container gets a netns of its own (plugged, or `none` with only `lo`). */
+export const ownsNetns = (mode: string | undefined): boolean => needsEndpoint(mode) || modeKind(mode) === "none";

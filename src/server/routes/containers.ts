@@ -36,10 +36,10 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     return c.json(await engine.run(CreateJob, { name: c.req.query("name"), body }), 201);
   });
   app.get("/containers/json", async (c) =>
-    c.json(await engine.run(ListJob, { all: boolQuery(c, "all"), limit: intQuery(c, "limit"), filters: filtersQuery(c) })),
+    c.json(await engine.run(ListJob, { all: boolQuery(c, "all"), limit: intQuery(c, "limit"), filters: filtersQuery(c), size: boolQuery(c, "size") })),
   );
   app.post("/containers/prune", async (c) => c.json(await engine.run(PruneJob, { filters: filtersQuery(c) })));
-  app.get("/containers/:id/json", async (c) => c.json(await engine.run(InspectJob, { ref: c.req.param("id") })));
+  app.get("/containers/:id/json", async (c) => c.json(await engine.run(InspectJob, { ref: c.req.param("id"), size: boolQuery(c, "size") })));
 
   const noContent = () => new Response(null, { status: 204 });
   app.post("/containers/:id/start", async (c) => {

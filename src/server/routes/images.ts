@@ -34,7 +34,7 @@ export function imageRoutes(app: App, { engine }: ApiDeps): void {
       await following;
     });
   });
-  app.get("/images/json", async (c) => c.json(await engine.run(ImagesListJob, { all: boolQuery(c, "all"), filters: filtersQuery(c), digests: boolQuery(c, "digests") })));
+  app.get("/images/json", async (c) => c.json(await engine.run(ImagesListJob, { all: boolQuery(c, "all"), filters: filtersQuery(c), digests: boolQuery(c, "digests"), sharedSize: boolQuery(c, "shared-size") })));
   app.get("/images/tree", async (c) => c.json(await engine.run(ImageTreeJob, { filters: filtersQuery(c) })));
   app.post("/images/prune", async (c) => c.json(await engine.run(ImagePruneJob, { filters: filtersQuery(c) })));
   app.get("/images/get", async (c) => {

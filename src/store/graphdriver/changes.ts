@@ -65,3 +65,23 @@ export function treeChanges(rw: string, base: string | null): Change[] {
   }
   return out.sort(byPath);
 }
+
+/**
+ * Bytes a container's changes hold (dockerd's SizeRw): the sizes of what was
+ * added or changed below `root`, directories not counted, a hard-linked inode
+ * once (archive.ChangesSize; overlay2's directory.Size of the upper dir is the same sum).
+ */
+export function changesSize(root: string, changes: readonly Change[]): number {
+  const seen = new Set<string>();
+  let size = 0;
+  for (const ch of changes) {
+    if (ch.kind === "D") continue;
+    const st = lstatOrNull(join(root, ch.path));
+    if (!st || st.isDirectory()) continue;
+    const key = `${st.dev}:${st.ino}`;
+    if (st.nlink > 1 && seen.has(key)) continue;
+    seen.add(key);
+    size += st.size;
+  }
+  return size;
+}

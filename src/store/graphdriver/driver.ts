@@ -44,6 +44,8 @@ export interface LayerDriver {
   rwIds(): string[];
   /** What the container changed, like `docker diff`, sorted by path. */
   changes(containerId: string): Promise<Change[]>;
+  /** Bytes the rw layer holds (inspect's SizeRw). */
+  rwSize(containerId: string): Promise<number>;
   /** The rw layer as an OCI layer tar (whiteouts as .wh. entries) for `commit`. */
   diffTar(containerId: string): ReadableStream<Uint8Array>;
 }

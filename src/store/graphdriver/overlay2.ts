@@ -10,7 +10,7 @@ import { extractLayer } from "../tar/extract.ts";
 import type { ByteSource } from "../tar/byte-source.ts";
 import type { ApplyOptions, Change, LayerDriver, MountSpec } from "./driver.ts";
 import { LayerDirs } from "./layer-dirs.ts";
-import { overlayChanges } from "./changes.ts";
+import { changesSize, overlayChanges } from "./changes.ts";
 import { overlayDiffTar } from "./diff-tar.ts";
 import { lstatOrNull } from "../tar/safe-path.ts";
 
@@ -133,6 +133,11 @@ export class Overlay2Driver implements LayerDriver {
   async changes(containerId: string): Promise<Change[]> {
     const dir = this.dirs.requireRw(containerId);
     return overlayChanges(join(dir, "upper"), this.lowerDiffs(dir));
+  }
+
+  async rwSize(containerId: string): Promise<number> {
+    const upper = join(this.dirs.requireRw(containerId), "upper");
+    return changesSize(upper, await this.changes(containerId));
   }
 
   diffTar(containerId: string): ReadableStream<Uint8Array> {

@@ -9,7 +9,7 @@ import { NotFoundError } from "../../engine/errors.ts";
 import type { ApplyOptions, Change, LayerDriver, MountSpec } from "./driver.ts";
 import { LayerDirs } from "./layer-dirs.ts";
 import { copyTree } from "./copy-tree.ts";
-import { treeChanges } from "./changes.ts";
+import { changesSize, treeChanges } from "./changes.ts";
 import { changesTar } from "./diff-tar.ts";
 
 export class VfsDriver implements LayerDriver {
@@ -97,6 +97,10 @@ export class VfsDriver implements LayerDriver {
   async changes(containerId: string): Promise<Change[]> {
     const dir = this.dirs.requireRw(containerId);
     return treeChanges(join(dir, "diff"), this.rwBase(dir));
+  }
+
+  async rwSize(containerId: string): Promise<number> {
+    return changesSize(join(this.dirs.requireRw(containerId), "diff"), await this.changes(containerId));
   }
 
   diffTar(containerId: string): ReadableStream<Uint8Array> {

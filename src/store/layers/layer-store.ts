@@ -215,6 +215,9 @@ export class LayerStore {
   changes(containerId: string): Promise<Change[]> {
     return this.driver.changes(containerId);
   }
+  rwSize(containerId: string): Promise<number> {
+    return this.driver.rwSize(containerId);
+  }
   diffTar(containerId: string): ReadableStream<Uint8Array> {
     return this.driver.diffTar(containerId);
   }

@@ -60,6 +60,9 @@ class FakeDriver implements LayerDriver {
   rwIds() {
     return [];
   }
+  async rwSize() {
+    return 0;
+  }
   async changes() {
     return [];
   }
