@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasDocker, isRoot, removeAllContainers, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { hasDocker, isRoot, removeAllContainers, run, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { seedBusybox, startRegistry } from "../helpers/registry.ts";
 import { copyFixture, dockerBuild, fixture, historyCreatedBy, imageConfig } from "../helpers/build.ts";
 
@@ -150,6 +150,12 @@ describe.skipIf(!ready)("docker build against ctr", () => {
     const r = await dockerBuild(d.host, [fixture("unknown")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Error response from daemon: dockerfile parse error line 2: unknown instruction: FOO");
+  });
+
+  test("without DOCKER_BUILDKIT the CLI 28 (no buildx) falls back to this classic endpoint by itself", async () => {
+    const r = await run(["docker", "-H", d.host, "build", "-q", "-"], { stdin: `FROM ${bb}\nLABEL fallback=1\n`, env: { DOCKER_BUILDKIT: "" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
   });
 
   test("a Dockerfile on stdin; a missing COPY source; an unknown --from image", async () => {

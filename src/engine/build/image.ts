@@ -54,6 +54,8 @@ export interface CommitRequest {
   createdBy: string;
   layer: IngestedLayer | null;
   author?: string;
+  /** The empty image a RUN needs on a scratch stage with no step yet: no history entry of its own. */
+  noHistory?: boolean;
 }
 
 /** Records the image a step made and returns it. */
@@ -69,7 +71,7 @@ export function commitStep(d: { content: ContentWriter; images: ImageStore }, r:
     os: base?.os ?? "linux",
     ...(base?.variant ? { variant: base.variant } : {}),
     rootfs: { type: "layers", diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(r.layer ? [r.layer.diffId] : [])] },
-    history: [...(base?.history ?? []), { created, created_by: r.createdBy, ...(r.layer ? {} : { empty_layer: true }) }],
+    history: [...(base?.history ?? []), ...(r.noHistory ? [] : [{ created, created_by: r.createdBy, ...(r.layer ? {} : { empty_layer: true }) }])],
   };
   const text = JSON.stringify(config);
   const id = d.content.writeBytes(new TextEncoder().encode(text));

@@ -332,7 +332,7 @@ export class StageRunner {
   /** RUN needs an image to make a container of; a scratch stage with no step yet gets an empty one. */
   private ensureRecord(st: State) {
     if (st.image.record) return st.image.record;
-    const img = this.commit(st, st.run, "", null);
+    const img = commitStep(this.s.deps, { parent: st.image, run: st.run, createdBy: "", layer: null, noHistory: true });
     st.image = img;
     return img.record!;
   }
