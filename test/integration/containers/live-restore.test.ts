@@ -17,6 +17,8 @@ if (!isRoot) console.warn("skip: live restore needs root");
 else if (!haveRegistry) console.warn("skip: docker-registry is not installed");
 else if (!existsSync(DIST)) console.warn("skip: live restore runs dist/ctr (bun run build first)");
 
+/** How long a condition may take on a loaded box before the test gives up (a deadline, not a timing). */
+const DEADLINE = 30_000;
 const HTTPD = "mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www";
 const COUNTER = "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done";
 /** Exits 7 once the test drops /x/go: the exit happens while no daemon runs, without a timing in the test. */
@@ -94,7 +96,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     expect(alive(keeper)).toBe(true);
     expect(await web()).toMatch(/^hello-from-/);
     const lines = logLines("cnt");
-    await until(() => logLines("cnt") > lines + 3, "the counter's log to grow while no daemon runs");
+    await until(() => logLines("cnt") > lines + 3, "the counter's log to grow while no daemon runs", DEADLINE);
   }
 
   /** After a restart: same pids and start times, everything answers again. */
@@ -105,12 +107,21 @@ describe.skipIf(!ready)("live restore (root)", () => {
     }
     expect((await ctr(["ps", "-q"])).stdout.split("\n")).toEqual(expect.arrayContaining([ids.cnt!.slice(0, 12), ids.web!.slice(0, 12), ids.client!.slice(0, 12)]));
     expect(await web()).toMatch(/^hello-from-/);
-    await until(async () => (await byName()).startsWith("hello-from-"), "the network's DNS to answer again");
+    await until(async () => (await byName()).startsWith("hello-from-"), "the network's DNS to answer again", DEADLINE);
     expect((await ctr(["exec", "cnt", "echo", "hi"])).stdout).toBe("hi\n");
     await expectNoGap(20);
   }
 
   beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (e) {
+      console.error(`live-restore set-up failed; daemon log:\n${d?.log() ?? ""}`);
+      throw e;
+    }
+  }, 120_000);
+
+  async function setUp(): Promise<void> {
     reg = await startRegistry();
     bb = await seedBusybox(reg.host);
     d = await start();
@@ -132,12 +143,12 @@ describe.skipIf(!ready)("live restore (root)", () => {
       before[name] = { Pid: s.Pid as number, StartedAt: s.StartedAt as string };
     }
     port = Number(/127\.0\.0\.1:(\d+)/.exec((await ctr(["port", "web"])).stdout)![1]);
-    await until(async () => (await web()).startsWith("hello-from-"), "the published port to answer");
+    await until(async () => (await web()).startsWith("hello-from-"), "the published port to answer", DEADLINE);
     expect((await d.client.json<{ LiveRestoreEnabled: boolean }>("GET", "/info")).LiveRestoreEnabled).toBe(true);
     keeper = keeperOf(join(dir, "run"))!;
     expect(keeper).toBeGreaterThan(0);
     for (const n of ["cnt", "web", "client", "seven", "again"]) expect(ppidOf(before[n]!.Pid)).toBe(keeper);
-  });
+  }
 
   afterAll(async () => {
     // Only through a daemon that runs (a stopped one's socket is not answered).
@@ -153,14 +164,14 @@ describe.skipIf(!ready)("live restore (root)", () => {
     await reg?.stop();
     rmSync(shared, { recursive: true, force: true });
     rmSync(binDir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   test("SIGTERM: containers run on; exits meanwhile are recorded with their code; a new daemon takes them back", async () => {
     await d.stop();
     await expectUntouched();
     writeFileSync(join(shared, "go"), "");
     writeFileSync(join(shared, "again"), "");
-    await until(() => !alive(before.seven!.Pid) && !alive(before.again!.Pid), "seven and again to exit while no daemon runs");
+    await until(() => !alive(before.seven!.Pid) && !alive(before.again!.Pid), "seven and again to exit while no daemon runs", DEADLINE);
     d = await start();
     await expectTakenBack();
     const seven = await state("seven");
@@ -169,7 +180,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     const again = await until(async () => {
       const s = await state("again");
       return s.Running && s.Pid !== before.again!.Pid ? s : null;
-    }, "again to be restarted by its policy");
+    }, "again to be restarted by its policy", DEADLINE);
     expect(again!.Status).toBe("running");
     expect((await ctr(["inspect", "-f", "{{.RestartCount}}", "again"])).stdout.trim()).toBe("1");
   });
@@ -185,7 +196,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     await until(async () => {
       const s = await state("again");
       return s.Running && s.Pid !== againPid;
-    }, "again to fail and be restarted by this daemon");
+    }, "again to fail and be restarted by this daemon", DEADLINE);
     expect((await ctr(["inspect", "-f", "{{.RestartCount}}", "again"])).stdout.trim()).toBe("2");
   });
 
@@ -216,7 +227,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
       const r = await reader.read();
       seen += new TextDecoder().decode(r.value ?? new Uint8Array());
       return seen.split("\n").filter(Boolean).length >= 3;
-    }, "attach to show the counter");
+    }, "attach to show the counter", DEADLINE);
     attach.kill(9);
     expect(seen.split("\n").filter(Boolean).every((l) => /^\d+$/.test(l))).toBe(true);
     const stats = await d.client.json<{ pids_stats: { current: number }; memory_stats: { usage: number } }>("GET", `/containers/cnt/stats`, { query: { stream: "false" } });
@@ -242,7 +253,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     await removeAllContainers(d);
     expect((await ctr(["network", "rm", net])).code).toBe(0);
     await d.stop();
-    await until(() => !alive(keeper), "the keeper to leave once it holds nothing and no daemon runs");
+    await until(() => !alive(keeper), "the keeper to leave once it holds nothing and no daemon runs", DEADLINE);
     const mounts = readFileSync("/proc/self/mountinfo", "utf8");
     expect(mounts.split("\n").filter((l) => l.includes(dir))).toEqual([]);
     const cgroups = run(["sh", "-c", `find /sys/fs/cgroup -maxdepth 4 -type d \\( ${Object.values(ids).map((id) => `-name '*${id}*'`).join(" -o ")} \\)`]);
