@@ -62,7 +62,9 @@ describe.skipIf(!ready)("live restore (root)", () => {
   const ctr = (args: string[]) => d.ctr(args);
   const state = async (name: string) => JSON.parse((await ctr(["inspect", "-f", "{{json .State}}", name])).stdout) as Record<string, unknown>;
   const idOf = async (name: string) => (await ctr(["inspect", "-f", "{{.Id}}", name])).stdout.trim();
-  const start = (bin = DIST) => startDaemon(["--live-restore"], dir ? { dir } : undefined, { bin });
+  // Addresses of its own (default bridge and user network): other checkouts' daemons on this host take from the same pools.
+  const octet = 200 + (process.pid % 50);
+  const start = (bin = DIST) => startDaemon(["--live-restore", "--bip", `10.${octet}.${(process.pid + 1) % 250}.1/24`], dir ? { dir } : undefined, { bin });
   const ids: Record<string, string> = {};
   const before: Record<string, { Pid: number; StartedAt: string }> = {};
   let port = 0;
@@ -135,8 +137,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     d = await start();
     dir = d.dir;
     expect((await ctr(["pull", "-q", bb])).code).toBe(0);
-    // A subnet of its own: test daemons of other checkouts on this host pick from the same default pools.
-    expect((await ctr(["network", "create", "--subnet", `10.${200 + (process.pid % 50)}.${process.pid % 250}.0/24`, net])).code).toBe(0);
+    expect((await ctr(["network", "create", "--subnet", `10.${octet}.${process.pid % 250}.0/24`, net])).code).toBe(0);
     const runs: [string, string[]][] = [
       ["cnt", [bb, "sh", "-c", COUNTER]],
       ["web", ["--network", net, "-p", "127.0.0.1::80", bb, "sh", "-c", HTTPD]],
