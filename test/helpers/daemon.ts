@@ -114,7 +114,10 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
       }
     },
     [Symbol.asyncDispose]: async () => {
+      const userBridges = proc.exitCode === null ? await networkBridges(client) : [];
       await d.stop();
+      // User networks' bridges outlive the daemon (as dockerd's); left behind they use up the address pools.
+      if (isRoot) for (const b of userBridges) Bun.spawnSync(["ip", "link", "del", b], { stderr: "ignore" });
       // Also a restarted daemon's ({ dir }): the last one disposed cleans up for all on that dir.
       rmSync(dir, { recursive: true, force: true });
       // The daemon keeps its default bridge and nft table across restarts (like docker0);
@@ -128,6 +131,19 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
     },
   };
   return d;
+}
+
+/** Bridge devices of a running daemon's user networks (the default bridge is removed by name). */
+async function networkBridges(client: ApiClient): Promise<string[]> {
+  try {
+    const res = await client.request("GET", "/networks");
+    const nets = (await res.json()) as { Id: string; Driver: string; Name: string; Options?: Record<string, string> }[];
+    return nets
+      .filter((n) => n.Driver === "bridge" && n.Name !== "bridge")
+      .map((n) => n.Options?.["com.docker.network.bridge.name"] ?? `br-${n.Id.slice(0, 12)}`);
+  } catch {
+    return [];
+  }
 }
 
 function bridgeFlag(extra: string[]): string | undefined {

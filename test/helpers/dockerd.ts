@@ -79,10 +79,15 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
     // Containers first, so their mounts and shims go before dockerd does.
     const ids = (await run(["docker", "-H", host, "ps", "-aq"])).stdout.split("\n").filter(Boolean);
     if (ids.length) await run(["docker", "-H", host, "rm", "-f", "-v", ...ids]);
+    // A user network's bridge (br-<id12>) outlives dockerd; left behind they use up the address pools
+    // that every later daemon on the host (ours included) picks subnets from.
+    const nets = (await run(["docker", "-H", host, "network", "ls", "-q", "--no-trunc", "--filter", "driver=bridge"])).stdout;
+    const bridges = nets.split("\n").filter(Boolean).map((id) => `br-${id.slice(0, 12)}`);
     proc.kill("SIGTERM");
     const t = setTimeout(() => proc.kill(9), 15_000);
     await proc.exited;
     clearTimeout(t);
+    for (const b of bridges) Bun.spawnSync(["ip", "link", "del", b], { stderr: "ignore" });
   };
   return {
     dir,
