@@ -164,7 +164,7 @@ describe.skipIf(!!skip)("bounded requests (root)", () => {
     }
   });
 
-  test("uploads stream to disk: a 96 MB file through archive PUT and image load costs no 96 MB of memory", async () => {
+  test("uploads stream to disk: a 96 MB file through archive PUT, image load and a build context costs no 96 MB of memory", async () => {
     const tar = await buildTar([{ name: "big.bin", body: "\0".repeat(96 * MB) }]);
     const put = await grows(() => d.client.request("PUT", `/containers/${container}/archive`, { query: { path: "/tmp" }, raw: { data: tar, contentType: "application/x-tar" } }).then(async (r) => ({ status: r.status, head: "", body: await r.text(), closed: false })));
     expect(put.answer.status).toBe(200);
@@ -174,6 +174,12 @@ describe.skipIf(!!skip)("bounded requests (root)", () => {
     );
     expect(load.answer.body).toContain("not an image archive");
     expect(load.growth).toBeLessThan(ALLOWANCE);
+    const context = await buildTar([{ name: "Dockerfile", body: "FROM scratch\nLABEL bounded=yes\n" }, { name: "big.bin", body: "\0".repeat(96 * MB) }]);
+    const build = await grows(() =>
+      fetch(d.client.url("/build", { t: "bounded:1" }), { method: "POST", unix: d.sock, body: context, headers: { "Content-Type": "application/x-tar" } } as RequestInit).then(async (r) => ({ status: r.status, head: "", body: await r.text(), closed: false })),
+    );
+    expect(build.answer.body).toContain("Successfully tagged bounded:1");
+    expect(build.growth).toBeLessThan(ALLOWANCE);
   });
 
   test("a client that aborts an upload costs one log line, no stack trace", async () => {
