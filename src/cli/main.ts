@@ -1,27 +1,19 @@
 import { cac, type CAC } from "cac";
 import { VERSION } from "../version.ts";
 import { ApiError, ConnectError } from "../client/errors.ts";
-import { CliContext, CliExit, list } from "./context.ts";
-import { registerDaemon } from "./daemon.ts";
-import { registerSystem } from "./system.ts";
-import { registerContainers } from "./containers.ts";
-import { registerContainerInfo } from "./container-info.ts";
-import { registerImages } from "./images.ts";
-import { registerVolumes } from "./volumes.ts";
-import { registerNetworks } from "./networks.ts";
-import { registerEvents } from "./events.ts";
-import { registerContainerFs } from "./container-fs.ts";
-import { registerLogin } from "./login.ts";
-import { registerBuild } from "./build.ts";
-import { createOptions } from "./create-options.ts";
+import type { CliContext } from "./context.ts";
 import { guardArgs, splitAtPositionals, valueFlags } from "./argv.ts";
 
-const RUN_VALUES = valueFlags(createOptions);
+// Command modules (and the client they use) are imported only for the command
+// typed: `ctr --version` loads none of them, `ctr ps` one group (issue 16).
 const EXEC_VALUES = new Set(["-u", "--user", "-w", "--workdir", "-e", "--env", "--detach-keys"]);
 
 /** Everything after `run IMAGE` / `exec CONTAINER` belongs to the container's command. */
-function splitCommandArgs(argv: string[]): string[] {
-  if (argv[0] === "run" || argv[0] === "create") return splitAtPositionals(argv, argv[0], 1, RUN_VALUES);
+async function splitCommandArgs(argv: string[]): Promise<string[]> {
+  if (argv[0] === "run" || argv[0] === "create") {
+    const { createOptions } = await import("./create-options.ts");
+    return splitAtPositionals(argv, argv[0], 1, valueFlags(createOptions));
+  }
   if (argv[0] === "exec") return splitAtPositionals(argv, "exec", 1, EXEC_VALUES);
   return argv;
 }
@@ -72,43 +64,59 @@ export function rewriteGroups(argv: string[]): string[] {
 type Register = (cli: CAC, ctx: CliContext) => void;
 
 /**
- * Command groups and the commands each registers. A client run registers
- * only the group of the command typed (building every command's options
- * costs ~5 ms of each `ctr run`); help, or a command missing here, gets all.
+ * Command groups, the commands each registers and how to load its module. A
+ * client run loads and registers only the group of the command typed (building
+ * every command's options costs ~5 ms of each `ctr run`, importing them all
+ * more); help, or a command missing here, gets all.
  * test/unit/cli/groups.test.ts checks this table against what registers.
  */
-export const COMMAND_GROUPS: { commands: string[]; register: Register }[] = [
-  { commands: ["daemon"], register: (cli) => registerDaemon(cli) },
-  { commands: ["version", "info", "system-df", "jobs"], register: registerSystem },
+export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
+  { commands: ["daemon"], load: async () => (await import("./daemon.ts")).registerDaemon },
+  { commands: ["version", "info", "system-df", "jobs"], load: async () => (await import("./system.ts")).registerSystem },
   {
     commands: ["run", "create", "start", "stop", "restart", "kill", "pause", "unpause", "rm", "rename", "wait", "attach", "exec"],
-    register: registerContainers,
+    load: async () => (await import("./containers.ts")).registerContainers,
   },
-  { commands: ["ps", "logs", "inspect", "top", "stats", "container-prune"], register: registerContainerInfo },
-  { commands: ["pull", "push", "images", "tag", "rmi", "history", "save", "load", "image-prune"], register: registerImages },
-  { commands: ["volume-create", "volume-ls", "volume-inspect", "volume-rm", "volume-prune"], register: registerVolumes },
+  {
+    commands: ["ps", "logs", "inspect", "top", "stats", "container-prune"],
+    load: async () => (await import("./container-info.ts")).registerContainerInfo,
+  },
+  {
+    commands: ["pull", "push", "images", "tag", "rmi", "history", "save", "load", "image-prune"],
+    load: async () => (await import("./images.ts")).registerImages,
+  },
+  {
+    commands: ["volume-create", "volume-ls", "volume-inspect", "volume-rm", "volume-prune"],
+    load: async () => (await import("./volumes.ts")).registerVolumes,
+  },
   {
     commands: ["network-create", "network-ls", "network-inspect", "network-rm", "network-prune", "network-connect", "network-disconnect", "port"],
-    register: registerNetworks,
+    load: async () => (await import("./networks.ts")).registerNetworks,
   },
-  { commands: ["events"], register: registerEvents },
-  { commands: ["cp", "diff", "export", "commit", "import"], register: registerContainerFs },
-  { commands: ["login", "logout", "search"], register: registerLogin },
-  { commands: ["build", "builder-prune"], register: registerBuild },
+  { commands: ["events"], load: async () => (await import("./events.ts")).registerEvents },
+  { commands: ["cp", "diff", "export", "commit", "import"], load: async () => (await import("./container-fs.ts")).registerContainerFs },
+  { commands: ["login", "logout", "search"], load: async () => (await import("./login.ts")).registerLogin },
+  { commands: ["build", "builder-prune"], load: async () => (await import("./build.ts")).registerBuild },
 ];
 
-export function registerCommands(cli: CAC, ctx: CliContext, command?: string): void {
+/** `--version` alone needs no command (cac prints it). */
+const versionOnly = (argv: string[]) => argv.length === 1 && argv[0] === "--version";
+
+export async function registerCommands(cli: CAC, ctx: CliContext, command?: string): Promise<void> {
   const group = command && !command.startsWith("-") ? COMMAND_GROUPS.find((g) => g.commands.includes(command)) : undefined;
-  for (const g of group ? [group] : COMMAND_GROUPS) g.register(cli, ctx);
+  const groups = group ? [group] : COMMAND_GROUPS;
+  for (const register of await Promise.all(groups.map((g) => g.load()))) register(cli, ctx);
 }
 
 export async function main(argv: string[]): Promise<void> {
   const { hosts, rest: flat } = takeHosts(argv);
-  const rest = guardArgs(splitCommandArgs(rewriteGroups(flat)));
-  const ctx = new CliContext({ host: hosts[0] });
+  const rest = guardArgs(await splitCommandArgs(rewriteGroups(flat)));
   const cli = cac("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
-  registerCommands(cli, ctx, rest[0]);
+  if (!versionOnly(rest)) {
+    const { CliContext } = await import("./context.ts");
+    await registerCommands(cli, new CliContext({ host: hosts[0] }), rest[0]);
+  }
   cli.help();
   // Only --version: -v is --volume for run/create (docker -v alone also prints the version).
   cli.version(VERSION, "--version");
@@ -117,7 +125,7 @@ export async function main(argv: string[]): Promise<void> {
     const parsed = cli.parse(["", "ctr", ...hosts.flatMap((h) => ["--host", h]), ...rest], { run: false });
     if (!cli.matchedCommand) {
       if (parsed.options.help || parsed.options.version) return;
-      if (parsed.args.length) throw new CliExit(1, `unknown command: ${parsed.args[0]}\nRun 'ctr --help' for usage.`);
+      if (parsed.args.length) throw new (await import("./context.ts")).CliExit(1, `unknown command: ${parsed.args[0]}\nRun 'ctr --help' for usage.`);
       cli.outputHelp();
       return;
     }
@@ -125,12 +133,13 @@ export async function main(argv: string[]): Promise<void> {
     // A client command is done: do not linger on open keep-alive or wait connections.
     process.exit(0);
   } catch (e) {
-    process.exit(report(e));
+    process.exit(await report(e));
   }
 }
 
 /** One line `Error: …` and an exit status; never a stack trace. */
-function report(e: unknown): number {
+async function report(e: unknown): Promise<number> {
+  const { CliExit } = await import("./context.ts");
   if (e instanceof CliExit) {
     if (e.message) console.error(e.message.startsWith("Error") ? e.message : `Error: ${e.message}`);
     return e.code;
@@ -149,4 +158,3 @@ function report(e: unknown): number {
   return 1;
 }
 
-export { list };

@@ -8,21 +8,21 @@ import { CliContext } from "../../../src/cli/context.ts";
 const names = (cli: ReturnType<typeof cac>) => cli.commands.map((c) => c.name).filter(Boolean).sort();
 
 describe("CLI command groups", () => {
-  test("each group's table entry lists exactly the commands it registers", () => {
+  test("each group's table entry lists exactly the commands it registers", async () => {
     for (const g of COMMAND_GROUPS) {
       const cli = cac("ctr");
-      g.register(cli, new CliContext({}));
+      (await g.load())(cli, new CliContext({}));
       expect(names(cli)).toEqual([...g.commands].sort());
     }
   });
 
-  test("a known command registers its group only; help registers everything", () => {
+  test("a known command registers its group only; help registers everything", async () => {
     const one = cac("ctr");
-    registerCommands(one, new CliContext({}), "run");
+    await registerCommands(one, new CliContext({}), "run");
     expect(names(one)).toContain("exec");
     expect(names(one)).not.toContain("ps");
     const all = cac("ctr");
-    registerCommands(all, new CliContext({}), "--help");
+    await registerCommands(all, new CliContext({}), "--help");
     expect(names(all).length).toBe(COMMAND_GROUPS.flatMap((g) => g.commands).length);
   });
 });
