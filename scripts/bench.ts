@@ -1,11 +1,16 @@
 // Benchmarks ctr on this machine: start latency, memory, pull speed.
-// Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20] [--live-restore] [--no-pull]
+// Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20] [--live-restore] [--no-pull] [--no-docker]
 //               bun scripts/bench.ts --build [--runs 10]   (only the builder's figures: scripts/bench-build.ts)
-// Prints a table of figures; never used by tests.
-import { readdirSync, readFileSync } from "node:fs";
+// Prints a table of figures, each beside its floor (scripts/bench/floors.ts)
+// measured in the same run; never used by tests.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DIST, startDaemon, run, type TestDaemon } from "../test/helpers/daemon.ts";
 import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.ts";
 import { benchBuild } from "./bench-build.ts";
+import { bareProgram, runcBundle, timeCommand, timeCurlPipeline, timeRuncRun } from "./bench/floors.ts";
+import { timeDockerExec } from "./bench/docker.ts";
 
 /** Ends the figures early (--build measures only the builder). */
 class Done extends Error {}
@@ -19,6 +24,9 @@ const N = arg("--containers", 20);
 /** Daemon flags under test (e.g. --live-restore: containers started through the keeper). */
 const DAEMON_FLAGS = process.argv.includes("--live-restore") ? ["--live-restore"] : [];
 const PULL = !process.argv.includes("--no-pull");
+const DOCKER = !process.argv.includes("--no-docker");
+/** Scratch for the floors (bare program, runc bundle, curl|tar output). */
+const TMP = mkdtempSync(join(tmpdir(), "ctr-bench-"));
 
 function rssKiB(pid: number, field = "VmRSS"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -42,6 +50,9 @@ function keeperOf(dir: string): number {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+/** A figure beside its floor, and their ratio (both medians of the same run). */
+const vs = (ms: number, floor: number, what: string) =>
+  `${ms.toFixed(1)} ms   ${what} ${floor.toFixed(1)} ms   ratio ${(ms / floor).toFixed(2)}`;
 
 async function timeRuns(ctr: (args: string[]) => Promise<{ code: number }>, args: string[]): Promise<number[]> {
   const times: number[] = [];
@@ -84,12 +95,55 @@ async function benchPull(): Promise<void> {
     const t0 = performance.now();
     const r = await run([DIST, "pull", big], { env: { CTR_HOST: d2.host } });
     if (r.code !== 0) throw new Error(r.stderr);
-    results.push(["pull 120 MB, 4 layers (local registry)", `${((performance.now() - t0) / 1000).toFixed(2)} s`]);
+    const pull = performance.now() - t0;
+    const floor = await timeCurlPipeline(big, join(TMP, "pull"));
+    rmSync(join(TMP, "pull"), { recursive: true, force: true });
+    results.push(["pull 120 MB, 4 layers (local registry)", vs(pull, floor, "curl|gzip -d|tar -x, layers in parallel")]);
     results.push(["daemon peak RSS during that pull (VmHWM)", mib(rssKiB(d2.proc.pid, "VmHWM"))]);
   } finally {
     await d2[Symbol.asyncDispose]();
   }
 }
+/** The client's own start: `ctr --version` and `ctr ps` beside a bare compiled Bun program. */
+async function benchClient(host: string): Promise<void> {
+  const bare = await bareProgram(TMP);
+  const env = { CTR_HOST: host };
+  const floor = median(await timeCommand([bare], RUNS));
+  const version = median(await timeCommand([DIST, "--version"], RUNS));
+  const ps = median(await timeCommand([DIST, "ps"], RUNS, env));
+  results.push([`ctr --version (median of ${RUNS})`, vs(version, floor, "bare bun --compile")]);
+  results.push([`ctr ps (median of ${RUNS})`, vs(ps, floor, "bare bun --compile")]);
+}
+
+/** ctr's busybox rootfs as files, for runc: `ctr export` of a created container. */
+async function exportRootfs(host: string, image: string, into: string): Promise<void> {
+  const env = { CTR_HOST: host };
+  const c = await run([DIST, "create", "--network", "none", image, "true"], { env });
+  if (c.code !== 0) throw new Error(`ctr create: ${c.stderr}`);
+  const id = c.stdout.trim();
+  try {
+    await timeCommand(["bash", "-o", "pipefail", "-c", `"$0" export "$1" | tar -x -C "$2"`, DIST, id, into], 1, env);
+  } finally {
+    await run([DIST, "rm", "-f", id], { env });
+  }
+}
+
+/** `ctr exec CONTAINER true`, beside `docker exec` on Debian's dockerd when it can run here. */
+async function benchExec(host: string, image: string): Promise<string> {
+  const env = { CTR_HOST: host };
+  const r = await run([DIST, "run", "-d", "--network", "none", image, "sleep", "600"], { env });
+  if (r.code !== 0) throw new Error(`ctr run -d: ${r.stderr}`);
+  const id = r.stdout.trim();
+  try {
+    await timeCommand([DIST, "exec", id, "true"], 1, env); // warm
+    const ours = median(await timeCommand([DIST, "exec", id, "true"], RUNS, env));
+    const docker = DOCKER ? await timeDockerExec(image, RUNS) : "--no-docker";
+    return typeof docker === "string" ? `${ours.toFixed(1)} ms   (docker exec not measured: ${docker})` : vs(ours, median(docker), "docker exec");
+  } finally {
+    await run([DIST, "rm", "-f", id], { env });
+  }
+}
+
 const results: [string, string][] = [];
 try {
   const bb = await seedBusybox(reg.host);
@@ -103,13 +157,17 @@ try {
     results.push(["daemon RSS idle (fresh)", mib(rssKiB(d.proc.pid))]);
     await ctr(["pull", bb]);
     await ctr(["run", "--rm", bb, "true"]); // warm caches
+    await benchClient(d.host);
+    const bundle = await runcBundle(TMP, (into) => exportRootfs(d.host, bb, into));
     const none = await timeRuns(ctr, ["run", "--rm", "--network", "none", bb, "true"]);
-    results.push([`ctr run --rm --network none busybox true (median of ${RUNS})`, `${median(none).toFixed(1)} ms`]);
+    const runc = await timeRuncRun(bundle, RUNS);
+    results.push([`ctr run --rm --network none busybox true (median of ${RUNS})`, vs(median(none), median(runc), "runc run")]);
     const bridge = await timeRuns(ctr, ["run", "--rm", bb, "true"]);
     results.push([`ctr run --rm busybox true, bridge (median of ${RUNS})`, `${median(bridge).toFixed(1)} ms`]);
     results.push(["bridge networking extra start latency", `${(median(bridge) - median(none)).toFixed(1)} ms`]);
     // Back to back through the API the init kept ahead has no time to boot: these are cold starts.
     results.push([`daemon side of run --rm --network none (API, back to back, median of ${RUNS})`, await apiPhases(d.client, bb)]);
+    results.push([`ctr exec true (median of ${RUNS})`, await benchExec(d.host, bb)]);
     const idle = rssKiB(d.proc.pid);
     results.push(["daemon RSS idle (after runs)", mib(idle)]);
     const ids: string[] = [];
@@ -139,6 +197,7 @@ try {
   if (!(e instanceof Done)) throw e;
 } finally {
   await reg.stop();
+  rmSync(TMP, { recursive: true, force: true });
 }
 const w = Math.max(...results.map(([k]) => k.length));
 for (const [k, v] of results) console.log(`${k.padEnd(w)}  ${v}`);
