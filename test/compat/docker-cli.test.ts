@@ -217,7 +217,8 @@ describe.skipIf(!ready)("docker CLI against ctr", () => {
     expect(clash.stderr).toContain('The container name "/rn2" is already in use');
 
     await d.docker(["run", "-d", "--name", "ks", bb, "sh", "-c", "trap 'echo got USR1; exit 9' USR1; while true; do sleep 0.1; done"]);
-    await until(async () => (await d.docker(["top", "ks"])).stdout.includes("sleep"), "trap to be set");
+    // A `sleep` of its own (not the shell's command line, which names sleep from the start) runs only after the trap is set.
+    await until(async () => /\ssleep 0\.1$/m.test((await d.docker(["top", "ks"])).stdout), "trap to be set");
     expect((await d.docker(["kill", "-s", "USR1", "ks"])).stdout).toBe("ks\n");
     expect((await d.docker(["wait", "ks"])).stdout).toBe("9\n");
     expect((await d.docker(["logs", "ks"])).stdout).toBe("got USR1\n");
