@@ -8,6 +8,14 @@ export interface IntendedDifference {
 }
 
 export const INTENDED: Record<string, IntendedDifference> = {
+  "orchestrators/sysctl-refused/message": {
+    what: "a sysctl outside the container's namespaces: dockerd answers \"failed to create shim task: OCI runtime create failed: runc create failed: <runc's sentence>: unknown\", ctr runc's sentence alone",
+    why: "ctr has no shim and no runc; the sentence that says what is wrong is runc's, word for word",
+  },
+  "orchestrators/sysctl-refused/status": {
+    what: "that refusal: ctr answers 400, dockerd 20.10 500",
+    why: "it is the caller's mistake (an invalid HostConfig), found before anything runs",
+  },
   "smoke/version/Components": {
     what: "the component list: dockerd reports containerd, runc and docker-init; ctr is one binary",
     why: "ctr has no containerd, runc or shim: the engine and the runtime are the same executable",

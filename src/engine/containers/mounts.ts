@@ -43,7 +43,7 @@ export interface ResolvedMounts {
 /** HostConfig.Mounts as the API sends it (types.ts names the common part). */
 type ApiMount = NonNullable<Container["hostConfig"]["Mounts"]>[number] & {
   VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
-  BindOptions?: { Propagation?: string };
+  BindOptions?: { Propagation?: string; CreateMountpoint?: boolean };
 };
 
 function checkTarget(dst: string, spec: string): string {
@@ -125,7 +125,8 @@ export function resolveMounts(c: Container, volumes: VolumeProvider, from: (ref:
     const dst = userTarget(m.Target, m.Target);
     if (m.Type === "bind") {
       if (!m.Source) throw new InvalidParameterError("invalid mount config for type \"bind\": field Source must not be empty");
-      bind(m.Source, dst, !!m.ReadOnly, { mode: "", propagation: m.BindOptions?.Propagation });
+      // API 1.44's CreateMountpoint: kubelet asks for a missing host path to be made (a directory, as dockerd).
+      bind(m.Source, dst, !!m.ReadOnly, { mode: "", propagation: m.BindOptions?.Propagation, create: !!m.BindOptions?.CreateMountpoint });
     } else if (m.Type === "volume") {
       const vo = m.VolumeOptions;
       const driver = vo?.DriverConfig?.Name;

@@ -2,7 +2,7 @@
 // run specs out (spec.ts), processes back.
 import type { ExecDriver, Restored } from "../execdriver/driver.ts";
 import type { ContainerStats, ProcessHandle, Runtime } from "./ports.ts";
-import { buildRunSpec, networkSpec, resolveCaps } from "./spec.ts";
+import { buildRunSpec, ipcSpec, networkSpec, pidJoin, resolveCaps } from "./spec.ts";
 import { ConflictError } from "../errors.ts";
 import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { nowRfc3339, type Container } from "./types.ts";
@@ -17,7 +17,8 @@ function restored(r: Restored): ProcessHandle | null {
 export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number, security: SecurityDefaults = defaultSecurity(), liveRestore = false): Runtime {
   return {
     start: (c, ctx) => {
-      const spec = buildRunSpec(c, { ...ctx, network: networkSpec(c.hostConfig.NetworkMode, pidOf), security });
+      const h = c.hostConfig;
+      const spec = buildRunSpec(c, { ...ctx, network: networkSpec(h.NetworkMode, pidOf), ipc: ipcSpec(h.IpcMode, pidOf), joinPid: pidJoin(h.PidMode, pidOf), security });
       return driver.start(spec, { onNetns: ctx.onNetns, keep: { log: ctx.log, openStdin: c.config.OpenStdin, startedAt: nowRfc3339() } });
     },
     ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(c.id, c.state.Pid)) } : {}),

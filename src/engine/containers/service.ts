@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
+import { ConflictError, EngineError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
 import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
 import { containerPaths, rewriteHosts, writeContainerFiles } from "./files.ts";
 import { generateName, VALID_NAME } from "./names.ts";
@@ -156,12 +156,33 @@ export class ContainerService {
     return p;
   }
 
+  /**
+   * dockerd's initializeNetworking/getIpcContainer: a `container:<id>` network joiner
+   * shows its donor's hostname and domain (a pod's or Nomad's pause container); an
+   * ipc donor must have been made shareable.
+   */
+  private takeDonors(c: Container): void {
+    const h = c.hostConfig;
+    if (h.NetworkMode?.startsWith("container:")) {
+      const donor = this.get(h.NetworkMode.slice("container:".length));
+      c.config.Hostname = donor.config.Hostname;
+      c.config.Domainname = donor.config.Domainname;
+    }
+    if (h.IpcMode?.startsWith("container:")) {
+      const donor = this.get(h.IpcMode.slice("container:".length));
+      if (donor.hostConfig.IpcMode !== "shareable" && donor.hostConfig.IpcMode !== "host") {
+        throw new EngineError(`can't join IPC of container ${donor.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+      }
+    }
+  }
+
   private async launch(c: Container): Promise<void> {
     const image = this.d.images.get(c.imageId);
     if (!image) throw new NotFoundError(`No such image: ${c.imageRef}`);
     const paths = containerPaths(this.d.dir, c.id);
     // Volumes with driver options are mounted while used (again after a reboot).
     for (const p of c.mounts) if (p.Type === "volume" && p.Name) this.d.volumes?.activate?.(p.Name);
+    this.takeDonors(c);
     writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.d.network.files(c) });
     const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
     this.pendingHubs.delete(c.id);

@@ -7,6 +7,7 @@ import type { Container } from "./types.ts";
 import type { ContainerMount } from "./mounts.ts";
 import type { ContainerSpec, NamespaceSpec, Resources } from "../execdriver/types.ts";
 import { InvalidParameterError } from "../errors.ts";
+import { checkSysctls } from "./sysctls.ts";
 import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 
 export const DEFAULT_CAPS = [
@@ -86,9 +87,21 @@ export function networkSpec(mode: string | undefined, pidOf: (ref: string) => nu
   return { mode: "new" };
 }
 
+/** IpcMode: host shares the daemon's, `container:<id>` joins that container's (not yet its /dev/shm); else a new one. */
+export function ipcSpec(mode: string | undefined, pidOf: (ref: string) => number): NamespaceSpec {
+  if (mode === "host") return { mode: "host" };
+  if (mode?.startsWith("container:")) return { mode: "join", path: `/proc/${pidOf(mode.slice("container:".length))}/ns/ipc` };
+  return { mode: "new" };
+}
+
+/** PidMode `container:<id>`: the host pid whose pid namespace the init joins. */
+export function pidJoin(mode: string | undefined, pidOf: (ref: string) => number): number | undefined {
+  return mode?.startsWith("container:") ? pidOf(mode.slice("container:".length)) : undefined;
+}
+
 export function buildRunSpec(
   c: Container,
-  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec; security?: SecurityDefaults },
+  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec; security?: SecurityDefaults; ipc?: NamespaceSpec; joinPid?: number },
 ): RunSpec {
   const args = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
   const h = c.hostConfig;
@@ -99,6 +112,7 @@ export function buildRunSpec(
     { destination: "/etc/resolv.conf", type: "bind", source: join(o.dir, "resolv.conf"), options: ["rbind", "rw"] },
   ];
   const user = userMounts(c);
+  checkSysctls(h.Sysctls, { ipc: o.ipc?.mode !== "host", net: o.network.mode !== "host", uts: h.UTSMode !== "host" });
   const capabilities = resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged);
   const { noNewPrivileges, confinement } = containerConfinement(h, capabilities, o.security ?? defaultSecurity());
   return {
@@ -122,6 +136,10 @@ export function buildRunSpec(
     privileged: !!h.Privileged,
     mounts: [...own, ...user],
     network: o.network,
+    ...(o.ipc ? { ipc: o.ipc } : {}),
+    ...(o.joinPid ? { joinPid: o.joinPid } : {}),
+    ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctls: h.Sysctls } : {}),
+    ...(h.OomScoreAdj ? { oomScoreAdj: h.OomScoreAdj } : {}),
     cgroup: cgroupResources(c),
     init: !!h.Init,
     // An explicit list (even empty: --security-opt systempaths=unconfined) replaces Docker's defaults.

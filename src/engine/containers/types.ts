@@ -58,6 +58,12 @@ export interface HostConfig {
   Init?: boolean | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
   ConsoleSize?: [number, number];
+  IpcMode?: string;
+  PidMode?: string;
+  UTSMode?: string;
+  Sysctls?: Record<string, string> | null;
+  OomScoreAdj?: number;
+  CgroupParent?: string;
   [k: string]: unknown;
 }
 

@@ -5,7 +5,7 @@
 // child of the daemon (Bun reaps it and reports the status; no shim process),
 // or with --live-restore a child of the keeper (keeper.ts), one process for
 // all containers, so containers outlive the daemon.
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, writeFileSync, writeSync } from "node:fs";
 import type { CgroupManager, CgroupStats } from "../../kernel/cgroups/types.ts";
 import { close as closeFd, pidfdGetfd, pidfdOpen } from "../../kernel/syscalls.ts";
 import { setWinsize } from "../../kernel/pty.ts";
@@ -87,7 +87,8 @@ export class ExecDriver {
   private readonly warm: WarmInit | null = null;
 
   private async spawnInit(io: "pipe" | "ignore", joinPid?: number, env: Record<string, string> = {}, kept = false): Promise<InitChild> {
-    if (kept && this.keeper) return this.keeper.spawn(io, env);
+    // The keeper spawns into a new pid namespace only: a pid joiner stays the daemon's child.
+    if (kept && this.keeper && joinPid === undefined) return this.keeper.spawn(io, env);
     return localChild(spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env }));
   }
 
@@ -114,7 +115,8 @@ export class ExecDriver {
   /** Creates the cgroup, starts the container's pid 1 and resolves once its command runs. */
   async start(spec: ContainerSpec, hooks: StartHooks = {}): Promise<RunningProcess> {
     // A terminal's init gets no stdio pipes; the one kept ahead has them, so it serves the others.
-    const child = spec.process.terminal ? null : (this.warm?.take(spec.id) ?? null);
+    // One kept ahead sits in a pid namespace of its own: a pid joiner needs a fresh spawn.
+    const child = spec.process.terminal || spec.joinPid ? null : (this.warm?.take(spec.id) ?? null);
     const resources = { ...spec.cgroup, devices: spec.privileged ? ("all" as const) : ("default" as const) };
     this.cgroups.create(spec.id, resources);
     const launch = (c: typeof child) =>
@@ -124,7 +126,11 @@ export class ExecDriver {
         cgroupId: spec.id,
         terminal: spec.process.terminal,
         consoleSize: spec.process.consoleSize,
-        onReady: hooks.onNetns,
+        onReady: async (pid) => {
+          if (spec.oomScoreAdj) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.oomScoreAdj));
+          await hooks.onNetns?.(pid);
+        },
+        joinPid: spec.joinPid,
         kept: true,
         keep: hooks.keep,
       });

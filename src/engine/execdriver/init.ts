@@ -80,6 +80,9 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
   for (const [name, s] of Object.entries(ns)) if (s.mode === "new") flags |= NS_FLAGS[name as keyof typeof NS_FLAGS];
   sys.unshare(flags);
   for (const [name, s] of Object.entries(ns)) if (s.mode === "join") joinNamespace(sys, s.path, NS_FLAGS[name as keyof typeof NS_FLAGS]);
+  // Still the host's /proc, but /proc/sys/net and the ipc keys resolve in the
+  // caller's namespaces (sysctl(8) on a netns/ipcns): these are the container's now.
+  for (const [key, value] of Object.entries(spec.sysctls ?? {})) writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
   ctx.io.send("ready");
   waitForGo(ctx.io);
   // The daemon has moved us into the container's cgroup: a cgroup namespace

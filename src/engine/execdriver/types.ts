@@ -49,6 +49,12 @@ export interface ContainerSpec {
   network: NamespaceSpec;
   ipc?: NamespaceSpec;
   uts?: NamespaceSpec;
+  /** PidMode container:<id>: the init is spawned into the pid namespace of this host pid (not as its pid 1). */
+  joinPid?: number;
+  /** Written by init in the container's own namespaces before its command runs (keys checked by the engine). */
+  sysctls?: Record<string, string>;
+  /** /proc/<init>/oom_score_adj, inherited by the command (dockerd's OomScoreAdj). */
+  oomScoreAdj?: number;
   /** Cgroup limits. */
   cgroup: Resources;
   /** What /sys/fs/cgroup shows (filled in by the driver from its cgroup manager; absent = nothing mounted). */
