@@ -90,9 +90,10 @@ describe.skipIf(!!skip)("orchestrator replays: sizes, loopback, image GC", () =>
       const img = (await s.api("GET", `/images/${encodeURIComponent(bb)}/json`)).body.Id as string;
       const short = img.replace("sha256:", "").slice(0, 12);
       const stopped = await create(s, "orch-gc-stopped", { Cmd: ["true"] });
-      const id = await create(s, "orch-gc", { Cmd: ["sleep", "300"] });
+      // Only one stopped user while asking without force: dockerd names whichever it finds first.
       const noForce = await s.api("DELETE", `/images/${img}`);
       expect(noForce.status).toBe(409);
+      const id = await create(s, "orch-gc", { Cmd: ["sleep", "300"] });
       expect((await s.api("POST", `/containers/${id}/start`)).status).toBe(204);
       const forced = await s.api("DELETE", `/images/${img}?force=1`);
       expect(forced.status).toBe(409);
