@@ -3,7 +3,7 @@
 // rolled back. It is moved under <root>/lost+found/<kind>/ (a rename on the
 // same file system, so it costs nothing and keeps every byte), and the log
 // says where. Deleting lost+found is the user's decision.
-import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, renameSync } from "node:fs";
 import { basename, join } from "node:path";
 
 export type LostKind = "layers" | "rw" | "containers" | "volumes";
@@ -29,11 +29,3 @@ export function lostFoundAt(root: string): LostFound {
     },
   };
 }
-
-/** For tests and callers without a root: deletes (the old behaviour). */
-export const deleteLost: LostFound = {
-  moveAside(_kind, path) {
-    rmSync(path, { recursive: true, force: true });
-    return null;
-  },
-};

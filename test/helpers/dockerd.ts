@@ -33,10 +33,23 @@ export interface TestDockerd {
 export interface DockerdOptions {
   /** Let dockerd manage iptables (FORWARD policy DROP, DOCKER-USER…), as on a box with Docker installed. */
   iptables?: boolean;
+  /** Run it in this network namespace (`ip netns add` by the caller): its bridge and firewall rules stay in there. */
+  netns?: string;
   extra?: string[];
 }
 
 let seq = 0;
+
+/**
+ * A command prefix running the rest in `netns` (made by `ip netns add`), in a
+ * mount namespace of its own where /sys is that netns' sysfs (so
+ * /sys/class/net shows its devices) with the host's cgroup hierarchies bound
+ * back under it (`ip netns exec` alone would hide them).
+ */
+export function inNetns(netns: string): string[] {
+  const setup = 'd=$(mktemp -d) && mount --rbind /sys/fs/cgroup "$d" && mount -t sysfs sysfs /sys && mount --rbind "$d" /sys/fs/cgroup && umount -l "$d" && rmdir "$d" && exec "$@"';
+  return ["unshare", "--mount", "--propagation", "slave", "nsenter", `--net=/run/netns/${netns}`, "sh", "-c", setup, "in-netns"];
+}
 
 /**
  * Starts dockerd with everything of its own under a temp dir. Its resolver is
@@ -51,11 +64,13 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
   const n = (process.pid + seq++) % 200;
   const bridge = `dkt${process.pid % 1000}x${seq}`.slice(0, 15);
   const subnet = `10.${(n % 50) + 200}.${(process.pid >> 3) % 250}.1/24`;
-  Bun.spawnSync(["ip", "link", "add", bridge, "type", "bridge"]);
-  Bun.spawnSync(["ip", "addr", "add", subnet, "dev", bridge]);
-  Bun.spawnSync(["ip", "link", "set", bridge, "up"]);
+  const ipn = opts.netns ? ["ip", "-n", opts.netns] : ["ip"];
+  Bun.spawnSync([...ipn, "link", "add", bridge, "type", "bridge"]);
+  Bun.spawnSync([...ipn, "addr", "add", subnet, "dev", bridge]);
+  Bun.spawnSync([...ipn, "link", "set", bridge, "up"]);
   const proc = Bun.spawn(
     [
+      ...(opts.netns ? inNetns(opts.netns) : []),
       DOCKERD_BIN,
       "--host", host,
       "--data-root", join(dir, "data"),
@@ -100,7 +115,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
     stop,
     [Symbol.asyncDispose]: async () => {
       await stop();
-      Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
+      Bun.spawnSync([...ipn, "link", "del", bridge], { stderr: "ignore" });
       // Mounts dockerd may have left (overlay, shm, netns) are under dir: detach before removing.
       const mounts = readFileSync("/proc/self/mounts", "utf8")
         .split("\n")
