@@ -133,8 +133,10 @@ const TERMINAL = /^-A \S+ -j (RETURN|DROP|REJECT)( --reject-with \S+)?$/;
 /** iptables argument lists that put one jump to `acc` where it takes effect, or take it away. */
 export function planIptablesOpenings(v: IptablesView, acc: string, wanted: boolean): { target: string | null; commands: string[][] } {
   const forwardCloses = v.policies.get("FORWARD") === "DROP" || TERMINAL.test(v.rules.get("FORWARD")?.at(-1) ?? "");
-  // Docker jumps to DOCKER-USER first thing in FORWARD, and documents it as the place for rules of others.
-  const target = !wanted ? null : v.chains.has("DOCKER-USER") ? "DOCKER-USER" : forwardCloses ? "FORWARD" : null;
+  // Docker jumps to DOCKER-USER first thing in FORWARD, and documents it as the place for rules of others;
+  // a DOCKER-USER that FORWARD no longer jumps to (a half-removed Docker) would hold our rules for nothing.
+  const dockerUser = v.chains.has("DOCKER-USER") && (v.rules.get("FORWARD") ?? []).includes("-A FORWARD -j DOCKER-USER");
+  const target = !wanted ? null : dockerUser ? "DOCKER-USER" : forwardCloses ? "FORWARD" : null;
   const commands: string[][] = [];
   const jump = (chain: string) => (v.rules.get(chain) ?? []).some((r) => r === `-A ${chain} -j ${acc}`);
   for (const chain of v.chains) if (chain !== target && jump(chain)) commands.push(["-D", chain, "-j", acc]);

@@ -34,6 +34,10 @@ describe("iptables openings", () => {
     const later = DOCKER_S + "-A FORWARD -j CTR-ACC\n";
     expect(planIptablesOpenings(parseIptablesS(later), "CTR-ACC", true).commands).toEqual([["-D", "FORWARD", "-j", "CTR-ACC"], ["-I", "DOCKER-USER", "1", "-j", "CTR-ACC"]]);
   });
+  test("a DOCKER-USER that FORWARD no longer jumps to is passed over for FORWARD", () => {
+    const s = DOCKER_S.replace("-A FORWARD -j DOCKER-USER\n", "");
+    expect(planIptablesOpenings(parseIptablesS(s), "CTR-ACC", true)).toEqual({ target: "FORWARD", commands: [["-A", "FORWARD", "-j", "CTR-ACC"]] });
+  });
   test("FORWARD ending in a catch-all REJECT: inserted before it; an open FORWARD is left alone", () => {
     const s = "-P FORWARD ACCEPT\n-A FORWARD -i eth0 -j ACCEPT\n-A FORWARD -j REJECT --reject-with icmp-host-prohibited\n";
     expect(planIptablesOpenings(parseIptablesS(s), "CTR-ACC", true).commands).toEqual([["-I", "FORWARD", "2", "-j", "CTR-ACC"]]);
