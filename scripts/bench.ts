@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DIST, startDaemon, run, type TestDaemon } from "../test/helpers/daemon.ts";
 import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.ts";
 import { benchBuild } from "./bench-build.ts";
-import { bareProgram, runcBundle, timeCommand, timeCurlPipeline, timeRuncRun } from "./bench/floors.ts";
+import { bareProgram, runcBundle, runcRun, timeCommand, timeCurlPipeline, timeInTurns } from "./bench/floors.ts";
 import { timeDockerExec } from "./bench/docker.ts";
 
 /** Ends the figures early (--build measures only the builder). */
@@ -108,9 +108,7 @@ async function benchPull(): Promise<void> {
 async function benchClient(host: string): Promise<void> {
   const bare = await bareProgram(TMP);
   const env = { CTR_HOST: host };
-  const floor = median(await timeCommand([bare], RUNS));
-  const version = median(await timeCommand([DIST, "--version"], RUNS));
-  const ps = median(await timeCommand([DIST, "ps"], RUNS, env));
+  const [floor, version, ps] = (await timeInTurns([{ argv: [bare] }, { argv: [DIST, "--version"] }, { argv: [DIST, "ps"], env }], RUNS)).map(median) as [number, number, number];
   results.push([`ctr --version (median of ${RUNS})`, vs(version, floor, "bare bun --compile")]);
   results.push([`ctr ps (median of ${RUNS})`, vs(ps, floor, "bare bun --compile")]);
 }
@@ -159,12 +157,12 @@ try {
     await ctr(["run", "--rm", bb, "true"]); // warm caches
     await benchClient(d.host);
     const bundle = await runcBundle(TMP, (into) => exportRootfs(d.host, bb, into));
-    const none = await timeRuns(ctr, ["run", "--rm", "--network", "none", bb, "true"]);
-    const runc = await timeRuncRun(bundle, RUNS);
-    results.push([`ctr run --rm --network none busybox true (median of ${RUNS})`, vs(median(none), median(runc), "runc run")]);
+    // In turns with runc, as the client figures: the load on this machine swings.
+    const [none, runc] = await timeInTurns([{ argv: [DIST, "run", "--rm", "--network", "none", bb, "true"], env: { CTR_HOST: d.host } }, runcRun(bundle)], RUNS);
+    results.push([`ctr run --rm --network none busybox true (median of ${RUNS})`, vs(median(none!), median(runc!), "runc run")]);
     const bridge = await timeRuns(ctr, ["run", "--rm", bb, "true"]);
     results.push([`ctr run --rm busybox true, bridge (median of ${RUNS})`, `${median(bridge).toFixed(1)} ms`]);
-    results.push(["bridge networking extra start latency", `${(median(bridge) - median(none)).toFixed(1)} ms`]);
+    results.push(["bridge networking extra start latency", `${(median(bridge) - median(none!)).toFixed(1)} ms`]);
     // Back to back through the API the init kept ahead has no time to boot: these are cold starts.
     results.push([`daemon side of run --rm --network none (API, back to back, median of ${RUNS})`, await apiPhases(d.client, bb)]);
     results.push([`ctr exec true (median of ${RUNS})`, await benchExec(d.host, bb)]);

@@ -17,6 +17,18 @@ export async function timeCommand(argv: string[], runs: number, env?: Record<str
   return times;
 }
 
+/**
+ * Times several commands taking turns (a, b, c, a, b, c, …) so a machine whose
+ * load swings moves every side of a ratio alike. Returns each one's times.
+ */
+export async function timeInTurns(argvs: { argv: string[]; env?: Record<string, string> }[], runs: number): Promise<number[][]> {
+  const times = argvs.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, c] of argvs.entries()) times[k]!.push((await timeCommand(c.argv, 1, c.env))[0]!);
+  }
+  return times;
+}
+
 /** A bare `console.log` program made by `bun build --compile`: the floor of any compiled Bun client's start. */
 export async function bareProgram(dir: string): Promise<string> {
   const src = join(dir, "bare.ts");
@@ -47,15 +59,15 @@ export async function runcBundle(dir: string, exportRootfs: (into: string) => Pr
   return bundle;
 }
 
-/** `runc run` of the bundle, once per run (runc deletes a container it ran in the foreground). */
-export async function timeRuncRun(bundle: string, runs: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const id = `ctr-bench-${process.pid}-${i}`;
-    const t = await timeCommand(["runc", "run", "--bundle", bundle, id], 1);
-    times.push(t[0]!);
-  }
-  return times;
+/** `runc run` of the bundle as a command for timeInTurns (runc deletes a container it ran in the foreground). */
+export function runcRun(bundle: string): { argv: string[] } {
+  let n = 0;
+  // A fresh container id per run: timeInTurns reads argv once per turn.
+  return {
+    get argv() {
+      return ["runc", "run", "--bundle", bundle, `ctr-bench-${process.pid}-${n++}`];
+    },
+  };
 }
 
 interface Manifest {
