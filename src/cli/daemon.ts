@@ -26,6 +26,7 @@ interface DaemonFlags {
   defaultUlimit?: string | string[];
   group?: string;
   liveRestore?: boolean;
+  cgroupParent?: string;
 }
 
 export function registerDaemon(cli: CAC): void {
@@ -51,6 +52,7 @@ export function registerDaemon(cli: CAC): void {
     .option("--default-ulimit <name=soft[:hard]>", "Default ulimit for containers (repeatable)")
     .option("-G, --group <group>", "Group owning the unix socket (default: ctr, where that group exists)")
     .option("--live-restore", "Keep containers running while the daemon is stopped or upgraded")
+    .option("--cgroup-parent <name>", "Parent cgroup of every container (default ctr; docker gives dockerd's <controller>/docker/<id>)")
     .action(async (flags: DaemonFlags) => {
       const config = configFrom(flags);
       setLogLevel(config.logLevel);
@@ -106,7 +108,16 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   c.security = { seccompProfile: f.seccompProfile, noNewPrivileges: f.newPrivileges === false, defaultUlimits: list(f.defaultUlimit) };
   if (f.group) c.group = f.group;
   c.liveRestore = !!f.liveRestore;
+  if (f.cgroupParent !== undefined) c.cgroupParent = cgroupParentName(f.cgroupParent);
   return c;
+}
+
+/** dockerd's `/docker` form is accepted; a systemd slice is not (ctr drives cgroupfs only, as /info says). */
+function cgroupParentName(v: string): string {
+  const name = v.replace(/^\/+|\/+$/g, "");
+  if (!name || name.split("/").some((p) => p === ".." || p === ".")) throw new Error(`invalid --cgroup-parent ${JSON.stringify(v)}`);
+  if (name.endsWith(".slice")) throw new Error(`--cgroup-parent ${v}: a systemd slice needs the systemd cgroup driver; ctr uses cgroupfs`);
+  return name;
 }
 
 /** A Linux interface name: at most 15 bytes, no slash or space. */

@@ -23,6 +23,8 @@ export interface DaemonConfig {
   group?: string;
   /** Containers outlive the daemon (a keeper process holds them); off by default, as dockerd. */
   liveRestore: boolean;
+  /** The cgroup every container sits under (cgroupfs: <controller>/<parent>/<id>); `docker` gives dockerd's layout. */
+  cgroupParent?: string;
 }
 
 export function defaultConfig(): DaemonConfig {

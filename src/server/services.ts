@@ -128,7 +128,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       remove: (id) => layers.removeRw(id),
     },
     runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid, security, config.liveRestore),
-    network: managedNetworking(network),
+    network: managedNetworking(network, { netnsDir: join(config.execRoot, "netns") }),
     events,
     logs: jsonFileDriver,
     volumes: {

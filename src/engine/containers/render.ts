@@ -41,7 +41,8 @@ export function networkSettingsView(c: Container) {
   return {
     Bridge: "",
     SandboxID: "",
-    SandboxKey: c.state.Pid ? `/proc/${c.state.Pid}/ns/net` : "",
+    // The networking layer's pinned netns file while the container runs (host and container: modes have none of their own).
+    SandboxKey: c.state.Pid ? ((ns.SandboxKey as string | undefined) || `/proc/${c.state.Pid}/ns/net`) : "",
     HairpinMode: false,
     LinkLocalIPv6Address: "",
     LinkLocalIPv6PrefixLen: 0,

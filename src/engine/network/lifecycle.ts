@@ -7,6 +7,7 @@ import { hostsFile, resolvConfFile } from "./files.ts";
 import { modeKind, needsEndpoint, ownsNetns } from "./mode.ts";
 import { bindingsOf } from "./publish.ts";
 import { renderNetworkSettings } from "./render.ts";
+import { NetnsPins } from "./netns-pins.ts";
 import { configuredEndpoints, withShortIdAlias } from "../containers/endpoints.ts";
 
 const networkOf = (c: Container): string => {
@@ -14,12 +15,14 @@ const networkOf = (c: Container): string => {
   return !m || m === "default" ? "bridge" : m;
 };
 
-export function managedNetworking(m: NetworkManager): Networking {
+export function managedNetworking(m: NetworkManager, o: { netnsDir?: string } = {}): Networking {
+  const pins = o.netnsDir ? new NetnsPins(o.netnsDir) : null;
+  const keyOf = (c: Container, pid: number) => pins?.pinned(c.id) ?? `/proc/${pid}/ns/net`;
   const settingsOf = (c: Container, pid: number) => {
     const mode = networkOf(c);
-    if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
+    if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], [], ownsNetns(mode) ? { sandboxKey: keyOf(c, pid) } : {});
     return renderNetworkSettings(mode, m.endpointsOf(c.id), m.portsOf(c.id), {
-      sandboxKey: `/proc/${pid}/ns/net`,
+      sandboxKey: keyOf(c, pid),
       exposed: c.config.ExposedPorts,
       configs: configuredEndpoints(c),
     });
@@ -29,8 +32,10 @@ export function managedNetworking(m: NetworkManager): Networking {
 
     async connect(c, pid) {
       const mode = networkOf(c);
+      // A stable handle on the netns (dockerd's <exec root>/netns/<id>): CNI plugins keep the path.
+      pins?.pin(c.id, pid);
       if (mode === "none") m.loopbackUp({ pid });
-      if (!needsEndpoint(mode)) return renderNetworkSettings(mode, [], []);
+      if (!needsEndpoint(mode)) return settingsOf(c, pid);
       const eps = configuredEndpoints(c);
       // The NetworkMode's network first: it gets eth0, the default route and the published ports.
       const names = Object.keys(eps).filter((n) => needsEndpoint(n)).sort((a, b) => Number(b === mode) - Number(a === mode));
@@ -57,6 +62,7 @@ export function managedNetworking(m: NetworkManager): Networking {
 
     // The lifecycle disconnects only once the container's processes are gone.
     async disconnect(c) {
+      pins?.unpin(c.id);
       await m.releaseExited(c.id);
     },
 
