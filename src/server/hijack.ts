@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import { PassThrough, type Readable } from "node:stream";
+import { pushStream } from "./push-stream.ts";
 
 /**
  * A request that arrived with `Connection: Upgrade` carries its socket here.
@@ -17,7 +18,12 @@ export interface Hijackable {
 export interface RawConn {
   /** Client → daemon bytes (stdin); null when the request could not be hijacked. */
   input: Readable | null;
-  write(chunk: Uint8Array): void;
+  /**
+   * Undefined while the client keeps up; else a promise that settles when it
+   * drained (or left). Producers await it, as dockerd's attach blocks the
+   * container's output on a slow client rather than queue it without end.
+   */
+  write(chunk: Uint8Array): Promise<void> | undefined;
   end(): void;
   /** Resolves when the client went away or we ended. */
   closed: Promise<void>;
@@ -51,7 +57,16 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
   return {
     input,
     write: (chunk) => {
-      if (!closed && !socket.destroyed) socket.write(chunk);
+      if (closed || socket.destroyed || socket.write(chunk)) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off("drain", done);
+          socket.off("close", done);
+          resolve();
+        };
+        socket.on("drain", done);
+        socket.on("close", done);
+      });
     },
     end: () => {
       if (!socket.destroyed) socket.end();
@@ -63,34 +78,20 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
 
 /** Fallback for clients that did not ask to upgrade: output as a streamed 200 body. */
 export function streamedConn(): { conn: RawConn; body: ReadableStream<Uint8Array> } {
-  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
-  let closed = false;
   let resolveClosed!: () => void;
   const closedP = new Promise<void>((r) => (resolveClosed = r));
-  const body = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      ctrl = c;
-    },
-    cancel: () => {
-      closed = true;
-      resolveClosed();
-    },
-  });
+  const out = pushStream(() => resolveClosed());
   return {
-    body,
+    body: out.body,
     conn: {
       input: null,
-      write: (chunk) => {
-        if (!closed) ctrl.enqueue(chunk);
-      },
+      write: (chunk) => out.write(chunk),
       end: () => {
-        if (closed) return;
-        closed = true;
-        ctrl.close();
+        out.close();
         resolveClosed();
       },
       closed: closedP,
-      isClosed: () => closed,
+      isClosed: out.isClosed,
     },
   };
 }

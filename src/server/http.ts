@@ -122,12 +122,25 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, r: Respo
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) await new Promise((ok) => res.once("drain", ok));
+      if (!res.write(value)) await drainedOrClosed(res);
     }
   } catch {
     // client went away
   }
   res.end();
+}
+
+/** 'drain' never comes once the client is gone: waiting for it alone would hold the handler forever. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 async function handleUpgrade(app: FetchApp, req: IncomingMessage, socket: Duplex, head: Buffer, idleMs: number) {

@@ -4,7 +4,13 @@
 export function frame(stream: 0 | 1 | 2, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + payload.length);
   out[0] = stream;
-  new DataView(out.buffer).setUint32(4, payload.length);
+  // Bytes by hand: touching `out.buffer` of a small array makes the engine give
+  // it a separate heap block, and a log read frames every line.
+  const n = payload.length;
+  out[4] = n >>> 24;
+  out[5] = (n >>> 16) & 255;
+  out[6] = (n >>> 8) & 255;
+  out[7] = n & 255;
   out.set(payload, 8);
   return out;
 }

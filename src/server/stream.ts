@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { pushStream } from "./push-stream.ts";
 
 /**
  * Streamed responses get their headers flushed at once and every chunk
@@ -17,9 +18,12 @@ export function isStreaming(r: Response): boolean {
 }
 
 export interface LineWriter {
-  /** Writes one JSON value followed by `\r\n` (dockerd's framing for progress). */
-  json(v: unknown): void;
-  bytes(b: Uint8Array): void;
+  /**
+   * Writes one JSON value followed by `\r\n` (dockerd's framing for progress).
+   * Like `bytes`, returns a promise when the client fell behind: await it.
+   */
+  json(v: unknown): Promise<void> | undefined;
+  bytes(b: Uint8Array): Promise<void> | undefined;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
 }
@@ -35,36 +39,19 @@ export function streamResponse(
   status = 200,
 ): Response {
   const enc = new TextEncoder();
-  const signal = c.req.raw.signal;
-  let closed = false;
-  const body = new ReadableStream<Uint8Array>({
-    start(ctrl) {
-      const w: LineWriter = {
-        json: (v) => {
-          if (!closed) ctrl.enqueue(enc.encode(JSON.stringify(v) + "\r\n"));
-        },
-        bytes: (b) => {
-          if (!closed) ctrl.enqueue(b);
-        },
-        signal,
-      };
-      produce(w)
-        .catch((e: unknown) => {
-          // Headers are gone; dockerd reports late failures in-band.
-          w.json({ errorDetail: { message: (e as Error).message }, error: (e as Error).message });
-        })
-        .finally(() => {
-          if (!closed) {
-            closed = true;
-            ctrl.close();
-          }
-        });
-    },
-    cancel() {
-      closed = true;
-    },
-  });
+  const out = pushStream();
+  const w: LineWriter = {
+    json: (v) => out.write(enc.encode(JSON.stringify(v) + "\r\n")),
+    bytes: (b) => out.write(b),
+    signal: c.req.raw.signal,
+  };
+  produce(w)
+    .catch((e: unknown) => {
+      // Headers are gone; dockerd reports late failures in-band.
+      w.json({ errorDetail: { message: (e as Error).message }, error: (e as Error).message });
+    })
+    .finally(out.close);
   const headers: Record<string, string> = {};
   if (contentType) headers["Content-Type"] = contentType;
-  return markStreaming(new Response(body, { status, headers }));
+  return markStreaming(new Response(out.body, { status, headers }));
 }

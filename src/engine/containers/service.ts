@@ -606,8 +606,8 @@ async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logge
   try {
     for await (const chunk of src) {
       const b = chunk instanceof Uint8Array ? chunk : Buffer.from(chunk as string);
-      hub.output(stream, b);
       logger?.write(stream === 1 ? "stdout" : "stderr", b);
+      await hub.output(stream, b); // held back while an attached client is slow
     }
   } catch {
     // the pipe broke: the process is gone

@@ -3,7 +3,8 @@ import type { Writable } from "node:stream";
 export type StreamId = 1 | 2;
 
 export interface Subscriber {
-  onOutput(stream: StreamId, chunk: Uint8Array): void;
+  /** A promise when this subscriber cannot take more yet (a slow client). */
+  onOutput(stream: StreamId, chunk: Uint8Array): Promise<void> | undefined;
   onEnd(): void;
 }
 
@@ -52,8 +53,18 @@ export class StdioHub {
     if (this.earlyEnd) stdin.end();
   }
 
-  output(stream: StreamId, chunk: Uint8Array): void {
-    for (const s of this.subs) s.onOutput(stream, chunk);
+  /**
+   * Hands a chunk to every subscriber. A promise while any of them is behind:
+   * the pump awaits it, so a slow attach client slows the container's output
+   * (dockerd's unbuffered broadcaster does the same) instead of growing a queue.
+   */
+  output(stream: StreamId, chunk: Uint8Array): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const s of this.subs) {
+      const p = s.onOutput(stream, chunk);
+      if (p) (waits ??= []).push(p);
+    }
+    return waits && Promise.all(waits).then(() => {});
   }
 
   end(): void {

@@ -28,6 +28,7 @@ export class EventBus {
   private readonly history: EngineEvent[] = [];
   private readonly emitter = new EventEmitter();
   private static readonly KEEP = 2000;
+  private static readonly QUEUE = 1024;
 
   constructor() {
     this.emitter.setMaxListeners(0);
@@ -58,7 +59,9 @@ export class EventBus {
     const queue: EngineEvent[] = [];
     let wake: (() => void) | null = null;
     const onEvent = (e: EngineEvent) => {
-      queue.push(e);
+      // A subscriber that stopped reading loses events past the bound rather than
+      // holding them all (moby's pubsub drops for a subscriber that does not keep up).
+      if (queue.length < EventBus.QUEUE) queue.push(e);
       wake?.();
     };
     this.emitter.on("event", onEvent);
@@ -125,13 +128,13 @@ export function matches(e: EngineEvent, filters: Record<string, string[]> = {}):
   return true;
 }
 
-export const EventsJob = jobType<SubscribeOptions & { onEvent: (e: EngineEvent) => void }, void>("events");
+export const EventsJob = jobType<SubscribeOptions & { onEvent: (e: EngineEvent) => Promise<void> | undefined }, void>("events");
 
 export function eventsJobs(bus: EventBus): JobDef<any, any>[] {
   return [
     handle(EventsJob, async (ctx, a) => {
       ctx.ready();
-      for await (const e of bus.subscribe(a)) a.onEvent(e);
+      for await (const e of bus.subscribe(a)) await a.onEvent(e);
     }),
   ];
 }

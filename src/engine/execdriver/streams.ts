@@ -8,7 +8,10 @@ export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined): 
   const out = new PassThrough();
   void (async () => {
     try {
-      for await (const chunk of s) out.write(chunk);
+      // Respect the reader's pace: a pump held back by a slow attach client must
+      // leave the rest in the pipe (the container then blocks, as under dockerd),
+      // not have it all queued here.
+      for await (const chunk of s) if (!out.write(chunk)) await new Promise((ok) => out.once("drain", ok));
     } catch {}
     out.end();
   })();

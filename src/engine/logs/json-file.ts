@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
 import { InvalidParameterError } from "../errors.ts";
 import type { LogDriver, LogEntry, LogSink } from "../containers/ports.ts";
 import { parseBytes } from "../../units.ts";
@@ -122,9 +122,43 @@ function parseLine(line: string): LogEntry | null {
   }
 }
 
-function entriesOf(path: string): LogEntry[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter(Boolean).map(parseLine).filter((e): e is LogEntry => e !== null);
+const CHUNK = 64 * 1024;
+
+/**
+ * The lines of a log file up to byte `end` (or its end), read a chunk at a
+ * time: a container's logs can be tens of MB and a reader only ever holds one
+ * chunk (loading the file whole, then an object per line, cost ~15x its size).
+ */
+function* linesOf(path: string, end = Infinity): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return; // rotated away or never written
+  }
+  try {
+    const buf = Buffer.alloc(CHUNK);
+    let rest = "";
+    for (let pos = 0; pos < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(CHUNK, end - pos), pos);
+      if (n <= 0) break;
+      pos += n;
+      const lines = (rest + buf.toString("utf8", 0, n)).split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) if (l) yield l;
+    }
+    if (rest) yield rest;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Entries up to byte `end` (where following takes over, so no line comes twice). */
+function* entriesOf(path: string, want: (e: LogEntry) => boolean, end = Infinity): Generator<LogEntry> {
+  for (const l of linesOf(path, end)) {
+    const e = parseLine(l);
+    if (e && want(e)) yield e;
+  }
 }
 
 export interface ReadOptions {
@@ -153,9 +187,21 @@ export async function* readLogs(path: string, o: ReadOptions): AsyncGenerator<Lo
   // Where following starts is fixed before the first yield: lines written while
   // the reader is busy must not be skipped.
   let offset = existsSync(path) ? statSync(path).size : 0;
-  let all = files.flatMap(entriesOf).filter(want);
-  if (o.tail !== undefined && o.tail >= 0) all = o.tail === 0 ? [] : all.slice(-o.tail);
-  yield* all;
+  if (o.tail === undefined || o.tail < 0) {
+    let n = 0;
+    for (const f of files) {
+      for (const e of entriesOf(f, want, f === path ? offset : Infinity)) {
+        yield e;
+        // Reading 10 MB of logs takes a second: let the daemon serve others meanwhile.
+        if (++n % 2000 === 0) await new Promise((ok) => setImmediate(ok));
+      }
+    }
+  } else if (o.tail > 0) {
+    // Only the last `tail` entries are ever held.
+    const last: LogEntry[] = [];
+    for (const f of files) for (const e of entriesOf(f, want, f === path ? offset : Infinity)) if (last.push(e) > o.tail) last.shift();
+    yield* last;
+  }
   if (!o.follow) return;
   let stopped = false;
   void o.stopped?.then(() => (stopped = true));
@@ -164,12 +210,13 @@ export async function* readLogs(path: string, o: ReadOptions): AsyncGenerator<Lo
     let size = existsSync(path) ? statSync(path).size : 0;
     if (size < offset) offset = 0; // rotated
     if (size > offset) {
+      // A chunk at a time: a reader that fell behind must not pull megabytes in at once.
       const fd = openSync(path, "r");
-      const buf = Buffer.alloc(size - offset);
-      readSync(fd, buf, 0, buf.length, offset);
+      const buf = Buffer.alloc(Math.min(size - offset, CHUNK));
+      const n = readSync(fd, buf, 0, buf.length, offset);
       closeSync(fd);
-      offset = size;
-      const text = rest + buf.toString();
+      offset += n;
+      const text = rest + buf.toString("utf8", 0, n);
       const lines = text.split("\n");
       rest = lines.pop() ?? "";
       for (const l of lines) {

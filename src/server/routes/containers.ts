@@ -3,6 +3,7 @@ import { boolQuery, decodeBody, filtersQuery, intQuery } from "../request.ts";
 import { ContainerCreateBody, signalParam } from "../schemas/index.ts";
 import { BadRequestError } from "../errors.ts";
 import { markStreaming, streamResponse } from "../stream.ts";
+import { coalescing } from "../push-stream.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
 import {
@@ -122,7 +123,8 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
       ref,
       sub: {
         onOutput: (stream, chunk) => {
-          if ((stream === 1 && stdout) || (stream === 2 && stderr)) conn.write(tty ? chunk : frame(stream, chunk));
+          if ((stream === 1 && stdout) || (stream === 2 && stderr)) return conn.write(tty ? chunk : frame(stream, chunk));
+          return undefined;
         },
         onEnd: () => conn.end(),
       },
@@ -150,6 +152,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     const abort = new AbortController();
     return streamResponse(c, null, async (w) => {
       w.signal.addEventListener("abort", () => abort.abort());
+      const out = coalescing(w.bytes);
       const { result } = await engine.start(LogsJob, {
         ref: container.Id,
         stdout,
@@ -161,10 +164,11 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
         signal: abort.signal,
         onLine: (stream, time, line) => {
           const payload = timestamps ? concat(enc.encode(time + " "), line) : line;
-          w.bytes(tty ? payload : frame(stream === "stdout" ? 1 : 2, payload));
+          return out.push(tty ? payload : frame(stream === "stdout" ? 1 : 2, payload));
         },
       });
       await result;
+      await out.flush();
     });
   });
 }

@@ -45,7 +45,7 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
     const forward = async (src: Readable | null, stream: 1 | 2) => {
       if (!src) return;
       try {
-        for await (const chunk of src) conn.write(tty ? (chunk as Uint8Array) : frame(stream, chunk as Uint8Array));
+        for await (const chunk of src) await conn.write(tty ? (chunk as Uint8Array) : frame(stream, chunk as Uint8Array));
       } catch {
         // pty master reads EIO once the last slave closes
       }
