@@ -30,6 +30,7 @@ import { socketGid } from "./socket-group.ts";
 import type { DaemonConfig } from "./config.ts";
 import { log } from "../log.ts";
 import { securityOptions } from "../engine/security/daemon-defaults.ts";
+import { clearMarker, stderrFile, takeOverMarker } from "./run-marker.ts";
 
 export interface Daemon {
   config: DaemonConfig;
@@ -50,6 +51,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const pid = readFileSync(layout.lock, "utf8").trim();
     throw new Error(`another ctr daemon (pid ${pid}) is using the root ${config.root}; stop it first or pass --root`);
   }
+  const previous = takeOverMarker(config.root, { pid: process.pid, startedAt: new Date().toISOString(), log: stderrFile() });
+  if (previous) log.warn(previous);
   const servers: Server[] = [];
   try {
     const opened: { checkMs?: number } = {};
@@ -84,17 +87,18 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         await services.shutdown();
         await driver.close();
         vacuum.stop();
-        await shutdown(servers, db, lock);
+        await shutdown(servers, db, lock, config.root);
       },
     };
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    clearMarker(config.root); // a start that fails says why on stderr: that is not a crash
     lock.release();
     throw e;
   }
 }
 
-async function shutdown(servers: Server[], db: Database, lock: FileLock): Promise<void> {
+async function shutdown(servers: Server[], db: Database, lock: FileLock, root: string): Promise<void> {
   await Promise.all(
     servers.map(
       (s) =>
@@ -105,6 +109,7 @@ async function shutdown(servers: Server[], db: Database, lock: FileLock): Promis
     ),
   );
   db.close();
+  clearMarker(root); // before the lock goes: the next daemon must not read ours
   lock.release();
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
@@ -78,10 +78,13 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   const logPath = join(dir, "daemon.log");
   // A bridge (and so an nft table) of its own, so test daemons running side by side never share one.
   const bridge = bridgeFlag(extra) ?? `ctrt${process.pid % 10000}${dir.slice(-4)}`.replace(/[^A-Za-z0-9]/g, "").slice(0, 15);
+  const logFd = openSync(logPath, "a");
   const proc = Bun.spawn(
     [...(opts.bin ? [opts.bin] : [process.execPath, CLI]), "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), "--bridge", bridge, ...extra.filter((a, i) => a !== "--bridge" && extra[i - 1] !== "--bridge")],
-    { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore", env: { ...process.env, ...opts.env } },
+    // Appended, as every start path does: a restarted daemon must not wipe its predecessor's crash report.
+    { stdout: logFd, stderr: logFd, stdin: "ignore", env: { ...process.env, ...opts.env } },
   );
+  closeSync(logFd);
   const client = new ApiClient(host);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
   await until(async () => (await client.ping()) || proc.exitCode !== null, "daemon to answer");
