@@ -65,7 +65,13 @@ export class EventBus {
       wake?.();
     };
     this.emitter.on("event", onEvent);
-    const stop = () => wake?.();
+    // A flag, not only a wake-up: the timer may fire while we are not waiting
+    // (or a little before `until` by the clock), and must still end the stream.
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      wake?.();
+    };
     o.signal?.addEventListener("abort", stop);
     const untilMs = o.until !== undefined ? o.until * 1000 : undefined;
     const timer = untilMs !== undefined ? setTimeout(stop, Math.max(0, untilMs - Date.now())) : undefined;
@@ -81,6 +87,7 @@ export class EventBus {
           if (inRange(e, o) && matches(e, o.filters)) yield e;
           continue;
         }
+        if (stopped) return;
         await new Promise<void>((r) => (wake = r));
         wake = null;
       }
