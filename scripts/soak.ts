@@ -18,6 +18,7 @@ const { values: f } = parseArgs({
     "max-rss-growth": { type: "string" },
     seed: { type: "string" },
     only: { type: "string" },
+    bin: { type: "string" },
   },
 });
 
@@ -29,6 +30,7 @@ const r = await runSoak({
   maxRssGrowthMb: f["max-rss-growth"] === undefined ? undefined : Number(f["max-rss-growth"]),
   seed: f.seed === undefined ? undefined : Number(f.seed),
   only: f.only?.split(","),
+  bin: f.bin,
   print: (l) => console.log(l),
 });
 process.exit(r.ok ? 0 : 1);

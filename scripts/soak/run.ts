@@ -22,6 +22,8 @@ export interface SoakOptions {
   seed?: number;
   /** Only these scenarios (names), for chasing one behaviour. */
   only?: string[];
+  /** The daemon binary (default dist/ctr); a copy lets a long soak run while the tree is rebuilt. */
+  bin?: string;
 }
 
 export interface SoakResult {
@@ -89,7 +91,7 @@ function median(xs: number[]): number {
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const reg = await startRegistry();
-  const d = await startDaemon([], undefined, { bin: DIST });
+  const d = await startDaemon([], undefined, { bin: o.bin ?? DIST });
   const t0 = Date.now();
   const errors: SoakResult["errors"] = {};
   const samples: Sample[] = [];

@@ -3,8 +3,8 @@ import type { Writable } from "node:stream";
 export type StreamId = 1 | 2;
 
 export interface Subscriber {
-  /** A promise when this subscriber cannot take more yet (a slow client). */
-  onOutput(stream: StreamId, chunk: Uint8Array): Promise<void> | undefined;
+  /** May return a promise: this subscriber cannot take more until it settles (a slow client). */
+  onOutput(stream: StreamId, chunk: Uint8Array): unknown;
   onEnd(): void;
 }
 
@@ -62,7 +62,7 @@ export class StdioHub {
     let waits: Promise<void>[] | undefined;
     for (const s of this.subs) {
       const p = s.onOutput(stream, chunk);
-      if (p) (waits ??= []).push(p);
+      if (p instanceof Promise) (waits ??= []).push(p);
     }
     return waits && Promise.all(waits).then(() => {});
   }

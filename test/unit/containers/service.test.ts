@@ -33,7 +33,7 @@ describe("container lifecycle", () => {
     const { Id } = await svc.create(undefined, { Image: "busybox", Cmd: ["echo", "hi"] });
     const seen: string[] = [];
     let ended = false;
-    svc.attach(Id, { onOutput: (s, b) => void seen.push(`${s}:${Buffer.from(b).toString()}`), onEnd: () => (ended = true) });
+    svc.attach(Id, { onOutput: (s, b) => seen.push(`${s}:${Buffer.from(b).toString()}`), onEnd: () => (ended = true) });
     const next = svc.wait(Id, "next-exit");
     await svc.start(Id);
     expect(store.get(Id).state).toMatchObject({ Status: "running", Running: true, Pid: procs[0]!.pid });
@@ -53,7 +53,7 @@ describe("container lifecycle", () => {
   test("stdin sent before start reaches the process, and StdinOnce closes it", async () => {
     const { svc, procs } = fakeWorld();
     const { Id } = await svc.create(undefined, { Image: "busybox", Cmd: ["cat"], OpenStdin: true, StdinOnce: true, AttachStdin: true });
-    const { hub } = svc.attach(Id, { onOutput: () => undefined, onEnd: () => {} });
+    const { hub } = svc.attach(Id, { onOutput: () => {}, onEnd: () => {} });
     hub.writeStdin(new TextEncoder().encode("abc"));
     hub.endStdin();
     await svc.start(Id);
