@@ -112,7 +112,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     o.print(SAMPLE_HEADER);
     o.print(formatSample(idleBefore));
     const deadline = Date.now() + o.durationS * 1000;
-    const more = () => Date.now() < deadline && ops < o.maxOps && d.proc.exitCode === null;
+    // Ctrl-C / SIGTERM end the load early but still clean up and give the verdict.
+    let interrupted = false;
+    const interrupt = () => void (interrupted = true);
+    process.once("SIGINT", interrupt);
+    process.once("SIGTERM", interrupt);
+    const more = () => !interrupted && Date.now() < deadline && ops < o.maxOps && d.proc.exitCode === null;
     const rnd = rng(o.seed ?? Date.now());
     const list = o.only?.length ? SCENARIOS.filter((s) => o.only!.includes(s.name)) : SCENARIOS;
     if (!list.length) throw new Error(`no scenario named ${o.only?.join(", ")}; have ${SCENARIOS.map((s) => s.name).join(", ")}`);

@@ -12,7 +12,7 @@
 // (its exec root): daemons side by side share the cgroup parent and must not
 // kill each other's waiting inits.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import type { CgroupManager } from "../../kernel/cgroups/types.ts";
 import type { InitChild } from "./init-child.ts";
 
@@ -56,7 +56,7 @@ export class WarmInit {
     if (this.idle) clearTimeout(this.idle);
     if (!w) return null;
     if (!w.child.running()) {
-      void this.cgroups.remove(w.cgroup).catch(() => {});
+      void this.discard(w); // dead already: what is left is its pipes and cgroup
       return null;
     }
     // Still booting, not yet in its cgroup: a rename now would leave it outside, or (v1: one
@@ -118,6 +118,16 @@ export class WarmInit {
 
   private discard(w: { child: InitChild; cgroup: string }): Promise<void> {
     w.child.kill(9);
+    // Its pipes are ours to close: a discarded init is never launched, and the
+    // launch is what closes them otherwise (each discard leaked three fds).
+    for (const fd of [w.child.toInit, w.child.fromInit]) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    w.child.stdin?.end();
+    w.child.stdout?.resume();
+    w.child.stderr?.resume();
     return w.child.exited.then(() => this.cgroups.remove(w.cgroup)).catch(() => {});
   }
 }
