@@ -1,11 +1,14 @@
 // File-system calls node:fs lacks: mknod (devices, FIFOs, overlay whiteouts)
 // and the l*xattr family (never following symlinks). lchown/lutimes come from
 // node:fs, which already uses the no-follow variants.
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType } from "bun:ffi";
 import { check, cstr, errno, SyscallError } from "./libc.ts";
 
 const { i32, i64, u32, u64, ptr: P } = FFIType;
 
+// Buffers go to the calls as they are, never as ptr() numbers: a number does not
+// keep its buffer alive, and computing the next ptr() may allocate, collect the
+// previous buffer and hand the kernel freed memory. The call holds its arguments.
 const fs = dlopen("libc.so.6", {
   mknod: { args: [P, u32, u64], returns: i32 },
   lsetxattr: { args: [P, P, P, u64, i32], returns: i32 },
@@ -31,15 +34,15 @@ export function makedev(major: number, minor: number): bigint {
 /** mknod(2). `type` is S_IFCHR, S_IFBLK or S_IFIFO; permission bits go in `perm`. */
 export function mknod(path: string, type: number, perm: number, major = 0, minor = 0): void {
   const p = cstr(path);
-  check("mknod", fs.symbols.mknod(ptr(p), type | (perm & 0o7777), makedev(major, minor)), path);
+  check("mknod", fs.symbols.mknod(p, type | (perm & 0o7777), makedev(major, minor)), path);
 }
 
 export function lsetxattr(path: string, name: string, value: Uint8Array): void {
   const p = cstr(path);
   const n = cstr(name);
-  // A zero-length value is legal (e.g. empty trusted.* markers); ptr() refuses empty buffers.
+  // A zero-length value is legal (e.g. empty trusted.* markers); FFI refuses empty buffers.
   const v = value.byteLength > 0 ? value : new Uint8Array(1);
-  check("lsetxattr", fs.symbols.lsetxattr(ptr(p), ptr(n), ptr(v), value.byteLength, 0), `${path} ${name}`);
+  check("lsetxattr", fs.symbols.lsetxattr(p, n, v, value.byteLength, 0), `${path} ${name}`);
 }
 
 /** The value, or null when the attribute is absent or the fs has no xattrs. */
@@ -48,7 +51,7 @@ export function lgetxattr(path: string, name: string): Buffer | null {
   const n = cstr(name);
   for (let size = 256; ; size *= 4) {
     const buf = Buffer.alloc(size);
-    const rc = Number(fs.symbols.lgetxattr(ptr(p), ptr(n), ptr(buf), size));
+    const rc = Number(fs.symbols.lgetxattr(p, n, buf, size));
     if (rc >= 0) return buf.subarray(0, rc);
     const e = errno();
     if (e === ENODATA || e === ENOTSUP) return null;
@@ -60,7 +63,7 @@ export function llistxattr(path: string): string[] {
   const p = cstr(path);
   for (let size = 1024; ; size *= 4) {
     const buf = Buffer.alloc(size);
-    const rc = Number(fs.symbols.llistxattr(ptr(p), ptr(buf), size));
+    const rc = Number(fs.symbols.llistxattr(p, buf, size));
     if (rc >= 0) return buf.subarray(0, rc).toString("latin1").split("\0").filter((s) => s !== "");
     const e = errno();
     if (e === ENOTSUP) return [];

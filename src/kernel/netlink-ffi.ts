@@ -41,7 +41,7 @@ const kernelAddr = (() => {
 
 export function sendNetlink(fd: number, msg: Uint8Array): void {
   const buf = Buffer.from(msg);
-  check("sendto", net.symbols.sendto(fd, ptr(buf), buf.length, 0, ptr(kernelAddr), kernelAddr.length), "netlink");
+  check("sendto", net.symbols.sendto(fd, buf, buf.length, 0, kernelAddr, kernelAddr.length), "netlink");
 }
 
 /** One datagram (a dump reply spans several). */

@@ -61,15 +61,15 @@ export function setns(fd: number, nstype: number): void {
 }
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
   const a = nul(source), b = cstr(target), t = nul(fstype), d = nul(data);
-  check("mount", libc.symbols.mount(a && ptr(a), ptr(b), t && ptr(t), BigInt(flags), d && ptr(d)), target);
+  check("mount", libc.symbols.mount(a, b, t, BigInt(flags), d), target); // buffers, not ptr() numbers: see fs-ffi.ts
 }
 export function umount2(target: string, flags: number): void {
   const b = cstr(target);
-  check("umount2", libc.symbols.umount2(ptr(b), flags), target);
+  check("umount2", libc.symbols.umount2(b, flags), target);
 }
 export function chdir(path: string): void {
   const b = cstr(path);
-  check("chdir", s.chdir(ptr(b)), path);
+  check("chdir", s.chdir(b), path);
 }
 export function sethostname(name: string): void {
   const b = Buffer.from(name + "\0");
@@ -101,7 +101,10 @@ export function execve(path: string, argv: string[], env: string[]): never {
   const p = cstr(path);
   const a = cArray(argv, keep);
   const e = cArray(env, keep);
-  check("execve", s.execve(ptr(p), ptr(a), ptr(e)), path);
+  // The arrays hold raw pointers into `keep`'s buffers; hang them on an argument
+  // the call holds, so no collection can free them before execve reads them.
+  (a as Buffer & { keep?: Buffer[] }).keep = keep;
+  check("execve", s.execve(p, a, e), path);
   throw new Error("execve returned");
 }
 
@@ -118,7 +121,7 @@ export function capset(effective: bigint, permitted: bigint, inheritable: bigint
     data.writeUInt32LE(Number(v & 0xffffffffn), k * 4);
     data.writeUInt32LE(Number((v >> 32n) & 0xffffffffn), 12 + k * 4);
   });
-  check("capset", s.capset(ptr(hdr), ptr(data)));
+  check("capset", s.capset(hdr, data));
 }
 
 export function permittedCaps(): bigint {
