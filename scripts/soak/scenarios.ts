@@ -5,6 +5,7 @@
 import Docker from "dockerode";
 import type { ApiClient } from "../../src/client/client.ts";
 import { API_VERSION } from "../../src/version.ts";
+import net from "node:net";
 import { rawRequest, readAll, readSome } from "./raw-http.ts";
 
 export interface SoakCtx {
@@ -228,7 +229,6 @@ const abandonedStreams: Scenario = {
     // A request whose client leaves before the body is complete.
     const { socket } = await rawRequest(ctx.sock, { method: "GET", path: `${V}/containers/json?all=1` });
     socket.destroy();
-    const net = await import("node:net");
     await new Promise<void>((resolve) => {
       const s = net.connect(ctx.sock, () => {
         s.write(`POST ${V}/containers/create HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"Image":`);
@@ -240,6 +240,45 @@ const abandonedStreams: Scenario = {
       s.once("error", () => resolve());
     });
   },
+};
+
+/** Sends `head` (and no more) on a fresh connection, then vanishes after `ms`. */
+function cutAfter(sock: string, head: string, ms: number, halfClose = false): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const s = net.connect(sock, () => {
+      s.write(head);
+      if (halfClose) s.end();
+      setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, ms);
+    });
+    s.once("error", () => resolve());
+  });
+}
+
+/**
+ * Hijacks cut at every stage: an exec start whose body never completes (with a
+ * FIN, then without), attach requests dropped before and right after the 101,
+ * and an exec whose client half-closes at once and leaves.
+ */
+const cutHijacks: Scenario = {
+  name: "cut-hijacks",
+  weight: 2,
+  run: (ctx) =>
+    withContainer(ctx, ["sleep", "30"], { stdin: true }, async (id) => {
+      await start(ctx, id);
+      const ex = await ctx.api.json<{ Id: string }>("POST", `/containers/${id}/exec`, { body: { Cmd: ["seq", "1", "20000"], AttachStdout: true, AttachStderr: true } });
+      const up = (path: string, len: number) =>
+        `POST ${V}${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\n\r\n`;
+      await cutAfter(ctx.sock, up(`/exec/${ex.Id}/start`, 100) + '{"Detach":', 30, true);
+      await cutAfter(ctx.sock, up(`/exec/${ex.Id}/start`, 100) + '{"Detach":', 30);
+      await cutAfter(ctx.sock, up(`/containers/${id}/attach?stream=1&stdin=1&stdout=1`, 0), 0);
+      await cutAfter(ctx.sock, up(`/containers/${id}/attach?stream=1&stdin=1&stdout=1`, 0), 20);
+      const ex2 = await ctx.api.json<{ Id: string }>("POST", `/containers/${id}/exec`, { body: { Cmd: ["seq", "1", "20000"], AttachStdout: true, AttachStderr: true } });
+      const body = '{"Detach":false,"Tty":false}';
+      await cutAfter(ctx.sock, up(`/exec/${ex2.Id}/start`, body.length) + body, 5, true);
+    }),
 };
 
 async function sh(cmd: string[], env: Record<string, string> = {}): Promise<string> {
@@ -316,7 +355,7 @@ const pythonDocker: Scenario = {
   },
 };
 
-export const SCENARIOS: Scenario[] = [lifecycle, stalledReaders, execs, stdinAttach, networks, volumes, pulls, abandonedStreams, dockerCli, dockerode, pythonDocker];
+export const SCENARIOS: Scenario[] = [lifecycle, stalledReaders, execs, stdinAttach, networks, volumes, pulls, abandonedStreams, cutHijacks, dockerCli, dockerode, pythonDocker];
 
 /** A scenario drawn by weight. */
 export function pick(rnd: () => number, list = SCENARIOS): Scenario {
