@@ -30,7 +30,7 @@ import { socketGid } from "./socket-group.ts";
 import type { DaemonConfig } from "./config.ts";
 import { log } from "../log.ts";
 import { securityOptions } from "../engine/security/daemon-defaults.ts";
-import { clearMarker, stderrFile, takeOverMarker } from "./run-marker.ts";
+import { clearMarker, previousDeath, stderrFile, writeMarker } from "./run-marker.ts";
 
 export interface Daemon {
   config: DaemonConfig;
@@ -51,8 +51,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const pid = readFileSync(layout.lock, "utf8").trim();
     throw new Error(`another ctr daemon (pid ${pid}) is using the root ${config.root}; stop it first or pass --root`);
   }
-  const previous = takeOverMarker(config.root, { pid: process.pid, startedAt: new Date().toISOString(), log: stderrFile() });
-  if (previous) log.warn(previous);
+  const previous = previousDeath(config.root);
   const servers: Server[] = [];
   try {
     const opened: { checkMs?: number } = {};
@@ -78,6 +77,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       servers.push(server);
       log.info("API listen", { host });
     }
+    if (previous) log.warn(previous);
+    writeMarker(config.root, { pid: process.pid, startedAt: new Date().toISOString(), log: stderrFile() });
     return {
       config,
       layout,
@@ -92,7 +93,6 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     };
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    clearMarker(config.root); // a start that fails says why on stderr: that is not a crash
     lock.release();
     throw e;
   }

@@ -25,23 +25,26 @@ export function stderrFile(): string | null {
 }
 
 /**
- * Called with the root's lock held (so no live daemon owns a marker found here).
- * Returns the one-line warning about a previous daemon that did not shut down
- * cleanly, or null, and writes this daemon's marker.
+ * The one-line warning about a previous daemon that did not shut down cleanly,
+ * or null. Read with the root's lock held, so no live daemon owns a marker found here.
  */
-export function takeOverMarker(root: string, self: RunMarker): string | null {
+export function previousDeath(root: string): string | null {
   const path = markerPath(root);
-  let warning: string | null = null;
-  if (existsSync(path)) {
-    let prev: Partial<RunMarker> = {};
-    try {
-      prev = JSON.parse(readFileSync(path, "utf8")) as RunMarker;
-    } catch {}
-    const where = prev.log ? `its log (and any crash report at its end): ${prev.log}` : "its stderr was not a file, so no crash report was kept";
-    warning = `the previous daemon (pid ${prev.pid ?? "?"}, started ${prev.startedAt ?? "?"}) did not shut down cleanly; ${where}`;
-  }
-  writeFileSync(path, JSON.stringify(self) + "\n");
-  return warning;
+  if (!existsSync(path)) return null;
+  let prev: Partial<RunMarker> = {};
+  try {
+    prev = JSON.parse(readFileSync(path, "utf8")) as RunMarker;
+  } catch {}
+  const where = prev.log ? `its log (and any crash report at its end): ${prev.log}` : "its stderr was not a file, so no crash report was kept";
+  return `the previous daemon (pid ${prev.pid ?? "?"}, started ${prev.startedAt ?? "?"}) did not shut down cleanly; ${where}`;
+}
+
+/**
+ * Once this daemon is up: its marker replaces the previous one. A start that
+ * fails writes none, so the next one that succeeds still reports a death.
+ */
+export function writeMarker(root: string, self: RunMarker): void {
+  writeFileSync(markerPath(root), JSON.stringify(self) + "\n");
 }
 
 /** A clean shutdown: nothing to report next time. */

@@ -70,7 +70,7 @@ export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10
  * Starts `ctr daemon` on a temporary socket and root dir: from source, or the
  * compiled binary when `opts.bin` is given (the benchmark measures what ships).
  */
-export async function startDaemon(extra: string[] = [], existing?: { dir: string }, opts: { bin?: string; env?: Record<string, string> } = {}): Promise<TestDaemon> {
+export async function startDaemon(extra: string[] = [], existing?: { dir: string }, opts: { bin?: string; env?: Record<string, string>; appendLog?: boolean } = {}): Promise<TestDaemon> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), "ctr-test-"));
   const root = join(dir, "root");
   const sock = join(dir, "ctr.sock");
@@ -78,10 +78,11 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   const logPath = join(dir, "daemon.log");
   // A bridge (and so an nft table) of its own, so test daemons running side by side never share one.
   const bridge = bridgeFlag(extra) ?? `ctrt${process.pid % 10000}${dir.slice(-4)}`.replace(/[^A-Za-z0-9]/g, "").slice(0, 15);
-  const logFd = openSync(logPath, "a");
+  // Each start writes the log afresh (tests read a restarted daemon's first line); with appendLog it is
+  // appended, as the product's start paths do, so a predecessor's crash report survives the restart.
+  const logFd = openSync(logPath, opts.appendLog ? "a" : "w");
   const proc = Bun.spawn(
     [...(opts.bin ? [opts.bin] : [process.execPath, CLI]), "daemon", "-H", host, "--root", root, "--exec-root", join(dir, "run"), "--bridge", bridge, ...extra.filter((a, i) => a !== "--bridge" && extra[i - 1] !== "--bridge")],
-    // Appended, as every start path does: a restarted daemon must not wipe its predecessor's crash report.
     { stdout: logFd, stderr: logFd, stdin: "ignore", env: { ...process.env, ...opts.env } },
   );
   closeSync(logFd);

@@ -14,7 +14,7 @@ describe.skipIf(!isRoot)("crash report", () => {
     await using _ = first;
     const firstPid = first.proc.pid;
     await first.kill9();
-    const second = await startDaemon([], { dir: first.dir });
+    const second = await startDaemon([], { dir: first.dir }, { appendLog: true });
     const log = () => readFileSync(join(first.dir, "daemon.log"), "utf8");
     // Appended, not truncated: the first daemon's lines are still there.
     expect(log()).toContain(`pid=${firstPid}`);
@@ -23,7 +23,7 @@ describe.skipIf(!isRoot)("crash report", () => {
     expect(warnings[0]![1]).toBe(join(first.dir, "daemon.log"));
     expect(log()).toContain(`the previous daemon (pid ${firstPid},`);
     await second.stop();
-    const third = await startDaemon([], { dir: first.dir });
+    const third = await startDaemon([], { dir: first.dir }, { appendLog: true });
     await third.stop();
     expect([...log().matchAll(DIED)].length).toBe(1);
   });
