@@ -1,6 +1,7 @@
 import { InvalidParameterError } from "../errors.ts";
 import type { ImageInfo } from "./ports.ts";
 import type { ContainerConfig, HostConfig, RestartPolicy } from "./types.ts";
+import { ACCEPTED_RUNTIMES } from "./host-config-view.ts";
 
 export interface CreateRequest {
   name?: string;
@@ -40,7 +41,8 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
     AttachStdin: !!req.AttachStdin,
     AttachStdout: req.AttachStdout ?? false,
     AttachStderr: req.AttachStderr ?? false,
-    ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) },
+    // dockerd omits ExposedPorts when nothing is exposed.
+    ...(Object.keys({ ...ic.ExposedPorts, ...req.ExposedPorts }).length ? { ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) } } : {}),
     Tty: !!req.Tty,
     OpenStdin: !!req.OpenStdin,
     StdinOnce: !!req.StdinOnce,
@@ -59,7 +61,7 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
 }
 
 export function validateHostConfig(h: HostConfig): HostConfig {
-  const rp: RestartPolicy = h.RestartPolicy ?? { Name: "no" };
+  const rp: RestartPolicy = h.RestartPolicy ?? { Name: "" };
   if (!["", "no", "always", "unless-stopped", "on-failure"].includes(rp.Name)) {
     throw new InvalidParameterError(`invalid restart policy '${rp.Name}'`);
   }
@@ -75,13 +77,18 @@ export function validateHostConfig(h: HostConfig): HostConfig {
   if (h.NanoCpus && (h.CpuQuota || h.CpuPeriod)) {
     throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Period cannot both be set");
   }
+  // json-file is the one log driver ctr has; dockerd refuses a driver it cannot find with this message.
+  const logType = h.LogConfig?.Type;
+  if (logType && logType !== "json-file") throw new InvalidParameterError(`error looking up logging plugin ${logType}: plugin "${logType}" not found`);
+  if (typeof h.Runtime === "string" && !ACCEPTED_RUNTIMES.has(h.Runtime)) throw new InvalidParameterError(`Unknown runtime specified ${h.Runtime}`);
   if (h.PidsLimit !== undefined && h.PidsLimit !== null && h.PidsLimit < -1) {
     throw new InvalidParameterError("invalid PIDs limit");
   }
   return {
     ...h,
     NetworkMode: h.NetworkMode && h.NetworkMode !== "default" ? h.NetworkMode : "bridge",
-    RestartPolicy: { Name: rp.Name || "no", MaximumRetryCount: rp.MaximumRetryCount ?? 0 },
+    // Kept as sent: dockerd answers "" for a client that sent none (Compose), "no" for the CLI's.
+    RestartPolicy: { Name: rp.Name ?? "", MaximumRetryCount: rp.MaximumRetryCount ?? 0 },
     LogConfig: h.LogConfig?.Type ? h.LogConfig : { Type: "json-file", Config: h.LogConfig?.Config ?? {} },
   };
 }

@@ -1,5 +1,7 @@
 import type { Container } from "./types.ts";
 import { containerPaths } from "./files.ts";
+import { hostConfigView } from "./host-config-view.ts";
+import { ZERO_TIME } from "./types.ts";
 import { configuredEndpoints, unpluggedEndpoint } from "./endpoints.ts";
 import { portNumber, stringMap } from "../string-map.ts";
 
@@ -26,9 +28,9 @@ export function inspectView(c: Container, o: { root: string; driver: string; exe
     ProcessLabel: "",
     AppArmorProfile: "",
     ExecIDs: o.execIds.length ? o.execIds : null,
-    HostConfig: c.hostConfig,
+    HostConfig: hostConfigView(c.hostConfig, { started: c.state.StartedAt !== ZERO_TIME }),
     GraphDriver: { Name: o.driver, Data: null },
-    Mounts: c.mounts,
+    Mounts: mountsView(c),
     Config: c.config,
     NetworkSettings: networkSettingsView(c),
   };
@@ -66,6 +68,15 @@ function unpluggedNetworks(c: Container) {
   return Object.fromEntries(Object.entries(configuredEndpoints(c)).map(([name, cfg]) => [name, unpluggedEndpoint(cfg)]));
 }
 
+/**
+ * Docker's `Mounts`: --tmpfs mounts are not mount points there (only
+ * --mount type=tmpfs is, with an empty Mode; ours keeps its options in Mode).
+ */
+function mountsView(c: Container) {
+  const tmpfs = c.hostConfig.Tmpfs ?? {};
+  return c.mounts.filter((m) => !(m.Type === "tmpfs" && Object.hasOwn(tmpfs, m.Destination))).map((m) => (m.Type === "tmpfs" ? { ...m, Mode: "" } : m));
+}
+
 export function commandOf(c: Container): string[] {
   return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
 }
@@ -99,7 +110,7 @@ export function listView(c: Container, imageConfigId: string) {
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "bridge" },
     NetworkSettings: { Networks: networkSettingsView(c).Networks },
-    Mounts: c.mounts,
+    Mounts: mountsView(c),
   };
 }
 

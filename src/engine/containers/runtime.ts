@@ -2,7 +2,7 @@
 // run specs out (spec.ts), processes back.
 import type { ExecDriver, Restored } from "../execdriver/driver.ts";
 import type { ContainerStats, ProcessHandle, Runtime } from "./ports.ts";
-import { buildRunSpec, ipcSpec, networkSpec, pidJoin, resolveCaps } from "./spec.ts";
+import { buildRunSpec, ipcSpec, networkSpec, pidJoin, processGroups, resolveCaps } from "./spec.ts";
 import { ConflictError } from "../errors.ts";
 import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { nowRfc3339, type Container } from "./types.ts";
@@ -37,6 +37,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
         capabilities: resolveCaps(c.hostConfig.CapAdd ?? [], c.hostConfig.CapDrop ?? [], !!(e.Privileged || c.hostConfig.Privileged)),
         noNewPrivileges,
         confinement,
+        ...processGroups(c),
       });
     },
     pause: (c) => driver.pause(c.id),

@@ -129,6 +129,7 @@ export function buildRunSpec(
       user: c.config.User ?? "",
       terminal: c.config.Tty,
       ...(rows && cols ? { consoleSize: { rows, cols } } : {}),
+      ...processGroups(c),
     },
     capabilities,
     noNewPrivileges,
@@ -155,4 +156,10 @@ function userMounts(c: Container): ContainerMount[] {
       ? { destination: p.Destination, type: "tmpfs" as const, source: "tmpfs", options: ["nosuid", "nodev", ...(p.Mode ? p.Mode.split(",") : []), ...(p.RW ? [] : ["ro"])] }
       : { destination: p.Destination, type: "bind" as const, source: p.Source, options: ["rbind", p.RW ? "rw" : "ro"] },
   );
+}
+
+/** --group-add, for the container's command and its execs. */
+export function processGroups(c: Container): { groupAdd?: string[] } {
+  const g = (c.hostConfig.GroupAdd ?? []) as string[];
+  return g.length ? { groupAdd: g.map(String) } : {};
 }

@@ -17,7 +17,11 @@ function table(path: string): string[][] {
   }
 }
 
-export function resolveUser(spec: string, passwd = "/etc/passwd", group = "/etc/group"): Identity {
+/**
+ * `additional` is HostConfig.GroupAdd: numbers as given, names looked up in
+ * the container's group file (runc's GetAdditionalGroups).
+ */
+export function resolveUser(spec: string, passwd = "/etc/passwd", group = "/etc/group", additional: readonly string[] = []): Identity {
   const [u = "", g] = spec.split(":");
   const users = table(passwd);
   const groups = table(group);
@@ -49,7 +53,13 @@ export function resolveUser(spec: string, passwd = "/etc/passwd", group = "/etc/
     }
   }
   const extra = name ? groups.filter((r) => (r[3] ?? "").split(",").includes(name)).map((r) => Number(r[2])) : [];
-  return { uid, gid, groups: [...new Set([gid, ...extra])], home };
+  const added = additional.map((a) => {
+    if (/^\d+$/.test(a)) return Number(a);
+    const row = groups.find((r) => r[0] === a);
+    if (!row) throw new Error(`Unable to find group ${a}: no matching entries in group file`);
+    return Number(row[2]);
+  });
+  return { uid, gid, groups: [...new Set([gid, ...extra, ...added])], home };
 }
 
 /** PATH lookup inside the container for a bare command name. */

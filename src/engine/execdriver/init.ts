@@ -135,7 +135,7 @@ export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): 
   ctx.io.send("ready");
   waitForGo(ctx.io);
   const consoleSlave = spec.terminal ? handOverPty(ctx, false) : null;
-  const process = { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, terminal: spec.terminal };
+  const process = { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, terminal: spec.terminal, groupAdd: spec.groupAdd };
   return runCommand({ process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, confinement: spec.confinement, consoleSlave }, ctx);
 }
 
@@ -172,7 +172,7 @@ function isFile(p: string): boolean {
 export function runCommand(f: FinalStage, ctx: InitContext): never {
   const { sys } = ctx;
   const p = f.process;
-  const id = resolveUser(p.user, ctx.path("/etc/passwd"), ctx.path("/etc/group"));
+  const id = resolveUser(p.user, ctx.path("/etc/passwd"), ctx.path("/etc/group"), p.groupAdd ?? []);
   let env = p.env.some((e) => e.startsWith("PATH=")) ? p.env : [`PATH=${DEFAULT_PATH}`, ...p.env];
   if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${id.home}`];
   if (f.consoleSlave) {

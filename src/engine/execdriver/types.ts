@@ -23,6 +23,8 @@ export interface ProcessSpec {
   user: string;
   terminal: boolean;
   consoleSize?: { rows: number; cols: number };
+  /** --group-add: supplementary groups on top of the user's. */
+  groupAdd?: string[];
 }
 
 /** new = own namespace; host = the daemon's; join = setns into the given /proc/<pid>/ns/<type> path. */
@@ -76,6 +78,8 @@ export interface ExecSpec {
   capabilities: string[];
   noNewPrivileges: boolean;
   confinement?: Confinement;
+  /** The container's --group-add applies to its execs too, as with runc. */
+  groupAdd?: string[];
 }
 
 /** A resource limit (setrlimit(2)); -1 = RLIM_INFINITY. */

@@ -374,7 +374,8 @@ export class NetworkManager {
   private endpointOf(n: NetworkRecord, e: EndpointRecord): Endpoint {
     return {
       networkId: n.id, networkName: n.name, endpointId: e.id, ipAddress: e.ip, prefixLen: e.prefixLen,
-      gateway: n.internal ? "" : n.gateway, macAddress: e.mac, aliases: e.aliases,
+      // dockerd shows the gateway of internal networks too (they just get no default route through it).
+      gateway: n.gateway, macAddress: e.mac, aliases: e.aliases,
     };
   }
 
