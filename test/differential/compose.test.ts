@@ -8,6 +8,7 @@ import { compose, haveCompose, projectDir, type ComposeTarget } from "../helpers
 import { differences, normalise } from "../helpers/normalise.ts";
 import { seedBusybox, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
+import { snapshotHostFirewall, type HostFirewallSnapshot } from "../helpers/host-firewall.ts";
 
 setDefaultTimeout(180_000);
 const skip = dockerdSkipReason ?? (!hasDocker ? "needs the docker CLI" : !haveCompose ? "needs Debian's docker-compose" : undefined);
@@ -18,12 +19,16 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
   let ctr: TestDaemon;
   let dkr: TestDockerd;
   let targets: ComposeTarget[];
-  const dirs: { [Symbol.dispose](): void }[] = [];
+  let host: HostFirewallSnapshot | undefined;
+  const dirs: { dir: string; project: string; [Symbol.dispose](): void }[] = [];
 
   beforeAll(async () => {
+    // dockerd with its own iptables rules, as on a box with Docker: it opens FORWARD for its
+    // bridges (the host may have FORWARD DROP) and isolates internal networks for real.
+    host = await snapshotHostFirewall();
     reg = await startRegistry();
     const bb = await seedBusybox(reg.host);
-    [ctr, dkr] = await Promise.all([startDaemon(), startDockerd()]);
+    [ctr, dkr] = await Promise.all([startDaemon(), startDockerd({ iptables: true })]);
     // Fixed subnets of the compose files: a /16 of each daemon's own, so the two never share a route.
     const net = (k: number) => `10.${180 + ((process.pid + k) % 60)}`;
     targets = [
@@ -33,10 +38,23 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     await Promise.all(targets.map((t) => t.docker(["pull", "-q", bb])));
   });
   afterAll(async () => {
-    for (const d of dirs) d[Symbol.dispose]();
-    await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    try {
+      // A failed scenario leaves its project: take it down, so dockerd removes its bridges and rules.
+      for (const d of dirs) await Promise.all((targets ?? []).map((t) => compose(t, d.dir, d.project, ["down", "-v", "-t", "1"])));
+      for (const d of dirs) d[Symbol.dispose]();
+      await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
+      await reg?.stop();
+    } finally {
+      host?.restore(dkr?.bridge ?? "");
+    }
   });
+
+  /** A scenario's project directory, taken down and removed after the suite whatever happens. */
+  const project = (name: string, files: Record<string, string>) => {
+    const p = { ...projectDir(files), project: name };
+    dirs.push(p);
+    return p;
+  };
 
   /** Runs `args` on both daemons at once; answers in the order of `targets` (dockerd, ctr). */
   const both = (dir: string, project: string, args: string[]) => Promise.all(targets.map((t) => compose(t, dir, project, args)));
@@ -79,7 +97,9 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
       .split("\n")
       .slice(2)
       .filter(Boolean)
-      .map((l) => l.trim().replace(/:\d+->/g, ":<port>->").split(/\s{2,}/)),
+      .map((l) => l.trim().replace(/:\d+->/g, ":<port>->").split(/\s{2,}/))
+      // The ports cell as a list of bindings.
+      .map((cells) => [...cells.slice(0, 4), ...(cells[4] ? [cells[4].split(",")] : [])]),
   });
   const inspectAll = async (project: string) =>
     Promise.all(
@@ -92,42 +112,47 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     );
 
   test("web and client on a user network: by service name, volumes, env_file, limits, read_only, init, two networks, aliases, static IPs", async () => {
-    const p = projectDir({
+    const p = project("app", {
       "docker-compose.yml": APP,
       "web.env": "FROM_FILE=yes\n# a comment\nQUOTED='kept as is'\n",
       "site/index.html": "hello from the bind mount\n",
     });
-    dirs.push(p);
     const up = await both(p.dir, "app", ["up", "-d"]);
     same("app/up", up.map((r) => r.code));
     same("app/ps", (await both(p.dir, "app", ["ps"])).map(psRows));
     same("app/inspect", await inspectAll("app"));
     // The client reaches web by service name and by alias; web reads its bind mount and volume.
-    const probes = [
-      ["exec", "-T", "client", "wget", "-qO-", "http://web/index.html"],
-      ["exec", "-T", "client", "wget", "-qO-", "http://www/index.html"],
-      ["exec", "-T", "web", "cat", "/site/index.html"],
-      ["exec", "-T", "web", "sh", "-c", "echo $FROM_FILE $QUOTED $EXTRA; id -u; ulimit -n; ulimit -Hn; touch /x 2>&1; touch /tmp/y && echo tmp-ok"],
+    // Compose's own exec and run --rm; then probes through `docker exec` (a Go CLI starts in ms, Compose in a second).
+    same("app/compose-exec", (await both(p.dir, "app", ["exec", "-T", "client", "wget", "-qO-", "http://web/index.html"])).map(result));
+    same("app/compose-run", (await both(p.dir, "app", ["run", "--rm", "-T", "client", "echo", "ran"])).map(result));
+    same("app/probes", await probe([
+      // By service name and by alias; web's bind mount; env_file and environment; ulimits of the command; read_only + tmpfs.
+      ["app_client_1", "wget -qO- http://www/index.html"],
+      ["app_web_1", "cat /site/index.html"],
+      ["app_web_1", "echo $FROM_FILE $QUOTED $EXTRA; id -u; grep 'open files' /proc/$(pidof httpd)/limits; touch /x 2>&1; touch /tmp/y && echo tmp-ok"],
       // init: pid 1 is the init (docker-init, ctr's own), not the command.
-      ["exec", "-T", "web", "sh", "-c", "[ $(cat /proc/1/comm) != httpd ] && pidof httpd >/dev/null && echo init-is-pid-1"],
-      ["exec", "-T", "db", "sh", "-c", "ip route | grep -c default; ping -c1 -W1 web | head -1"],
-      // db is only on the internal network: client (front only) cannot resolve it.
-      ["exec", "-T", "client", "sh", "-c", "ping -c1 -W1 db 2>&1 | head -1"],
-      ["run", "--rm", "client", "echo", "ran"],
-    ];
-    const out: Record<string, unknown>[] = [{}, {}];
-    for (const args of probes) {
-      const t0 = Date.now();
-      const r = await both(p.dir, "app", args);
-      if (process.env.CTR_TEST_DEBUG) console.error(args.join(" "), Date.now() - t0, "ms");
-      r.forEach((x, i) => (out[i]![args.join(" ")] = result(x)));
-    }
-    same("app/probes", out);
+      ["app_web_1", "[ $(cat /proc/1/comm) != httpd ] && pidof httpd >/dev/null && echo init-is-pid-1"],
+      // db is only on the internal network: web reaches it by name, client cannot resolve it.
+      ["app_db_1", "ip route | grep -c default; ping -c1 -W1 web | head -1"],
+      ["app_client_1", "ping -c1 -W1 db 2>&1 | head -1"],
+      // pids_limit in effect: a shell cannot fork 60 sleeps (the limit is 50), it stops with status 2.
+      ["app_web_1", "sh -c 'for i in $(seq 60); do sleep 3 & done; echo forked-all' 2>/dev/null; echo status $?"],
+    ]));
     const down = await both(p.dir, "app", ["down", "-v"]);
     same("app/down", down.map((r) => r.code));
     same("app/left", await leftovers("app"));
     check();
   });
+
+  /** `sh -c <script>` in each container through `docker exec`: exit code and stdout, by container and script. */
+  const probe = async (list: [string, string][]) => {
+    const out: Record<string, unknown>[] = [{}, {}];
+    for (const [k, [name, script]] of list.entries()) {
+      const r = await dockerBoth(["exec", name, "sh", "-c", script]);
+      r.forEach((x, i) => (out[i]![`p${k}`] = { probe: `${name}: ${script}`, ...result(x) }));
+    }
+    return out;
+  };
 
   /** Containers, networks and volumes of a project still on each daemon. */
   const leftovers = (project: string) =>

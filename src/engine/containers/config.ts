@@ -86,6 +86,8 @@ export function validateHostConfig(h: HostConfig): HostConfig {
   }
   return {
     ...h,
+    // dockerd: a memory limit without a swap limit allows as much swap again (memory+swap = 2x).
+    ...(h.Memory && h.Memory > 0 && !h.MemorySwap ? { MemorySwap: h.Memory * 2 } : {}),
     NetworkMode: h.NetworkMode && h.NetworkMode !== "default" ? h.NetworkMode : "bridge",
     // Kept as sent: dockerd answers "" for a client that sent none (Compose), "no" for the CLI's.
     RestartPolicy: { Name: rp.Name ?? "", MaximumRetryCount: rp.MaximumRetryCount ?? 0 },

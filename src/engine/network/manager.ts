@@ -220,6 +220,8 @@ export class NetworkManager {
   async connect(ref: string, r: ConnectRequest): Promise<Endpoint> {
     const n = this.find(ref);
     this.ensureBridge(n);
+    // The first container on a network may look a name up at once (Compose starts the next service right away).
+    await this.dnsServers.get(n.id);
     const name = r.name.replace(/^\//, "");
     if (this.store.endpointsOf(r.containerId).some((e) => e.networkId === n.id))
       throw new ConflictError(`container ${name} is already attached to network ${n.name}`);
@@ -480,13 +482,24 @@ export class NetworkManager {
       inner.addAddr(ifname, ep.ip, ep.prefixLen);
       inner.setUp("lo");
       inner.setUp(ifname);
-      // One default route per netns: the first non-internal network's gateway.
-      if (!n.internal && !inner.routes().some((r) => r.table === 254 && r.dstLen === 0)) inner.addDefaultRoute(n.gateway, ifname);
+      // One default route per netns, dockerd's gateway endpoint: the first non-internal network's
+      // gateway, an internal network's only while there is no other (its firewall lets nothing out).
+      const def = inner.routes().find((r) => r.table === 254 && r.dstLen === 0);
+      if (!def) inner.addDefaultRoute(n.gateway, ifname);
+      else if (!n.internal && this.viaInternal(ep.containerId, def.gateway)) inner.addDefaultRoute(n.gateway, ifname, { replace: true });
     } finally {
       this.k.closeFd(nsfd);
       inner.close();
       host.close();
     }
+  }
+
+  /** Whether `gateway` is that of an internal network the container is on. */
+  private viaInternal(containerId: string, gateway: string): boolean {
+    return this.store.endpointsOf(containerId).some((e) => {
+      const n = this.store.network(e.networkId);
+      return !!n?.internal && n.gateway === gateway;
+    });
   }
 
   private unplug(ep: EndpointRecord): void {
