@@ -34,8 +34,7 @@ export interface Netlink {
   setMac(name: string, mac: string): void;
   addAddr(name: string, ip: string, prefixLen: number): void;
   delAddr(name: string, ip: string, prefixLen: number): void;
-  /** `replace`: swap an existing default route for this one (NLM_F_REPLACE). */
-  addDefaultRoute(gateway: string, dev: string, o?: { replace?: boolean }): void;
+  addDefaultRoute(gateway: string, dev: string): void;
   deleteLink(name: string): void;
   close(): void;
 }
@@ -188,9 +187,8 @@ class RouteSocket implements Netlink {
     this.request(M.RTM_DELADDR, M.NLM_F_ACK, addrRequest(this.index(name), ip, prefixLen), `del addr ${ip}/${prefixLen} on ${name}`);
   }
 
-  addDefaultRoute(gateway: string, dev: string, o: { replace?: boolean } = {}): void {
-    const flags = M.NLM_F_CREATE | M.NLM_F_ACK | (o.replace ? M.NLM_F_REPLACE : M.NLM_F_EXCL);
-    this.request(M.RTM_NEWROUTE, flags, defaultRouteRequest(gateway, this.index(dev)), `default route via ${gateway}`);
+  addDefaultRoute(gateway: string, dev: string): void {
+    this.request(M.RTM_NEWROUTE, M.NLM_F_CREATE | M.NLM_F_EXCL | M.NLM_F_ACK, defaultRouteRequest(gateway, this.index(dev)), `default route via ${gateway}`);
   }
 
   deleteLink(name: string): void {

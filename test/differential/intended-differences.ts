@@ -145,6 +145,10 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "published ports: dockerd 20.10 lists each 0.0.0.0 binding again as :::<port> (its docker-proxy listens on [::] too)",
     why: "ctr publishes through nft DNAT for IPv4 only and runs no userland proxy per port (dockerd 20.10 binds [::] with docker-proxy)",
   },
+  "compose/app/probes/internal-route.stdout": {
+    what: "a container only on an internal network: dockerd 20.10 gives it a default route through the internal gateway, ctr none (`ip route | grep -c default` prints 1 vs 0)",
+    why: "dockerd then drops what leaves in FORWARD only, so the host's other addresses stay reachable through that route; without a route nothing outside the subnet is. Names and addresses on the network work the same",
+  },
 };
 
 const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");

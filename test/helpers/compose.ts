@@ -34,6 +34,7 @@ export function projectDir(files: Record<string, string>): { dir: string; [Symbo
 export function compose(t: ComposeTarget, dir: string, project: string, args: string[], o: { file?: string } = {}): Promise<RunResult> {
   return run([COMPOSE_BIN, "--no-ansi", "-p", project, ...(o.file ? ["-f", o.file] : []), ...args], {
     cwd: dir,
-    env: { DOCKER_HOST: t.host, COMPOSE_INTERACTIVE_NO_CLI: "1", ...t.env },
+    // `run` and `exec` go through the docker CLI on PATH, as Compose does by default.
+    env: { DOCKER_HOST: t.host, ...t.env },
   });
 }

@@ -57,7 +57,7 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
       },
       (a) => [a.ref, a.condition],
     ),
-    handle(AttachJob, (_c, a) => svc.attach(a.ref, a.sub), (a) => [a.ref]),
+    handle(AttachJob, (_c, a) => svc.attachSettled(a.ref, a.sub), (a) => [a.ref]),
     handle(
       LogsJob,
       async (ctx, a) => {

@@ -49,6 +49,8 @@ interface Live {
   hub: StdioHub;
   /** Resolves when stdout and stderr are drained. */
   drained: Promise<void>;
+  /** The process has ended; its exit may not be recorded yet. */
+  exited: boolean;
 }
 
 const RESTART_BACKOFF_START_MS = 100;
@@ -138,6 +140,9 @@ export class ContainerService {
   // ---- start / exit ----------------------------------------------------
 
   async start(ref: string): Promise<void> {
+    // A process that has ended but whose exit is still being recorded is not running for
+    // dockerd: Compose's `run` starts a one-off, attaches, and starts it again.
+    if (this.live.get(this.get(ref).id)?.exited) await this.settled(this.get(ref).id);
     const c = this.get(ref);
     if (c.state.Running) {
       if (c.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
@@ -236,7 +241,9 @@ export class ContainerService {
       logger?.close();
       hub.end();
     });
-    this.live.set(c.id, { proc, hub, drained });
+    const entry: Live = { proc, hub, drained, exited: false };
+    this.live.set(c.id, entry);
+    void proc.exited.then(() => (entry.exited = true));
   }
 
   private async onExit(id: string, exit: ExitInfo): Promise<void> {
@@ -443,10 +450,27 @@ export class ContainerService {
     return this.waits.add(c.id, condition);
   }
 
+  /**
+   * POST /containers/{id}/attach: when the current run's output has ended, first
+   * waits for its exit to be recorded, so the caller sees the container stopped
+   * (dockerpty, as Compose's `run` uses it, inspects next and starts it again)
+   * and this attach gets that next run, as with dockerd.
+   */
+  async attachSettled(ref: string, sub: Subscriber): Promise<{ hub: StdioHub; detach: () => void; container: Container }> {
+    const live = this.live.get(this.get(ref).id);
+    if (live && (live.exited || live.hub.isEnded)) {
+      await Promise.race([live.proc.exited, Bun.sleep(2000)]);
+      if (live.exited) await this.settled(this.get(ref).id);
+    }
+    return this.attach(ref, sub);
+  }
+
   /** Subscribes to the container's stdio for the current or next run. */
   attach(ref: string, sub: Subscriber): { hub: StdioHub; detach: () => void; container: Container } {
     const c = this.get(ref);
-    const hub = this.live.get(c.id)?.hub ?? this.pendingHub(c);
+    // A run whose output has ended gives nothing more: attach to the next run instead.
+    const cur = this.live.get(c.id);
+    const hub = cur && !cur.exited && !cur.hub.isEnded ? cur.hub : this.pendingHub(c);
     this.event(c, "attach");
     return { hub, detach: hub.subscribe(sub), container: c };
   }

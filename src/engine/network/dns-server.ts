@@ -42,14 +42,17 @@ function forwardUdp(query: Uint8Array, upstreams: readonly string[]): Promise<Ui
   if (!up) return Promise.resolve(null);
   return new Promise((resolve) => {
     const s = createSocket("udp4");
+    let over = false;
     const done = (r: Uint8Array | null) => {
+      if (over) return;
+      over = true;
       clearTimeout(t);
       s.close();
       resolve(r);
     };
     const t = setTimeout(() => done(null), 3000);
     s.once("message", (m) => done(new Uint8Array(m)));
-    s.once("error", () => done(null));
+    s.on("error", () => done(null));
     s.send(query, 53, up);
   });
 }
@@ -68,8 +71,16 @@ export async function startDnsServer(address: string, lookup: Lookup, upstreams:
   });
   await new Promise<void>((resolve, reject) => {
     udp.once("error", reject);
-    udp.bind(port, address, () => resolve());
+    udp.bind(port, address, () => {
+      udp.off("error", reject);
+      resolve();
+    });
   });
+  // A client that stopped listening before our answer came (it had its A record and
+  // closed the socket before the AAAA answer) makes the kernel report ICMP port
+  // unreachable as ECONNREFUSED on the next recvmsg. Unhandled, that error killed the
+  // resolver of the whole network; it is about one client only.
+  udp.on("error", () => {});
 
   // DNS over TCP: 2-byte length prefix (RFC 1035 4.2.2); one query per read is enough for stub resolvers.
   const tcp: Server = createServer((sock) => {
@@ -89,15 +100,20 @@ export async function startDnsServer(address: string, lookup: Lookup, upstreams:
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
+  // Stub resolvers use UDP; TCP is for long answers. A TCP port someone else holds on
+  // the same address must not take the network's names away.
+  await new Promise<void>((resolve) => {
+    tcp.once("error", (e) => {
+      console.error(`ctr: dns over tcp on ${address}: ${e.message}`);
+      resolve();
+    });
     tcp.listen(port, address, () => resolve());
   });
   return {
     address,
     close: async () => {
       await new Promise<void>((r) => udp.close(() => r()));
-      await new Promise<void>((r) => tcp.close(() => r()));
+      await new Promise<void>((r) => (tcp.listening ? tcp.close(() => r()) : r()));
     },
   };
 }

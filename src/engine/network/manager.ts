@@ -482,24 +482,15 @@ export class NetworkManager {
       inner.addAddr(ifname, ep.ip, ep.prefixLen);
       inner.setUp("lo");
       inner.setUp(ifname);
-      // One default route per netns, dockerd's gateway endpoint: the first non-internal network's
-      // gateway, an internal network's only while there is no other (its firewall lets nothing out).
-      const def = inner.routes().find((r) => r.table === 254 && r.dstLen === 0);
-      if (!def) inner.addDefaultRoute(n.gateway, ifname);
-      else if (!n.internal && this.viaInternal(ep.containerId, def.gateway)) inner.addDefaultRoute(n.gateway, ifname, { replace: true });
+      // One default route per netns: the first non-internal network's gateway. An internal
+      // network gives none (dockerd 20.10 routes through its gateway and drops in FORWARD; with
+      // no route, not even the host's other addresses are reachable).
+      if (!n.internal && !inner.routes().some((r) => r.table === 254 && r.dstLen === 0)) inner.addDefaultRoute(n.gateway, ifname);
     } finally {
       this.k.closeFd(nsfd);
       inner.close();
       host.close();
     }
-  }
-
-  /** Whether `gateway` is that of an internal network the container is on. */
-  private viaInternal(containerId: string, gateway: string): boolean {
-    return this.store.endpointsOf(containerId).some((e) => {
-      const n = this.store.network(e.networkId);
-      return !!n?.internal && n.gateway === gateway;
-    });
   }
 
   private unplug(ep: EndpointRecord): void {
