@@ -132,6 +132,14 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     same("app/up", up.map((r) => r.code));
     same("app/ps", (await both(p.dir, "app", ["ps"])).map(psRows));
     same("app/inspect", await inspectAll("app"));
+    // Compose 1.29 reads the image's ContainerConfig on every recreate.
+    same(
+      "app/image",
+      (await dockerBoth(["image", "inspect", targets[0]!.env.BB!])).map((r) => {
+        const i = JSON.parse(r.stdout)[0];
+        return { Container: i.Container, ContainerConfig: i.ContainerConfig, VirtualSize: typeof i.VirtualSize };
+      }),
+    );
     // The client reaches web by service name and by alias; web reads its bind mount and volume.
     // Compose's own exec and run --rm; then probes through `docker exec` (a Go CLI starts in ms, Compose in a second).
     same("app/compose-exec", (await both(p.dir, "app", ["exec", "-T", "client", "wget", "-qO-", "http://web/index.html"])).map(result));

@@ -149,6 +149,10 @@ export class ImageService {
       Parent: img.parent ?? "",
       Comment: (cfg.comment as string | undefined) ?? "",
       Created: cfg.created ?? new Date(img.created * 1000).toISOString(),
+      // dockerd ≤ 24 shows the committing container's config (builder images) or a zero one;
+      // Compose 1.29 reads ContainerConfig.Volumes on every recreate and fails without it.
+      Container: ((cfg as { container?: string }).container as string | undefined) ?? "",
+      ContainerConfig: (cfg as { container_config?: unknown }).container_config ?? EMPTY_CONTAINER_CONFIG,
       DockerVersion: (cfg.docker_version as string | undefined) ?? "",
       Author: cfg.author ?? "",
       Config: cfg.config ?? null,
@@ -156,6 +160,7 @@ export class ImageService {
       ...(cfg.variant ? { Variant: cfg.variant } : {}),
       Os: cfg.os,
       Size: img.size,
+      VirtualSize: img.size,
       GraphDriver: { Name: driver?.name ?? "", Data: null },
       RootFS: { Type: cfg.rootfs?.type ?? "layers", Layers: cfg.rootfs?.diff_ids ?? [] },
       Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
@@ -323,3 +328,10 @@ function parseNormalizedSafe(name: string) {
     return { domain: "", path: name };
   }
 }
+
+/** dockerd's ContainerConfig of an image no container committed (a zero container.Config). */
+const EMPTY_CONTAINER_CONFIG = {
+  Hostname: "", Domainname: "", User: "", AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: "", Volumes: null, WorkingDir: "", Entrypoint: null,
+  OnBuild: null, Labels: null,
+};
