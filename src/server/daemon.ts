@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
 import { createHash, randomBytes } from "node:crypto";
 import { createLayout, layoutFor, type Layout } from "../store/layout.ts";
 import { schemaVersion, type Database } from "../store/db.ts";
@@ -25,7 +24,7 @@ import { volumeRoutes } from "./routes/volumes.ts";
 import { imageRoutes } from "./routes/images.ts";
 import { buildRoutes } from "./routes/build.ts";
 import { createHttpServer } from "./http.ts";
-import { listenOn } from "./listen.ts";
+import { listenOn, type Listener } from "./listen.ts";
 import { socketGid } from "./socket-group.ts";
 import type { DaemonConfig } from "./config.ts";
 import { log } from "../log.ts";
@@ -52,7 +51,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     throw new Error(`another ctr daemon (pid ${pid}) is using the root ${config.root}; stop it first or pass --root`);
   }
   const previous = previousDeath(config.root);
-  const servers: Server[] = [];
+  const servers: Listener[] = [];
   try {
     const opened: { checkMs?: number } = {};
     const db = openStoreDatabase(layout, opened);
@@ -73,8 +72,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const gid = socketGid(config.group);
     for (const host of config.hosts) {
       const server = createHttpServer(app, { tls: host.startsWith("tcp://") ? tls : undefined, readIdleMs: readIdleMs() });
-      await listenOn(server, host, !!tls, { gid, tlsVerify: !!config.tls?.verify });
-      servers.push(server);
+      servers.push(await listenOn(server, host, !!tls, { gid, tlsVerify: !!config.tls?.verify }));
       log.info("API listen", { host });
     }
     if (previous) log.warn(previous);
@@ -92,22 +90,14 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       },
     };
   } catch (e) {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await Promise.all(servers.map((s) => s.close()));
     lock.release();
     throw e;
   }
 }
 
-async function shutdown(servers: Server[], db: Database, lock: FileLock, root: string): Promise<void> {
-  await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          s.closeAllConnections?.();
-        }),
-    ),
-  );
+async function shutdown(servers: Listener[], db: Database, lock: FileLock, root: string): Promise<void> {
+  await Promise.all(servers.map((s) => s.close()));
   db.close();
   clearMarker(root); // before the lock goes: the next daemon must not read ours
   lock.release();

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { PassThrough, type Readable } from "node:stream";
 import { pushStream } from "./push-stream.ts";
+import { unreadByPeer } from "../kernel/socket.ts";
 
 /**
  * A request that arrived with `Connection: Upgrade` carries its socket here.
@@ -12,6 +13,8 @@ export interface Hijackable {
   /** Bytes that followed the request body on the socket (early stdin). */
   rest: Buffer;
   taken: boolean;
+  /** The socket's descriptor when known (unix sockets accepted by node:net). */
+  fd?: number;
 }
 
 /** A raw byte conversation with the client, hijacked or as a plain streamed body. */
@@ -32,19 +35,35 @@ export interface RawConn {
 
 export const HIJACKED_HEADER = "x-ctr-hijacked";
 
-/** Takes over the socket: writes the 101 head and returns the raw conversation. */
+/**
+ * Takes over the socket: writes the 101 head and returns the raw conversation.
+ *
+ * Output is held back until the client has read the head. The docker SDK for
+ * Python parses the head through a buffered reader and then reads frames from
+ * the raw socket, so frames that arrive with the head land in that buffer and
+ * are lost (docker/docker-py#2042, #3332): a fast exec returned b"". dockerd has
+ * the same race, hidden by its slower process start.
+ */
 export function acceptHijack(h: Hijackable, headers: Record<string, string>): RawConn {
   h.taken = true;
   const { socket } = h;
   const lines = ["HTTP/1.1 101 UPGRADED", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  socket.write(lines.join("\r\n") + "\r\n\r\n");
+  let closed = false;
+  let held: Uint8Array[] | null = [];
+  let endHeld = false;
+  const release = () => {
+    const chunks = held ?? [];
+    held = null;
+    for (const c of chunks) if (!socket.destroyed) socket.write(c);
+    if (endHeld && !socket.destroyed) socket.end();
+  };
+  socket.write(lines.join("\r\n") + "\r\n\r\n", () => void headRead(h.fd, socket, () => closed).then(release));
   const input = new PassThrough();
   if (h.rest.length) input.write(h.rest);
   socket.on("data", (d: Buffer) => input.write(d));
   // Half-close from the client ends stdin only; we keep writing output.
   socket.on("end", () => input.end());
   socket.resume(); // reading the request body paused it
-  let closed = false;
   const closedP = new Promise<void>((resolve) => {
     const done = () => {
       closed = true;
@@ -57,7 +76,12 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
   return {
     input,
     write: (chunk) => {
-      if (closed || socket.destroyed || socket.write(chunk)) return undefined;
+      if (closed || socket.destroyed) return undefined;
+      if (held) {
+        held.push(chunk); // the head is not read yet: see headRead
+        return undefined;
+      }
+      if (socket.write(chunk)) return undefined;
       return new Promise<void>((resolve) => {
         const done = () => {
           socket.off("drain", done);
@@ -69,11 +93,35 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
       });
     },
     end: () => {
-      if (!socket.destroyed) socket.end();
+      if (held) endHeld = true;
+      else if (!socket.destroyed) socket.end();
     },
     closed: closedP,
     isClosed: () => closed,
   };
+}
+
+/** How long a client may leave the head unread before output goes anyway (it is not reading). */
+const HEAD_READ_DEADLINE_MS = 2000;
+
+/**
+ * Resolves once the peer has read everything written so far (the kernel's count
+ * of unread bytes is 0), the connection is gone, or the deadline passed. There
+ * is no readiness event for "the peer consumed": it is polled, each poll one ioctl.
+ */
+async function headRead(fd: number | undefined, socket: Duplex, gone: () => boolean): Promise<void> {
+  if (fd === undefined) return;
+  const deadline = Date.now() + HEAD_READ_DEADLINE_MS;
+  for (;;) {
+    if (gone() || Date.now() > deadline) return;
+    try {
+      // Nothing left in the runtime's buffer, and nothing unread in the kernel's.
+      if (socket.writableLength === 0 && unreadByPeer(fd) === 0) return;
+    } catch {
+      return; // not a socket we can ask (closed meanwhile)
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 /** Fallback for clients that did not ask to upgrade: output as a streamed 200 body. */

@@ -156,7 +156,7 @@ async function handleUpgrade(app: FetchApp, req: IncomingMessage, socket: Duplex
   const read = await readExactly(req, socket, head, len, idleMs);
   if (!read) return void socket.destroy();
   const { body, rest } = read;
-  const hijack: Hijackable = { socket, rest, taken: false };
+  const hijack: Hijackable = { socket, rest, taken: false, fd: socketFd(socket) };
   const abort = new AbortController();
   socket.once("close", () => abort.abort());
   const request = new Request(`http://localhost${req.url ?? "/"}`, {
@@ -231,6 +231,12 @@ function readExactly(req: IncomingMessage, socket: Duplex, head: Buffer, n: numb
     arm();
     socket.resume(); // an upgraded socket may start paused
   });
+}
+
+/** node:net sockets (see listen.ts) expose their descriptor on the handle; Bun's HTTP sockets do not. */
+function socketFd(socket: Duplex): number | undefined {
+  const fd = (socket as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
 }
 
 function headersOf(req: IncomingMessage): Headers {

@@ -24,11 +24,20 @@ export function socketAlive(path: string): Promise<boolean> {
   });
 }
 
+export interface Listener {
+  /** Stops accepting and closes every connection. */
+  close(): Promise<void>;
+}
+
 /**
  * Listens on a -H address. A unix socket left by a dead daemon is replaced;
  * one that still answers belongs to a live daemon and is refused.
+ *
+ * On a unix socket node:net accepts and hands each connection to the HTTP
+ * server: its sockets carry their fd (the sockets of Bun's own HTTP listener do
+ * not), which the hijack needs to see when a client has read the 101 head.
  */
-export async function listenOn(server: Server, host: string, tls: boolean, opts: ListenOptions = {}): Promise<void> {
+export async function listenOn(server: Server, host: string, tls: boolean, opts: ListenOptions = {}): Promise<Listener> {
   const addr = parseHost(host);
   if (addr.kind === "tcp" && !tls) {
     throw new Error(`refusing to listen on ${host} without TLS: pass --tlscert and --tlskey`);
@@ -44,13 +53,23 @@ export async function listenOn(server: Server, host: string, tls: boolean, opts:
       unlinkSync(addr.path);
     }
   }
+  const front = addr.kind === "unix" ? net.createServer((sock) => server.emit("connection", sock)) : null;
+  const listening = front ?? server;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    if (addr.kind === "unix") server.listen(addr.path, resolve);
-    else server.listen(addr.port, addr.host, resolve);
+    listening.once("error", reject);
+    if (addr.kind === "unix") listening.listen(addr.path, resolve);
+    else listening.listen(addr.port, addr.host, resolve);
   });
   if (addr.kind === "unix") {
     if (opts.gid !== undefined && opts.gid !== null) chownSync(addr.path, 0, opts.gid);
     chmodSync(addr.path, 0o660);
   }
+  return {
+    close: async () => {
+      const closed = [new Promise<void>((r) => server.close(() => r()))];
+      if (front) closed.push(new Promise<void>((r) => front.close(() => r())));
+      server.closeAllConnections?.();
+      await Promise.all(closed);
+    },
+  };
 }
