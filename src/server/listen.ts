@@ -36,6 +36,8 @@ export interface Listener {
  * On a unix socket node:net accepts and hands each connection to the HTTP
  * server: its sockets carry their fd (the sockets of Bun's own HTTP listener do
  * not), which the hijack needs to see when a client has read the 101 head.
+ * Half-open, as node:http's own listener: a client that half-closes after an
+ * attach or exec start still gets all the output.
  */
 export async function listenOn(server: Server, host: string, tls: boolean, opts: ListenOptions = {}): Promise<Listener> {
   const addr = parseHost(host);
@@ -53,7 +55,7 @@ export async function listenOn(server: Server, host: string, tls: boolean, opts:
       unlinkSync(addr.path);
     }
   }
-  const front = addr.kind === "unix" ? net.createServer((sock) => server.emit("connection", sock)) : null;
+  const front = addr.kind === "unix" ? net.createServer({ allowHalfOpen: true }, (sock) => server.emit("connection", sock)) : null;
   const listening = front ?? server;
   await new Promise<void>((resolve, reject) => {
     listening.once("error", reject);
