@@ -6,3 +6,20 @@ export function parseBytes(v: string | number): number {
   const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as "k"]!;
   return Math.round(Number(m[1]) * mult);
 }
+
+const DURATION_UNITS_NS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Go's time.ParseDuration ("1m30s", "500ms", "2h"), in nanoseconds: the docker CLI's duration flags. */
+export function parseDuration(v: string): number {
+  const s = v.trim();
+  if (s === "0") return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let ns = 0;
+  let at = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    ns += Number(m[1]) * DURATION_UNITS_NS[m[2]!]!;
+    at = re.lastIndex;
+  }
+  if (!s || at !== s.length) throw new Error(`invalid duration: "${v}"`);
+  return Math.round(ns);
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { OptionSpec } from "./argv.ts";
 import { list } from "./context.ts";
-import { parseBytes } from "../units.ts";
+import { parseBytes, parseDuration } from "../units.ts";
 import { parsePublish, type PortBindings } from "../engine/network/publish.ts";
 import { securityOptFlags, ulimitFlags, usernsFlag } from "./security-flags.ts";
 
@@ -49,6 +49,12 @@ export const createOptions: OptionSpec[] = [
   { flags: "--volumes-from <container>", description: "Mount volumes from the specified container(s)" },
   { flags: "--log-opt <kv>", description: "Log driver options (max-size, max-file)" },
   { flags: "--platform <p>", description: "Set platform if server is multi-platform capable" },
+  { flags: "--health-cmd <cmd>", description: "Command to run to check health" },
+  { flags: "--health-interval <d>", description: "Time between running the check (ms|s|m|h) (default 0s)" },
+  { flags: "--health-timeout <d>", description: "Maximum time to allow one check to run (ms|s|m|h) (default 0s)" },
+  { flags: "--health-retries <n>", description: "Consecutive failures needed to report unhealthy" },
+  { flags: "--health-start-period <d>", description: "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)" },
+  { flags: "--no-healthcheck", description: "Disable any container-specified HEALTHCHECK" },
 ];
 
 export interface CreateFlags {
@@ -92,7 +98,37 @@ export interface CreateFlags {
   volumesFrom?: unknown;
   logOpt?: unknown;
   platform?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string | number;
+  healthStartPeriod?: string;
+  /** false with --no-healthcheck (cac's negated flag). */
+  healthcheck?: boolean;
   "--"?: string[];
+}
+
+/** Config.Healthcheck from the --health-* flags, as the docker CLI builds it (cli/command/container/opts.go). */
+export function healthcheck(f: CreateFlags): Record<string, unknown> | undefined {
+  const dur = (v: string | undefined, flag: string) => {
+    const ns = v === undefined ? 0 : parseDuration(String(v));
+    if (ns < 0) throw new Error(`--${flag} cannot be negative`);
+    return ns;
+  };
+  const hc = {
+    Interval: dur(f.healthInterval, "health-interval"),
+    Timeout: dur(f.healthTimeout, "health-timeout"),
+    StartPeriod: dur(f.healthStartPeriod, "health-start-period"),
+    Retries: f.healthRetries === undefined ? 0 : Number(f.healthRetries),
+  };
+  if (hc.Retries < 0) throw new Error("--health-retries cannot be negative");
+  const any = !!f.healthCmd || hc.Interval !== 0 || hc.Timeout !== 0 || hc.StartPeriod !== 0 || hc.Retries !== 0;
+  if (f.healthcheck === false) {
+    if (any) throw new Error("--no-healthcheck conflicts with --health-* options");
+    return { Test: ["NONE"] };
+  }
+  if (!any) return undefined;
+  return { Test: f.healthCmd ? ["CMD-SHELL", f.healthCmd] : null, ...hc };
 }
 
 function envFiles(files: string[]): string[] {
@@ -157,6 +193,7 @@ export function createBody(image: string, cmd: string[], f: CreateFlags, attach:
     Labels: keyValues(list(f.label)),
     ...(f.stopSignal ? { StopSignal: f.stopSignal } : {}),
     ...(f.stopTimeout !== undefined ? { StopTimeout: Number(f.stopTimeout) } : {}),
+    ...(healthcheck(f) ? { Healthcheck: healthcheck(f) } : {}),
     HostConfig: {
       Binds: list(f.volume),
       NetworkMode: net,

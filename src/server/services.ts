@@ -10,6 +10,7 @@ import { jobEvents } from "../engine/events/job-events.ts";
 import { ContainerStore } from "../engine/containers/store.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ExecService } from "../engine/containers/exec.ts";
+import { HealthMonitor } from "../engine/containers/health-monitor.ts";
 import { containerJobs, containerQueryJobs, statsJobs } from "../engine/containers/jobs.ts";
 import { jsonFileDriver } from "../engine/logs/json-file.ts";
 import { containerFsJobs } from "../engine/containers/fs-jobs.ts";
@@ -147,6 +148,11 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     liveRestore: config.liveRestore,
   });
   const execs = new ExecService(containers);
+  const health = new HealthMonitor({
+    probe: (id, argv, timeoutMs) => execs.probe(id, argv, timeoutMs),
+    record: (id, startedAt, fold) => containers.recordHealth(id, startedAt, fold),
+  });
+  containers.observe({ running: (c) => health.watch(c), stopped: (id) => health.unwatch(id) });
   const buildCache = new BuildCacheStore(db);
   const builder = {
     layers,
@@ -210,6 +216,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     driverName: driver.name,
     shutdown: async () => {
       await containers.shutdown();
+      health.close();
       network.close();
     },
   };

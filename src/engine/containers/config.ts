@@ -1,4 +1,5 @@
 import { InvalidParameterError } from "../errors.ts";
+import { mergeHealthcheck, validateHealthcheck } from "./health.ts";
 import type { ImageInfo } from "./ports.ts";
 import type { ContainerConfig, HostConfig, RestartPolicy } from "./types.ts";
 import { ACCEPTED_RUNTIMES } from "./host-config-view.ts";
@@ -57,7 +58,14 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
     Labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
     ...(req.StopSignal || ic.StopSignal ? { StopSignal: req.StopSignal || ic.StopSignal } : {}),
     ...(req.StopTimeout !== undefined && req.StopTimeout !== null ? { StopTimeout: req.StopTimeout } : {}),
+    ...withHealthcheck(req, image),
   };
+}
+
+function withHealthcheck(req: Partial<ContainerConfig>, image: ImageInfo): Pick<ContainerConfig, "Healthcheck"> {
+  validateHealthcheck(req.Healthcheck);
+  const hc = mergeHealthcheck(req.Healthcheck, image.config.Healthcheck);
+  return hc ? { Healthcheck: hc } : {};
 }
 
 export function validateHostConfig(h: HostConfig): HostConfig {

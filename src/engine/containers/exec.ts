@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import type { Readable } from "node:stream";
+import { timeoutOutput } from "./health.ts";
+import type { ProbeOutcome } from "./health-monitor.ts";
 import type { ExecConfig, ProcessHandle } from "./ports.ts";
 import type { ContainerService } from "./service.ts";
 import type { Container } from "./types.ts";
@@ -65,6 +68,38 @@ export class ExecService {
       return x.exitCode;
     });
     return { proc, done };
+  }
+
+  /**
+   * A healthcheck probe: an exec like any other (events included, as dockerd's),
+   * run to its end with stdout and stderr collected in the order written. One
+   * that cannot start or outlives `timeoutMs` (then killed) reports -1, as dockerd.
+   */
+  async probe(ref: string, argv: string[], timeoutMs: number): Promise<ProbeOutcome> {
+    const { Id } = this.create(ref, { Cmd: argv, AttachStdout: true, AttachStderr: true });
+    let started: StartedExec;
+    try {
+      started = await this.start(Id);
+    } catch (e) {
+      return { exitCode: -1, output: (e as Error).message };
+    }
+    const { proc, done } = started;
+    proc.stdin?.end();
+    const chunks: Buffer[] = [];
+    const collect = async (s: Readable | null) => {
+      if (!s) return;
+      for await (const b of s) chunks.push(Buffer.from(b as Uint8Array));
+    };
+    const finished = Promise.all([collect(proc.stdout), collect(proc.stderr), done]).then(([, , code]) => code);
+    let timer: Timer | undefined;
+    const timedOut = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
+    const code = await Promise.race([finished, timedOut]);
+    clearTimeout(timer);
+    if (code === null) {
+      proc.kill(9);
+      return { exitCode: -1, output: timeoutOutput(timeoutMs) };
+    }
+    return { exitCode: code, output: Buffer.concat(chunks).toString() };
   }
 
   resize(id: string, rows: number, cols: number): void {

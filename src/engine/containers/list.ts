@@ -26,7 +26,8 @@ export function matchesFilters(c: Container, f: Record<string, string[]>, imageM
         case "network":
           return (c.hostConfig.NetworkMode ?? "bridge") === v || Object.hasOwn(configuredEndpoints(c), v);
         case "health":
-          return v === "none";
+          if (!["starting", "healthy", "unhealthy", "none"].includes(v)) throw new InvalidParameterError(`Unrecognised filter value for health: ${v}`);
+          return (c.state.Health?.Status ?? "none") === v;
         case "before":
         case "since":
           return true; // applied on the ordered list by the caller

@@ -2,6 +2,7 @@
 // wires the real image store, layer store, exec driver and network manager
 // in; unit tests pass fakes.
 import type { Readable, Writable } from "node:stream";
+import type { HealthConfig } from "./health.ts";
 
 /** The OCI image config's `config` section (what create merges with the request). */
 export interface ImageRunConfig {
@@ -14,6 +15,8 @@ export interface ImageRunConfig {
   WorkingDir?: string;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  Shell?: string[];
 }
 
 export interface ImageInfo {

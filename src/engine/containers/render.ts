@@ -2,6 +2,7 @@ import type { Container } from "./types.ts";
 import { containerPaths } from "./files.ts";
 import { hostConfigView } from "./host-config-view.ts";
 import { ZERO_TIME } from "./types.ts";
+import { healthSuffix } from "./health.ts";
 import { configuredEndpoints, unpluggedEndpoint } from "./endpoints.ts";
 import { portNumber, stringMap } from "../string-map.ts";
 
@@ -85,7 +86,7 @@ export function commandOf(c: Container): string[] {
 export function statusText(c: Container, now = Date.now()): string {
   const since = (t: string) => humanDuration((now - Date.parse(t)) / 1000);
   const s = c.state;
-  if (s.Status === "running") return `Up ${since(s.StartedAt)}`;
+  if (s.Status === "running") return `Up ${since(s.StartedAt)}${healthSuffix(s.Health)}`;
   if (s.Status === "paused") return `Up ${since(s.StartedAt)} (Paused)`;
   if (s.Status === "restarting") return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
   if (s.Status === "exited") return `Exited (${s.ExitCode}) ${since(s.FinishedAt)} ago`;

@@ -10,6 +10,7 @@ import { parseSignal } from "./signals.ts";
 import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts";
 import { copyUpVolumes } from "./volume-copyup.ts";
 import { leftoverExit, leftoverVerdict } from "./reconcile.ts";
+import { probeArgs, startingHealth, stoppedHealth, type Health } from "./health.ts";
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
 import { resolveCaps } from "./spec.ts";
 import { defaultSecurity, validateSecurity, type SecurityDefaults } from "../security/policy.ts";
@@ -53,6 +54,12 @@ interface Live {
   exited: boolean;
 }
 
+/** Told when a container's process runs (started, unpaused) and when it stops running (exit, pause). */
+export interface LifecycleObserver {
+  running(c: Container): void;
+  stopped(id: string): void;
+}
+
 const RESTART_BACKOFF_START_MS = 100;
 const RESTART_BACKOFF_MAX_MS = 60_000;
 
@@ -70,8 +77,13 @@ export class ContainerService {
   private shuttingDown = false;
   private readonly restartTimers = new Map<string, Timer>();
   private readonly starting = new Map<string, Promise<void>>();
+  private readonly observers: LifecycleObserver[] = [];
 
   constructor(readonly d: ContainerDeps) {}
+
+  observe(o: LifecycleObserver): void {
+    this.observers.push(o);
+  }
 
   get(ref: string): Container {
     return this.d.store.get(ref);
@@ -224,11 +236,13 @@ export class ContainerService {
       Running: true,
       Pid: proc.pid,
       StartedAt: nowRfc3339(),
+      ...(probeArgs(c.config.Healthcheck, c.config.Shell) ? { Health: startingHealth(c.state.Health) } : {}),
     };
     c.networkSettings = settings;
     this.d.store.save(c);
     if (this.d.network.needsNetns(c)) rewriteHosts(this.d.dir, c.id, this.d.network.files(c).hosts);
     this.event(c, "start");
+    for (const o of this.observers) o.running(c);
     void proc.exited.then((exit) => this.onExit(c.id, exit));
   }
 
@@ -252,6 +266,7 @@ export class ContainerService {
     if (live) await Promise.race([live.drained, Bun.sleep(2000)]);
     live?.hub.end();
     this.live.delete(id);
+    for (const o of this.observers) o.stopped(id);
     const c = this.d.store.find(id);
     if (!c) return;
     await this.release(c);
@@ -372,7 +387,9 @@ export class ContainerService {
     if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
     if (c.state.Paused) throw new ConflictError(`Container ${c.id} is already paused`);
     await this.d.runtime.pause(c);
-    c.state = { ...c.state, Status: "paused", Paused: true };
+    for (const o of this.observers) o.stopped(c.id);
+    // dockerd stops the probes of a paused container and reports it unhealthy.
+    c.state = { ...c.state, Status: "paused", Paused: true, ...withHealth(stoppedHealth(c.state.Health)) };
     this.d.store.save(c);
     this.event(c, "pause");
   }
@@ -384,6 +401,7 @@ export class ContainerService {
     c.state = { ...c.state, Status: "running", Paused: false };
     this.d.store.save(c);
     this.event(c, "unpause");
+    for (const o of this.observers) o.running(c);
   }
 
   /** Resolves once the exit handler has recorded the container's end. */
@@ -515,6 +533,16 @@ export class ContainerService {
     this.d.store.save(c);
   }
 
+  /** A healthcheck result for the run that started at `startedAt` (a later run ignores it); health_status on a change. */
+  recordHealth(id: string, startedAt: string, fold: (h: Health) => Health): void {
+    const c = this.d.store.find(id);
+    if (!c?.state.Health || !c.state.Running || c.state.Paused || c.state.StartedAt !== startedAt) return;
+    const before = c.state.Health.Status;
+    c.state.Health = fold(c.state.Health);
+    this.d.store.save(c);
+    if (c.state.Health.Status !== before) this.event(c, `health_status: ${c.state.Health.Status}`);
+  }
+
   isRunning(id: string): boolean {
     return this.live.has(id);
   }
@@ -622,7 +650,11 @@ export class ContainerService {
 
 /** The state of a container whose process is gone. */
 function exitedState(s: ContainerState, patch: Partial<ContainerState>): ContainerState {
-  return { ...s, Status: "exited", Running: false, Paused: false, Restarting: false, Pid: 0, FinishedAt: nowRfc3339(), ...patch };
+  return { ...s, Status: "exited", Running: false, Paused: false, Restarting: false, Pid: 0, FinishedAt: nowRfc3339(), ...withHealth(stoppedHealth(s.Health)), ...patch };
+}
+
+function withHealth(h: Health | undefined): Pick<ContainerState, "Health"> {
+  return h ? { Health: h } : {};
 }
 
 async function pump(src: Readable | null, stream: StreamId, hub: StdioHub, logger: LogSink | null): Promise<void> {

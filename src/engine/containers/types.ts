@@ -1,5 +1,6 @@
 // Docker's container shapes, as the Engine API carries them. Only the fields
 // ctr acts on are typed strictly; the rest pass through untouched.
+import type { Health, HealthConfig } from "./health.ts";
 
 export interface ContainerConfig {
   Hostname: string;
@@ -22,6 +23,8 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  Healthcheck?: HealthConfig;
+  Shell?: string[];
   [k: string]: unknown;
 }
 
@@ -91,6 +94,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for a container with a healthcheck, once started. */
+  Health?: Health;
 }
 
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
