@@ -68,14 +68,28 @@ function withHealthcheck(req: Partial<ContainerConfig>, image: ImageInfo): Pick<
   return hc ? { Healthcheck: hc } : {};
 }
 
+/** dockerd's validateRestartPolicy (daemon/container.go), its messages. */
+export function validateRestartPolicy(rp: RestartPolicy): void {
+  const max = rp.MaximumRetryCount ?? 0;
+  switch (rp.Name) {
+    case "always":
+    case "unless-stopped":
+    case "no":
+      if (max !== 0) throw new InvalidParameterError(`maximum retry count cannot be used with restart policy '${rp.Name}'`);
+      return;
+    case "on-failure":
+      if (max < 0) throw new InvalidParameterError("maximum retry count cannot be negative");
+      return;
+    case "":
+      return;
+    default:
+      throw new InvalidParameterError(`invalid restart policy '${rp.Name}'`);
+  }
+}
+
 export function validateHostConfig(h: HostConfig): HostConfig {
   const rp: RestartPolicy = h.RestartPolicy ?? { Name: "" };
-  if (!["", "no", "always", "unless-stopped", "on-failure"].includes(rp.Name)) {
-    throw new InvalidParameterError(`invalid restart policy '${rp.Name}'`);
-  }
-  if (rp.Name !== "on-failure" && (rp.MaximumRetryCount ?? 0) > 0) {
-    throw new InvalidParameterError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-  }
+  validateRestartPolicy(rp);
   if (h.AutoRemove && rp.Name && rp.Name !== "no") {
     throw new InvalidParameterError(`can't create 'AutoRemove' container with restart policy`);
   }

@@ -5,6 +5,7 @@ import type { ExecService, StartedExec } from "./exec.ts";
 import type { WaitCondition, WaitResult } from "./waits.ts";
 import type { Subscriber, StdioHub } from "./stdio.ts";
 import type { Container } from "./types.ts";
+import type { UpdateBody } from "./update.ts";
 import { ConflictError, InvalidParameterError } from "../errors.ts";
 import { containerPaths } from "./files.ts";
 import { matchesFilters } from "./list.ts";
@@ -23,6 +24,7 @@ export const PauseJob = jobType<Ref, void>("pause");
 export const UnpauseJob = jobType<Ref, void>("unpause");
 export const RemoveJob = jobType<Ref & { force: boolean; volumes: boolean }, void>("rm");
 export const RenameJob = jobType<Ref & { name: string }, void>("rename");
+export const UpdateJob = jobType<Ref & { body: UpdateBody }, { Warnings: null }>("update");
 export const ResizeJob = jobType<Ref & { rows: number; cols: number }, void>("resize");
 export const WaitJob = jobType<Ref & { condition: WaitCondition }, WaitResult>("wait");
 export const AttachJob = jobType<Ref & { sub: Subscriber }, { hub: StdioHub; detach: () => void; container: Container }>("attach");
@@ -47,6 +49,7 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
     handle(UnpauseJob, (_c, a) => svc.unpause(a.ref), (a) => [a.ref]),
     handle(RemoveJob, (_c, a) => svc.remove(a.ref, a), (a) => [a.ref]),
     handle(RenameJob, (_c, a) => svc.rename(a.ref, a.name), (a) => [a.ref, a.name]),
+    handle(UpdateJob, (_c, a) => svc.update(a.ref, a.body), (a) => [a.ref]),
     handle(ResizeJob, (_c, a) => svc.resize(a.ref, a.rows, a.cols), (a) => [a.ref]),
     handle(
       WaitJob,

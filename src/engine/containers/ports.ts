@@ -105,6 +105,8 @@ export interface Runtime {
    */
   restore?(c: import("./types.ts").Container): ProcessHandle | null;
   exec(c: import("./types.ts").Container, pid: number, e: ExecConfig): Promise<ProcessHandle>;
+  /** Applies the container's HostConfig limits to its running cgroup. */
+  update(c: import("./types.ts").Container): Promise<void>;
   pause(c: import("./types.ts").Container): Promise<void>;
   resume(c: import("./types.ts").Container): Promise<void>;
   stats(c: import("./types.ts").Container): Promise<ContainerStats>;

@@ -2,7 +2,7 @@
 // run specs out (spec.ts), processes back.
 import type { ExecDriver, Restored } from "../execdriver/driver.ts";
 import type { ContainerStats, ProcessHandle, Runtime } from "./ports.ts";
-import { buildRunSpec, ipcSpec, networkSpec, pidJoin, processGroups, resolveCaps } from "./spec.ts";
+import { buildRunSpec, cgroupResources, ipcSpec, networkSpec, pidJoin, processGroups, resolveCaps } from "./spec.ts";
 import { ConflictError } from "../errors.ts";
 import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { nowRfc3339, type Container } from "./types.ts";
@@ -40,6 +40,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
         ...processGroups(c),
       });
     },
+    update: async (c) => driver.update(c.id, cgroupResources(c)),
     pause: (c) => driver.pause(c.id),
     resume: (c) => driver.resume(c.id),
     stats: async (c): Promise<ContainerStats> => driver.stats(c.id),

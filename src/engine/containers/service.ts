@@ -10,6 +10,7 @@ import { parseSignal } from "./signals.ts";
 import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts";
 import { copyUpVolumes } from "./volume-copyup.ts";
 import { leftoverExit, leftoverVerdict } from "./reconcile.ts";
+import { applyUpdate, type UpdateBody } from "./update.ts";
 import { probeArgs, startingHealth, stoppedHealth, type Health } from "./health.ts";
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
 import { resolveCaps } from "./spec.ts";
@@ -408,6 +409,22 @@ export class ContainerService {
   private async settled(id: string): Promise<void> {
     const deadline = Date.now() + 5000;
     while (this.live.has(id) && Date.now() < deadline) await Bun.sleep(5);
+  }
+
+  /** docker update: new limits (applied to the running cgroup) and restart policy. dockerd answers Warnings null. */
+  async update(ref: string, body: UpdateBody): Promise<{ Warnings: null }> {
+    const c = this.get(ref);
+    const hostConfig = applyUpdate(c.id, c.hostConfig, body);
+    if (this.live.has(c.id)) {
+      await this.d.runtime.update({ ...c, hostConfig }).catch((e: unknown) => {
+        throw new EngineError(`Cannot update container ${c.id}: ${(e as Error).message}`);
+      });
+    }
+    const cur = this.get(c.id);
+    cur.hostConfig = hostConfig;
+    this.d.store.save(cur);
+    this.event(cur, "update");
+    return { Warnings: null };
   }
 
   // ---- remove / rename -------------------------------------------------

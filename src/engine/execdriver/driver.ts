@@ -157,6 +157,11 @@ export class ExecDriver {
     return this.launch({ message: { kind: "exec", pid, spec }, cgroupId: id, terminal: spec.terminal, consoleSize: spec.consoleSize, joinPid: pid });
   }
 
+  /** New limits for a running container's cgroup (docker update). */
+  update(id: string, r: import("./types.ts").Resources): void {
+    this.cgroups.update(id, r);
+  }
+
   pause(id: string): Promise<void> {
     return this.cgroups.freeze(id);
   }

@@ -48,6 +48,8 @@ export interface CgroupManager {
   readonly version: 1 | 2;
   /** Creates `ctr/<id>` and applies the limits. Idempotent. */
   create(id: string, r: Resources): void;
+  /** Applies limits to an existing cgroup (docker update): the fields given; pids unset means unlimited. */
+  update(id: string, r: Resources): void;
   /**
    * Renames a cgroup (its processes stay in it): a pre-started init waits in
    * one of its own and becomes the container's without a migration.

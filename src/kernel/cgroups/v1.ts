@@ -38,11 +38,21 @@ export class CgroupV1 implements CgroupManager {
       if (ctrl === "cpuset") this.createCpuset(id);
       else mkdirSync(d, { recursive: true });
     }
+    this.update(id, r);
+    if (r.devices !== "all") this.restrictDevices(id);
+  }
+
+  update(id: string, r: Resources): void {
     const mem = this.dir("memory", id);
     if (r.memory) {
-      // memsw must be ≥ the limit, so the limit goes first (kernel returns EINVAL otherwise).
-      writeIfExists(join(mem, "memory.limit_in_bytes"), r.memory);
-      if (r.memorySwap) writeIfExists(join(mem, "memory.memsw.limit_in_bytes"), r.memorySwap);
+      // memsw must stay ≥ the limit at every step (EINVAL otherwise): raising the
+      // limit above the current memsw needs memsw first, lowering it the limit first.
+      const limit = join(mem, "memory.limit_in_bytes");
+      const memsw = join(mem, "memory.memsw.limit_in_bytes");
+      const swapFirst = r.memorySwap !== undefined && r.memory > readNum(memsw) && readNum(memsw) > 0;
+      if (swapFirst) writeIfExists(memsw, r.memorySwap!);
+      writeIfExists(limit, r.memory);
+      if (r.memorySwap && !swapFirst) writeIfExists(memsw, r.memorySwap);
     }
     const cpu = this.dir("cpu", id);
     if (r.cpuQuota) {
@@ -50,8 +60,7 @@ export class CgroupV1 implements CgroupManager {
       writeIfExists(join(cpu, "cpu.cfs_quota_us"), r.cpuQuota);
     }
     if (r.cpuShares) writeIfExists(join(cpu, "cpu.shares"), r.cpuShares);
-    if (r.pidsLimit) writeIfExists(join(this.dir("pids", id), "pids.max"), r.pidsLimit);
-    if (r.devices !== "all") this.restrictDevices(id);
+    writeIfExists(join(this.dir("pids", id), "pids.max"), r.pidsLimit || "max");
   }
 
   /**

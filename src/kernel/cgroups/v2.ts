@@ -55,6 +55,16 @@ export class CgroupV2 implements CgroupManager {
     }
     const d = this.dir(id);
     mkdirSync(d, { recursive: true });
+    this.update(id, r);
+    if (r.devices !== "all" && !this.fake && !this.restricted.has(d)) {
+      // v2 has no devices controller: the allow list is an eBPF program on the cgroup.
+      restrictDevices(d, DEVICE_PROGRAM());
+      this.restricted.add(d);
+    }
+  }
+
+  update(id: string, r: Resources): void {
+    const d = this.dir(id);
     if (r.memory) {
       writeIfExists(join(d, "memory.max"), r.memory);
       // v2 counts swap separately; Docker's --memory-swap is memory+swap.
@@ -63,12 +73,7 @@ export class CgroupV2 implements CgroupManager {
     }
     if (r.cpuQuota) writeIfExists(join(d, "cpu.max"), `${r.cpuQuota} ${r.cpuPeriod ?? 100_000}`);
     if (r.cpuShares) writeIfExists(join(d, "cpu.weight"), sharesToWeight(r.cpuShares));
-    if (r.pidsLimit) writeIfExists(join(d, "pids.max"), r.pidsLimit);
-    if (r.devices !== "all" && !this.fake && !this.restricted.has(d)) {
-      // v2 has no devices controller: the allow list is an eBPF program on the cgroup.
-      restrictDevices(d, DEVICE_PROGRAM());
-      this.restricted.add(d);
-    }
+    writeIfExists(join(d, "pids.max"), r.pidsLimit || "max");
   }
 
   /** Cgroups given the device program by this manager (create is idempotent; programs stack). */

@@ -17,6 +17,7 @@ import {
   PruneJob,
   RemoveJob,
   RenameJob,
+  UpdateJob,
   ResizeJob,
   RestartJob,
   StartJob,
@@ -27,6 +28,7 @@ import {
   WaitJob,
 } from "../../engine/containers/jobs.ts";
 import type { WaitCondition } from "../../engine/containers/waits.ts";
+import type { UpdateBody } from "../../engine/containers/update.ts";
 
 const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
@@ -78,6 +80,10 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     if (!VALID_NAME.test(name.replace(/^\//, ""))) throw new BadRequestError(`Error when allocating new name: Invalid container name (/${name.replace(/^\//, "")}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     await engine.run(RenameJob, { ref: c.req.param("id"), name });
     return noContent();
+  });
+  app.post("/containers/:id/update", async (c) => {
+    const body = await jsonBody<UpdateBody>(c);
+    return c.json(await engine.run(UpdateJob, { ref: c.req.param("id"), body }));
   });
   app.post("/containers/:id/resize", async (c) => {
     await engine.run(ResizeJob, { ref: c.req.param("id"), rows: intQuery(c, "h") ?? 24, cols: intQuery(c, "w") ?? 80 });

@@ -41,6 +41,7 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
   const db = openDatabase(join(dir, "ctr.db"));
   const store = new ContainerStore(db);
   const procs: FakeProcess[] = [];
+  const updates: Container["hostConfig"][] = [];
   const events: { Action: string; id: string }[] = [];
   const logs = new Map<string, LogEntry[]>();
   const image: ImageInfo = { id: "sha256:" + "a".repeat(64), config: { Cmd: ["sh"], Env: ["PATH=/bin", "A=1"], WorkingDir: "/" }, topLayer: "sha256:top" };
@@ -55,6 +56,9 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
       const p = new FakeProcess();
       procs.push(p);
       return p;
+    },
+    update: async (c) => {
+      updates.push(c.hostConfig);
     },
     pause: async () => {},
     resume: async () => {},
@@ -106,7 +110,7 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
     dir: join(dir, "containers"),
     liveRestore: o.liveRestore,
   });
-  return { svc, store, procs, events, rootfsMade, dir, db };
+  return { svc, store, procs, events, rootfsMade, dir, db, updates };
 }
 
 export type { Container };
