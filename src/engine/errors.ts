@@ -28,6 +28,10 @@ export class UnauthorizedError extends EngineError {
 export class ForbiddenError extends EngineError {
   override name = "ForbiddenError";
 }
+/** 503: dockerd's "unavailable" (swarm endpoints on a node that is not a swarm manager). */
+export class UnavailableError extends EngineError {
+  override name = "UnavailableError";
+}
 /** 501: the request is valid but we do not do it. */
 export class NotImplementedError extends EngineError {
   override name = "NotImplementedError";

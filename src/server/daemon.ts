@@ -22,6 +22,7 @@ import { execRoutes } from "./routes/exec.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { volumeRoutes } from "./routes/volumes.ts";
 import { imageRoutes } from "./routes/images.ts";
+import { swarmRoutes } from "./routes/swarm.ts";
 import { buildRoutes } from "./routes/build.ts";
 import { createHttpServer } from "./http.ts";
 import { listenOn, type Listener } from "./listen.ts";
@@ -67,7 +68,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     engine.onSucceeded(() => vacuum.poke());
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
-    const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes]);
+    const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes, swarmRoutes]);
     const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined, verify: config.tls.verify } : undefined;
     const gid = socketGid(config.group);
     for (const host of config.hosts) {

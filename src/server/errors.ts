@@ -9,6 +9,7 @@ import {
   NotImplementedError,
   NotModifiedError,
   UnauthorizedError,
+  UnavailableError,
 } from "../engine/errors.ts";
 
 /** Raised by request parsing helpers: always a 400 with Docker's message shape. */
@@ -40,6 +41,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof NotImplementedError) return 501;
   if (err instanceof ForbiddenError) return 403;
+  if (err instanceof UnavailableError) return 503;
   if (err instanceof HTTPException) return err.status;
   // The exec driver's failed start (command not found / not executable): dockerd answers 400.
   if (err instanceof Error && err.name === "StartError") return 400;

@@ -37,13 +37,17 @@ export function imageRoutes(app: App, { engine }: ApiDeps): void {
   app.get("/images/json", async (c) => c.json(await engine.run(ImagesListJob, { all: boolQuery(c, "all"), filters: filtersQuery(c), digests: boolQuery(c, "digests"), sharedSize: boolQuery(c, "shared-size") })));
   app.get("/images/tree", async (c) => c.json(await engine.run(ImageTreeJob, { filters: filtersQuery(c) })));
   app.post("/images/prune", async (c) => c.json(await engine.run(ImagePruneJob, { filters: filtersQuery(c) })));
+  const save = async (names: string[]) => {
+    const { result } = await engine.start(SaveJob, { names });
+    return new Response(await result, { headers: { "Content-Type": "application/x-tar" } });
+  };
   app.get("/images/get", async (c) => {
     const names = c.req.queries("names") ?? [];
     if (!names.length) throw new BadRequestError("names is required");
-    const { result } = await engine.start(SaveJob, { names });
-    const stream = await result;
-    return new Response(stream, { headers: { "Content-Type": "application/x-tar" } });
+    return save(names);
   });
+  // One image's tarball (docker-py's Image.save uses this form).
+  app.get(`/images/${NAME}/get`, async (c) => save([c.req.param("name")]));
   app.post("/images/load", async (c) => {
     const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
     if (!body) throw new BadRequestError("empty body");
