@@ -4,6 +4,7 @@ import { ApiError } from "../client/errors.ts";
 import { CliExit, list, type CliContext } from "./context.ts";
 import { createBody, createOptions, type CreateFlags } from "./create-options.ts";
 import { pumpAttached } from "./attach-stream.ts";
+import { detachKeys, detachKeysOption } from "./detach-keys.ts";
 import { pullWithProgress } from "./pull-progress.ts";
 
 function addOptions(cmd: ReturnType<CAC["command"]>, specs: { flags: string; description: string }[]) {
@@ -42,9 +43,10 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     cli
       .command("run <image> [...command]", "Create and run a new container from an image")
       .option("-d, --detach", "Run container in background and print container ID")
-      .option("--rm", "Automatically remove the container when it exits"),
+      .option("--rm", "Automatically remove the container when it exits")
+      .option(detachKeysOption.flags, detachKeysOption.description),
     createOptions,
-  ).action(async (image: string, command: string[], f: CreateFlags & { detach?: boolean; rm?: boolean }) => {
+  ).action(async (image: string, command: string[], f: CreateFlags & { detach?: boolean; rm?: boolean; detachKeys?: string }) => {
     const client = await ctx.client();
     const cmd = [...command, ...(f["--"] ?? [])];
     const attach = { stdin: !!f.interactive && !f.detach, stdout: !f.detach, stderr: !f.detach };
@@ -56,7 +58,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       throw exit125(e);
     }
     const tty = !!f.tty;
-    const hijacked = f.detach ? null : await client.hijack(`/containers/${id}/attach`, { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1 });
+    const hijacked = f.detach ? null : await client.hijack(`/containers/${id}/attach`, { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: detachKeys(f.detachKeys) });
     // Register the wait before start (headers come back at once), so a fast exit is never missed.
     const waitAbort = new AbortController();
     const waitRes = await client.request("POST", `/containers/${id}/wait`, { query: { condition: f.rm ? "removed" : "next-exit" }, signal: waitAbort.signal });
@@ -91,12 +93,13 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     .command("start [...containers]", "Start one or more stopped containers")
     .option("-a, --attach", "Attach STDOUT/STDERR and forward signals")
     .option("-i, --interactive", "Attach container's STDIN")
-    .action(async (ids: string[], f: { attach?: boolean; interactive?: boolean }) => {
+    .option(detachKeysOption.flags, detachKeysOption.description)
+    .action(async (ids: string[], f: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
       const client = await ctx.client();
       if (f.attach || f.interactive) {
         const id = ids[0]!;
         const info = await client.json<{ Id: string; Config: { Tty: boolean } }>("GET", `/containers/${id}/json`);
-        const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: f.interactive ? 1 : undefined });
+        const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: f.interactive ? 1 : undefined, detachKeys: detachKeys(f.detachKeys) });
         const waited = (await client.request("POST", `/containers/${info.Id}/wait`, { query: { condition: "next-exit" } })).text();
         await client.request("POST", `/containers/${info.Id}/start`);
         await pumpAttached(h, { tty: info.Config.Tty, stdin: !!f.interactive });
@@ -180,12 +183,13 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
   cli
     .command("attach <container>", "Attach local standard input, output, and error streams to a running container")
     .option("--no-stdin", "Do not attach STDIN")
-    .action(async (id: string, f: { stdin?: boolean }) => {
+    .option(detachKeysOption.flags, detachKeysOption.description)
+    .action(async (id: string, f: { stdin?: boolean; detachKeys?: string }) => {
       const client = await ctx.client();
       const info = await client.json<{ Id: string; State: { Running: boolean }; Config: { Tty: boolean; OpenStdin: boolean } }>("GET", `/containers/${id}/json`);
       if (!info.State.Running) throw new CliExit(1, "You cannot attach to a stopped container, start it first");
       const stdin = f.stdin !== false && info.Config.OpenStdin;
-      const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: stdin ? 1 : undefined });
+      const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: stdin ? 1 : undefined, detachKeys: detachKeys(f.detachKeys) });
       const waited = (await client.request("POST", `/containers/${info.Id}/wait`)).text();
       if (info.Config.Tty) resizer(client, `/containers/${info.Id}/resize`)();
       await pumpAttached(h, { tty: info.Config.Tty, stdin });
@@ -201,7 +205,8 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     .option("-w, --workdir <dir>", "Working directory inside the container")
     .option("-e, --env <var>", "Set environment variables")
     .option("--privileged", "Give extended privileges to the command")
-    .action(async (id: string, command: string[], f: { detach?: boolean; interactive?: boolean; tty?: boolean; user?: string; workdir?: string; env?: unknown; privileged?: boolean; "--"?: string[] }) => {
+    .option(detachKeysOption.flags, detachKeysOption.description)
+    .action(async (id: string, command: string[], f: { detach?: boolean; interactive?: boolean; tty?: boolean; user?: string; workdir?: string; env?: unknown; privileged?: boolean; detachKeys?: string; "--"?: string[] }) => {
       const client = await ctx.client();
       const cmd = [...command, ...(f["--"] ?? [])];
       if (!cmd.length) throw new CliExit(1, `"ctr exec" requires at least 2 arguments.`);
@@ -220,6 +225,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
           Env: list(f.env),
           WorkingDir: f.workdir ?? "",
           Cmd: cmd,
+          ...(detachKeys(f.detachKeys) ? { DetachKeys: detachKeys(f.detachKeys) } : {}),
         },
       });
       if (f.detach) {

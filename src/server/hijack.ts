@@ -76,7 +76,7 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
   return {
     input,
     write: (chunk) => {
-      if (closed || socket.destroyed) return undefined;
+      if (closed || endHeld || socket.destroyed || socket.writableEnded) return undefined;
       if (held) {
         held.push(chunk); // the head is not read yet: see headRead
         return undefined;
@@ -94,7 +94,7 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
     },
     end: () => {
       if (held) endHeld = true;
-      else if (!socket.destroyed) socket.end();
+      else if (!socket.destroyed && !socket.writableEnded) socket.end();
     },
     closed: closedP,
     isClosed: () => closed,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import { ConflictError, EngineError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import { parseDetachKeys } from "./detach-keys.ts";
 import type { Readable } from "node:stream";
 import { timeoutOutput } from "./health.ts";
 import type { ProbeOutcome } from "./health-monitor.ts";
@@ -35,6 +36,8 @@ export class ExecService {
       throw new InvalidParameterError("No exec command specified");
     }
     const { c } = this.containers.process(ref);
+    // dockerd checks the keys at create and answers a bad spec with a 500 in these words.
+    if (config.DetachKeys && !parseDetachKeys(config.DetachKeys)) throw new EngineError(`Invalid escape keys (${config.DetachKeys}) provided`);
     const id = randomBytes(32).toString("hex");
     this.byId.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, started: false });
     this.event(c, `exec_create: ${config.Cmd.join(" ")}`, { execID: id });
@@ -121,7 +124,7 @@ export class ExecService {
       OpenStdout: !!e.config.AttachStdout,
       CanRemove: false,
       ContainerID: e.containerId,
-      DetachKeys: "",
+      DetachKeys: e.config.DetachKeys ?? "",
       Pid: e.pid,
     };
   }

@@ -27,7 +27,7 @@ export const RenameJob = jobType<Ref & { name: string }, void>("rename");
 export const UpdateJob = jobType<Ref & { body: UpdateBody }, { Warnings: null }>("update");
 export const ResizeJob = jobType<Ref & { rows: number; cols: number }, void>("resize");
 export const WaitJob = jobType<Ref & { condition: WaitCondition }, WaitResult>("wait");
-export const AttachJob = jobType<Ref & { sub: Subscriber }, { hub: StdioHub; detach: () => void; container: Container }>("attach");
+export const AttachJob = jobType<Ref & { sub: Subscriber }, { hub: StdioHub; detach: (byKeys?: boolean) => void; container: Container }>("attach");
 export const LogsJob = jobType<
   Ref & { stdout: boolean; stderr: boolean; follow: boolean; tail?: number; since?: number; until?: number; signal: AbortSignal; onLine: (stream: "stdout" | "stderr", time: string, line: Uint8Array) => Promise<void> | undefined },
   void

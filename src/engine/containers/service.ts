@@ -226,7 +226,7 @@ export class ContainerService {
       c.state = exitedState(c.state, { Error: (e as Error).message, ExitCode: code });
       this.d.store.save(c);
       hub.end();
-      this.waits.exited(c.id, code, true);
+      this.waits.exited(c.id, code);
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true }).catch(() => {});
       throw e;
     }
@@ -281,7 +281,7 @@ export class ContainerService {
       c.state.Restarting = true;
     }
     this.d.store.save(c);
-    this.waits.exited(id, exit.exitCode, !restart);
+    this.waits.exited(id, exit.exitCode);
     if (restart) return this.scheduleRestart(c);
     if (c.hostConfig.AutoRemove) await this.remove(id, { force: true, volumes: true }).catch((e) => this.d.log?.("auto-remove failed", { id, error: String(e) }));
   }
@@ -314,7 +314,7 @@ export class ContainerService {
         if (again) {
           again.state = { ...again.state, Status: "exited", Restarting: false, Error: String(e) };
           this.d.store.save(again);
-          this.waits.exited(c.id, again.state.ExitCode, true);
+          this.waits.exited(c.id, again.state.ExitCode);
         }
       });
     }, delay);
@@ -341,7 +341,7 @@ export class ContainerService {
       this.clearRestartTimer(c.id);
       c.state = { ...c.state, Status: "exited", Restarting: false };
       this.d.store.save(c);
-      this.waits.exited(c.id, c.state.ExitCode, true);
+      this.waits.exited(c.id, c.state.ExitCode);
       return;
     }
     const live = this.live.get(c.id);
@@ -501,13 +501,19 @@ export class ContainerService {
   }
 
   /** Subscribes to the container's stdio for the current or next run. */
-  attach(ref: string, sub: Subscriber): { hub: StdioHub; detach: () => void; container: Container } {
+  /** `detach(true)`: the client typed its detach keys (dockerd's detach event); the process runs on. */
+  attach(ref: string, sub: Subscriber): { hub: StdioHub; detach: (byKeys?: boolean) => void; container: Container } {
     const c = this.get(ref);
     // A run whose output has ended gives nothing more: attach to the next run instead.
     const cur = this.live.get(c.id);
     const hub = cur && !cur.exited && !cur.hub.isEnded ? cur.hub : this.pendingHub(c);
     this.event(c, "attach");
-    return { hub, detach: hub.subscribe(sub), container: c };
+    const unsubscribe = hub.subscribe(sub);
+    const detach = (byKeys = false) => {
+      unsubscribe();
+      if (byKeys) this.event(c, "detach");
+    };
+    return { hub, detach, container: c };
   }
 
   private pendingHub(c: Container): StdioHub {

@@ -22,9 +22,14 @@ export class Waits {
     });
   }
 
-  /** The process exited; `final` is false when a restart policy will start it again. */
-  exited(id: string, code: number, final: boolean): void {
-    this.release(id, (w) => w.condition === "next-exit" || (final && w.condition === "not-running"), code);
+  /**
+   * The process exited. Every exit ends not-running and next-exit waits, also one
+   * a restart policy follows with a new start: dockerd's SetRestarting fires its
+   * stop waiters too, so `docker wait` on a `--restart always` container returns
+   * at the first exit.
+   */
+  exited(id: string, code: number): void {
+    this.release(id, (w) => w.condition === "next-exit" || w.condition === "not-running", code);
   }
 
   removed(id: string, code: number): void {

@@ -29,6 +29,7 @@ import {
 } from "../../engine/containers/jobs.ts";
 import type { WaitCondition } from "../../engine/containers/waits.ts";
 import type { UpdateBody } from "../../engine/containers/update.ts";
+import { DetachWatcher, detachKeysOrThrow } from "../../engine/containers/detach-keys.ts";
 
 const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
@@ -121,25 +122,46 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
 
   app.post("/containers/:id/attach", async (c) => {
     const ref = c.req.param("id");
-    const [stdin, stdout, stderr] = ["stdin", "stdout", "stderr"].map((k) => boolQuery(c, k));
+    const [stdin, stdout, stderr, logs, stream] = ["stdin", "stdout", "stderr", "logs", "stream"].map((k) => boolQuery(c, k)) as [boolean, boolean, boolean, boolean, boolean];
     const container = await engine.run(InspectJob, { ref });
     const tty = container.Config.Tty;
+    const keys = detachKeysOrThrow(c.req.query("detachKeys"), (k) => `Invalid detach keys (${k}) provided`);
     const { conn, response } = openRaw(c, tty);
-    const { hub, detach } = await engine.run(AttachJob, {
-      ref,
-      sub: {
-        onOutput: (stream, chunk) => {
-          if ((stream === 1 && stdout) || (stream === 2 && stderr)) return conn.write(tty ? chunk : frame(stream, chunk));
-          return undefined;
-        },
-        onEnd: () => conn.end(),
-      },
-    });
-    if (stdin && conn.input) {
-      conn.input.on("data", (d: Buffer) => hub.writeStdin(d));
-      conn.input.on("end", () => hub.endStdin());
+    // A slow client's write promise goes back to the hub, which then waits (backpressure).
+    const send = (s: 1 | 2, chunk: Uint8Array): Promise<void> | undefined =>
+      (s === 1 && stdout) || (s === 2 && stderr) ? conn.write(tty ? chunk : frame(s, chunk)) : undefined;
+    // logs=1 replays what the container wrote so far; live output waits behind it.
+    const live = new HeldOutput(send, () => conn.end(), logs);
+    if (stream) {
+      // Subscribed before we answer: `docker run` sends start once it has the 101.
+      const { hub, detach } = await engine.run(AttachJob, { ref, sub: { onOutput: (s, b) => live.output(s, b), onEnd: () => live.end() } });
+      if (stdin && conn.input) {
+        // With a TTY the detach keys end the attach; the container runs on (dockerd's copyEscapable).
+        const watcher = tty ? new DetachWatcher(keys) : null;
+        conn.input.on("data", (d: Buffer) => {
+          if (!watcher) return hub.writeStdin(d);
+          const pass = watcher.feed(d);
+          if (pass.length) hub.writeStdin(pass);
+          if (watcher.detached) {
+            detach(true);
+            conn.end();
+          }
+        });
+        conn.input.on("end", () => {
+          if (!watcher?.detached) hub.endStdin();
+        });
+      }
+      void conn.closed.then(() => detach());
     }
-    void conn.closed.then(detach);
+    void (async () => {
+      if (logs) {
+        const { result } = await engine.start(LogsJob, { ref: container.Id, stdout, stderr, follow: false, signal: c.req.raw.signal, onLine: (s, _t, line) => send(s === "stdout" ? 1 : 2, line) });
+        await result.catch(() => {});
+      }
+      // stream=0: the logs are all there is (dockerd ends the attach here).
+      if (!stream) conn.end();
+      else live.release();
+    })();
     return response;
   });
 
@@ -177,6 +199,38 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
       await out.flush();
     });
   });
+}
+
+/** Live attach output held while the logs are replayed, then passed through. */
+class HeldOutput {
+  private held: [1 | 2, Uint8Array][] | null;
+  private ended = false;
+
+  constructor(
+    private readonly send: (s: 1 | 2, b: Uint8Array) => Promise<void> | undefined,
+    private readonly onEnd: () => void,
+    hold: boolean,
+  ) {
+    this.held = hold ? [] : null;
+  }
+
+  output(s: 1 | 2, b: Uint8Array): Promise<void> | undefined {
+    if (!this.held) return this.send(s, b);
+    this.held.push([s, b]);
+    return undefined;
+  }
+
+  end(): void {
+    if (this.held) this.ended = true;
+    else this.onEnd();
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const [s, b] of held) this.send(s, b);
+    if (this.ended) this.onEnd();
+  }
 }
 
 function timeQuery(v: string | undefined): number | undefined {

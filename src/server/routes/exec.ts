@@ -6,6 +6,7 @@ import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
 import { ExecCreateJob, ExecInspectJob, ExecResizeJob, ExecStartJob } from "../../engine/containers/jobs.ts";
 import type { ExecConfig } from "../../engine/containers/ports.ts";
+import { DetachWatcher, detachKeysOrThrow } from "../../engine/containers/detach-keys.ts";
 
 export function execRoutes(app: App, { engine }: ApiDeps): void {
   app.post("/containers/:id/exec", async (c) => {
@@ -51,8 +52,18 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
       }
     };
     if (proc.stdin && conn.input && info.OpenStdin) {
-      proc.stdin.on("error", () => {});
-      conn.input.pipe(proc.stdin);
+      const stdin = proc.stdin;
+      stdin.on("error", () => {});
+      // With a TTY the detach keys end the session; the process runs on (as dockerd).
+      const watcher = tty ? new DetachWatcher(detachKeysOrThrow(info.DetachKeys, (k) => `Invalid escape keys (${k}) provided`)) : null;
+      conn.input.on("data", (d: Buffer) => {
+        const pass = watcher ? watcher.feed(d) : d;
+        if (pass.length) stdin.write(pass);
+        if (watcher?.detached) conn.end();
+      });
+      conn.input.on("end", () => {
+        if (!watcher?.detached) stdin.end();
+      });
     } else proc.stdin?.end();
     void (async () => {
       await Promise.all([forward(proc.stdout, 1), forward(proc.stderr, 2), done]);

@@ -108,6 +108,21 @@ describe("container lifecycle", () => {
     expect(store.get(Id)).toMatchObject({ restartCount: 2, state: { Status: "exited", Restarting: false } });
   });
 
+  test("wait on a --restart always container returns at the first exit, as dockerd's", async () => {
+    const { svc, store, procs } = fakeWorld();
+    const { Id } = await svc.create(undefined, { Image: "busybox", HostConfig: { RestartPolicy: { Name: "always" } } });
+    await svc.start(Id);
+    const first = svc.wait(Id, "not-running");
+    procs[0]!.exit(3);
+    expect(await first).toEqual({ StatusCode: 3, Error: null });
+    await until(() => procs.length === 2 && store.get(Id).state.Running);
+    const second = svc.wait(Id, "not-running");
+    procs[1]!.exit(4);
+    expect(await second).toEqual({ StatusCode: 4, Error: null });
+    await until(() => procs.length === 3);
+    await svc.remove(Id, { force: true });
+  });
+
   test("reconcile after a daemon crash records running containers as exited", async () => {
     const { svc, store } = fakeWorld();
     const { Id } = await svc.create(undefined, { Image: "busybox" });
