@@ -127,6 +127,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       create: (id, top) => layers.createRw(id, top),
       mount: (id) => layers.rwMount(id),
       remove: (id) => layers.removeRw(id),
+      size: (id) => layers.rwSize(id),
     },
     runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid, security, config.liveRestore),
     network: managedNetworking(network, { netnsDir: join(config.execRoot, "netns") }),

@@ -11,7 +11,8 @@ import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "
 
 setDefaultTimeout(300_000);
 
-const havePy = Bun.spawnSync(["python3", "-c", "import docker"], { stderr: "ignore" }).exitCode === 0;
+const PYTHON = "/usr/bin/python3"; // Debian's, with python3-docker
+const havePy = Bun.spawnSync([PYTHON, "-c", "import docker"], { stderr: "ignore" }).exitCode === 0;
 const skip = !isRoot ? "containers need root" : !haveRegistry ? "docker-registry not installed" : !havePy ? "python3-docker not installed" : undefined;
 if (skip) console.warn(`skip: exec output: ${skip}`);
 
@@ -47,7 +48,7 @@ describe.skipIf(!!skip)("exec output is never lost", () => {
   });
 
   test("1,000 execs through docker-py (exec_run plain and demux) lose nothing", async () => {
-    const r = await run(["python3", join(import.meta.dir, "python/exec_loop.py"), box, "1000"], { env: { DOCKER_HOST: d.host } });
+    const r = await run([PYTHON, join(import.meta.dir, "python/exec_loop.py"), box, "1000"], { env: { DOCKER_HOST: d.host } });
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({ runs: 1000, lost: [] });
   });

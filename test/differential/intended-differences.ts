@@ -149,6 +149,22 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "a container only on an internal network: dockerd 20.10 gives it a default route through the internal gateway, ctr none (`ip route | grep -c default` prints 1 vs 0)",
     why: "dockerd then drops what leaves in FORWARD only, so the host's other addresses stay reachable through that route; without a route nothing outside the subnet is. Names and addresses on the network work the same",
   },
+  "docker-py/containers/created.host.NetworkMode": {
+    what: "HostConfig.NetworkMode of a container created without one: dockerd keeps the client's \"default\", ctr shows \"bridge\"",
+    why: "ctr resolves \"default\" to the network it means at create and stores that; clients treat the two alike (docker-py, Compose and the CLI read the Networks map)",
+  },
+  "docker-py/exec/missing[1]": {
+    what: "the message of an exec whose command does not exist: dockerd's starts \"OCI runtime exec failed: exec failed: unable to start container process:\" and ends \": unknown\"",
+    why: "ctr has no OCI runtime between the daemon and the process; the message is the runtime's own part (exec: \"/nonexistent\": stat …: no such file or directory), exit code 126 as dockerd",
+  },
+  "docker-py/attach/logs_no_stream": {
+    what: "attach(logs=True, stream=False) of an exited container: docker-py gets b'' from dockerd, the logs from ctr",
+    why: "dockerd writes the logs right behind the 101 head and docker-py's buffered reader swallows them (docker/docker-py#2042, #3332: the race that lost exec output); ctr writes after the client has read the head, so nothing is lost",
+  },
+  "docker-py/attach/logs_stdout_only": {
+    what: "as docker-py/attach/logs_no_stream, with stderr=False",
+    why: "the same race in dockerd; ctr delivers the stdout lines",
+  },
 };
 
 const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");

@@ -54,10 +54,10 @@ export class ExecService {
     try {
       proc = await this.containers.d.runtime.exec(c, pid, e.config);
     } catch (err) {
-      // Like dockerd, a command that cannot start still ends the exec with Docker's code
-      // (127 not found, 126 not executable), which `docker exec` then exits with.
-      const code = (err as { exitCode?: unknown }).exitCode;
-      e.exitCode = typeof code === "number" ? code : 126;
+      // Like dockerd 20.10, an exec whose command cannot start (not found, not executable)
+      // ends with 126 whatever the reason, which `docker exec` then exits with (a container's
+      // first process that cannot start is 127 or 126, but an exec's failure is always 126).
+      e.exitCode = 126;
       throw err;
     }
     e.proc = proc;

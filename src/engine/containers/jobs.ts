@@ -8,7 +8,7 @@ import type { Container } from "./types.ts";
 import type { UpdateBody } from "./update.ts";
 import { ConflictError, InvalidParameterError } from "../errors.ts";
 import { containerPaths } from "./files.ts";
-import { matchesFilters } from "./list.ts";
+import { checkHealthFilter, matchesFilters } from "./list.ts";
 import { inspectView, listView } from "./render.ts";
 import { psWithArgs } from "./top.ts";
 import { netCounters, statsView, type StatsSample } from "./stats.ts";
@@ -94,7 +94,7 @@ export type { ProcessHandle };
 
 export const ListJob = jobType<{ all: boolean; limit?: number; filters: Record<string, string[]>; size?: boolean }, ReturnType<typeof listView>[]>("ps");
 export const InspectJob = jobType<Ref & { size?: boolean }, ReturnType<typeof inspectView> & Partial<ContainerSizes>>("inspect");
-export const PruneJob = jobType<{ filters: Record<string, string[]> }, { ContainersDeleted: string[]; SpaceReclaimed: number }>("container-prune");
+export const PruneJob = jobType<{ filters: Record<string, string[]> }, { ContainersDeleted: string[] | null; SpaceReclaimed: number }>("container-prune");
 
 export interface QueryOptions {
   driver: string;
@@ -112,6 +112,7 @@ export interface ContainerSizes {
 export function containerQueryJobs(svc: ContainerService, execs: ExecService, o: QueryOptions): JobDef<any, any>[] {
   return [
     handle(ListJob, (_c, a) => {
+      checkHealthFilter(a.filters.health);
       let list = svc.d.store.all();
       if (!a.all && !a.filters.status?.length && !a.filters.exited?.length) list = list.filter((c) => c.state.Running);
       list = list.filter((c) => matchesFilters(c, a.filters, o.imageMatches));
@@ -139,12 +140,17 @@ export function containerQueryJobs(svc: ContainerService, execs: ExecService, o:
     ),
     handle(PruneJob, async (_c, a) => {
       const deleted: string[] = [];
+      let reclaimed = 0;
       for (const c of svc.d.store.all()) {
         if (c.state.Running || c.state.Restarting || !matchesFilters(c, a.filters, o.imageMatches)) continue;
+        // dockerd counts the rw layer's size (SizeRw) of each container it removes.
+        const size = (await svc.d.rootfs.size?.(c.id).catch(() => 0)) ?? 0;
         await svc.remove(c.id, {});
         deleted.push(c.id);
+        reclaimed += size;
       }
-      return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+      // dockerd's list is nil (JSON null) when nothing was removed.
+      return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
     }),
   ];
 }

@@ -26,7 +26,7 @@ export function matchesFilters(c: Container, f: Record<string, string[]>, imageM
         case "network":
           return (c.hostConfig.NetworkMode ?? "bridge") === v || Object.hasOwn(configuredEndpoints(c), v);
         case "health":
-          if (!["starting", "healthy", "unhealthy", "none"].includes(v)) throw new InvalidParameterError(`Unrecognised filter value for health: ${v}`);
+          checkHealthFilter([v]);
           return (c.state.Health?.Status ?? "none") === v;
         case "before":
         case "since":
@@ -38,4 +38,11 @@ export function matchesFilters(c: Container, f: Record<string, string[]>, imageM
     if (!ok) return false;
   }
   return true;
+}
+
+/** dockerd checks the health filter's values before listing anything. */
+export function checkHealthFilter(values: string[] | undefined): void {
+  for (const v of values ?? []) {
+    if (!["starting", "healthy", "unhealthy", "none"].includes(v)) throw new InvalidParameterError(`Unrecognised filter value for health: ${v}`);
+  }
 }

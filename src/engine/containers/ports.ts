@@ -41,6 +41,8 @@ export interface RootfsProvider {
   create(containerId: string, topLayer: string | null): Promise<MountSpec>;
   mount(containerId: string): MountSpec;
   remove(containerId: string): Promise<void>;
+  /** Bytes in the container's rw layer (SizeRw); absent in fakes that do not track it. */
+  size?(containerId: string): Promise<number>;
 }
 
 export interface ExitInfo {

@@ -530,6 +530,7 @@ export class ContainerService {
     const live = this.live.get(c.id);
     if (!live) throw new ConflictError(`Container ${c.id} is not running`);
     live.proc.resize?.(rows, cols);
+    this.event(c, "resize", { height: String(rows), width: String(cols) });
   }
 
   /** The live process, for exec and stats. */

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, fstatSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
 import { InvalidParameterError } from "../errors.ts";
 import type { LogDriver, LogEntry, LogSink } from "../containers/ports.ts";
 import { parseBytes } from "../../units.ts";
@@ -47,6 +47,8 @@ export class JsonFileLogger implements LogSink {
     private readonly opts: LogOptions = DEFAULT_LOG_OPTIONS,
   ) {
     this.size = existsSync(path) ? statSync(path).size : 0;
+    // The file exists from the start, as dockerd's: a follower opens it before the first output.
+    if (!this.size) appendFileSync(path, "");
   }
 
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
@@ -184,9 +186,14 @@ export async function* readLogs(path: string, o: ReadOptions): AsyncGenerator<Lo
     if (o.until !== undefined && t > o.until) return false;
     return true;
   };
+  // Following holds the file open from before the first read, so what it holds is never lost:
+  // a rotation renames it, and a remove right after the exit unlinks it (docker-py's
+  // containers.run reads its follow stream only after removing the container).
+  let fd = o.follow ? openOrNull(path) : null;
   // Where following starts is fixed before the first yield: lines written while
   // the reader is busy must not be skipped.
-  let offset = existsSync(path) ? statSync(path).size : 0;
+  let offset = fd !== null ? fstatSync(fd).size : existsSync(path) ? statSync(path).size : 0;
+  try {
   if (o.tail === undefined || o.tail < 0) {
     let n = 0;
     for (const f of files) {
@@ -207,33 +214,60 @@ export async function* readLogs(path: string, o: ReadOptions): AsyncGenerator<Lo
   void o.stopped?.then(() => (stopped = true));
   let rest = "";
   for (;;) {
-    let size = existsSync(path) ? statSync(path).size : 0;
-    if (size < offset) offset = 0; // rotated
-    if (size > offset) {
-      // A chunk at a time: a reader that fell behind must not pull megabytes in at once.
-      const fd = openSync(path, "r");
-      const buf = Buffer.alloc(Math.min(size - offset, CHUNK));
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      closeSync(fd);
-      offset += n;
-      const text = rest + buf.toString("utf8", 0, n);
-      const lines = text.split("\n");
-      rest = lines.pop() ?? "";
-      for (const l of lines) {
-        const e = parseLine(l);
-        if (e && want(e)) yield e;
+    if (fd === null && (fd = openOrNull(path)) !== null) offset = 0; // the first output came after we started
+    if (fd !== null) {
+      const size = fstatSync(fd).size;
+      if (size > offset) {
+        // A chunk at a time: a reader that fell behind must not pull megabytes in at once.
+        const buf = Buffer.alloc(Math.min(size - offset, CHUNK));
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        offset += n;
+        const lines = (rest + buf.toString("utf8", 0, n)).split("\n");
+        rest = lines.pop() ?? "";
+        for (const l of lines) {
+          const e = parseLine(l);
+          if (e && want(e)) yield e;
+        }
+        continue;
       }
-      continue;
+      // At the end of the file we hold: if the path now names another file, it was rotated.
+      const now = statOrNull(path);
+      if (now && now.ino !== fstatSync(fd).ino) {
+        closeSync(fd);
+        fd = openOrNull(path);
+        offset = 0;
+        rest = "";
+        continue;
+      }
     }
     if (o.signal?.aborted) return;
     if (o.until !== undefined && Date.now() / 1000 > o.until) return;
     if (stopped) {
       // one more look: the last lines may have landed just before the stop
-      size = existsSync(path) ? statSync(path).size : 0;
-      if (size <= offset) return;
-      continue;
+      if (fd !== null && fstatSync(fd).size > offset) continue;
+      if (fd === null && existsSync(path)) continue;
+      return;
     }
     await Bun.sleep(100);
+  }
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+function openOrNull(path: string): number | null {
+  try {
+    return openSync(path, "r");
+  } catch {
+    return null;
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
   }
 }
 

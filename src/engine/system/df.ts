@@ -36,13 +36,14 @@ export function diskUsageJobs(
   buildCache: () => unknown[] = () => [],
 ): JobDef<any, any>[] {
   return [
-    handle(DiskUsageJob, () => {
+    handle(DiskUsageJob, async () => {
       const cs = containers.d.store.all();
       const imgs = images.diskUsage().map((i) => ({ ...i, Containers: cs.filter((c) => c.imageId === i.Id).length }));
+      const sizeRw = (id: string) => containers.d.rootfs.size?.(id).catch(() => 0) ?? Promise.resolve(0);
       return {
         LayersSize: layersSize(),
         Images: imgs,
-        Containers: cs.map((c) => ({ ...listView(c, c.imageId), SizeRw: 0, SizeRootFs: 0 })),
+        Containers: await Promise.all(cs.map(async (c) => ({ ...listView(c, c.imageId), SizeRw: await sizeRw(c.id), SizeRootFs: 0 }))),
         Volumes: volumes.list().map((v) => ({ ...v, UsageData: { Size: duBytes(v.Mountpoint), RefCount: volumes.users(v.Name).length } })),
         BuildCache: buildCache(),
       };

@@ -79,6 +79,8 @@ export class VolumeService {
 
   create(o: VolumeCreate): Volume {
     const name = o.Name || randomBytes(32).toString("hex");
+    // moby ≥ 23 labels a volume created without a name anonymous, so `volume prune` (API ≥ 1.42) takes it.
+    const labels = o.Name ? (o.Labels ?? {}) : { ...o.Labels, [ANONYMOUS_LABEL]: "" };
     // dockerd's local driver (volume/local validateName), word for word.
     if (name.length === 1) throw new InvalidParameterError(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
     if (!VALID.test(name)) throw new InvalidParameterError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
@@ -105,7 +107,7 @@ export class VolumeService {
     try {
       this.db
         .query("INSERT INTO volumes (name, driver, labels, options, anonymous, created_at) VALUES (?, 'local', ?, ?, ?, ?)")
-        .run(name, JSON.stringify(o.Labels ?? {}), JSON.stringify(o.DriverOpts ?? {}), o.anonymous ? 1 : 0, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+        .run(name, JSON.stringify(labels), JSON.stringify(o.DriverOpts ?? {}), o.anonymous ? 1 : 0, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     } catch (e) {
       rmSync(final, { recursive: true, force: true });
       throw e;

@@ -1,6 +1,6 @@
 import type { App, ApiDeps } from "../app.ts";
 import { boolQuery, decodeBody, filtersQuery, intQuery } from "../request.ts";
-import { ContainerCreateBody, signalParam } from "../schemas/index.ts";
+import { ContainerCreateBody, ContainerUpdateBody, signalParam } from "../schemas/index.ts";
 import { BadRequestError } from "../errors.ts";
 import { markStreaming, streamResponse } from "../stream.ts";
 import { coalescing } from "../push-stream.ts";
@@ -83,7 +83,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     return noContent();
   });
   app.post("/containers/:id/update", async (c) => {
-    const body = await jsonBody<UpdateBody>(c);
+    const body = (await decodeBody(c, ContainerUpdateBody)) as UpdateBody;
     return c.json(await engine.run(UpdateJob, { ref: c.req.param("id"), body }));
   });
   app.post("/containers/:id/resize", async (c) => {

@@ -4,5 +4,6 @@
 export { ContainerCreateBody, HostConfigSchema, MountSchema, configFields, hostConfigFields, resourceFields } from "./container.ts";
 export { ExecCreateBody, ExecStartBody } from "./exec.ts";
 export { VolumeCreateBody } from "./volume.ts";
+export { ContainerUpdateBody } from "./update.ts";
 export { NetworkCreateBody, NetworkConnectBody, NetworkDisconnectBody } from "./network.ts";
 export { atoi, signalParam } from "./params.ts";
