@@ -1,6 +1,7 @@
 // dockerode (what Node scripts use to drive Docker) against a ctr daemon:
 // every call goes through docker-modem over the unix socket, as it would with dockerd.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { PassThrough, type Duplex, type Readable } from "node:stream";
 import Docker from "dockerode";
 import { isRoot, startDaemon, until, type TestDaemon } from "../helpers/daemon.ts";
@@ -329,5 +330,80 @@ describe.skipIf(!ready)("dockerode against ctr", () => {
     onlyDie.on("data", (b: Buffer) => (b2 += b.toString()));
     await ended(onlyDie);
     expect(b2.trim().split("\n").map((l) => JSON.parse(l).Action)).toEqual(["die"]);
+  });
+  test("healthcheck: State.Health, health_status events, the health filter, (healthy) in the list", async () => {
+    const since = Math.floor(Date.now() / 1000);
+    const c = await create({ Cmd: ["sleep", "1000"], name: "dhealth", Healthcheck: { Test: ["CMD-SHELL", "test -f /tmp/ok && echo ok"], Interval: 100_000_000, Retries: 1 } });
+    await c.start();
+    expect((await c.inspect()).State.Health).toEqual({ Status: "starting", FailingStreak: 0, Log: [] });
+    await until(async () => (await c.inspect()).State.Health?.Status === "unhealthy", "unhealthy");
+    const ex = await c.exec({ Cmd: ["touch", "/tmp/ok"] });
+    await ex.start({ Detach: true });
+    await until(async () => (await c.inspect()).State.Health?.Status === "healthy", "healthy");
+    const h = (await c.inspect()).State.Health!;
+    expect(h.FailingStreak).toBe(0);
+    expect(h.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: "ok\n" });
+    const listed = await docker.listContainers({ filters: { health: ["healthy"], name: ["dhealth"] } });
+    expect(listed.map((x) => x.Status)).toEqual([expect.stringMatching(/^Up .* \(healthy\)$/)]);
+    await expectHttpError(docker.listContainers({ filters: { health: ["bogus"] } }), 400, "Unrecognised filter value for health: bogus");
+    const evs = (await docker.getEvents({ since, until: Math.floor(Date.now() / 1000) + 1, filters: { container: [c.id] } })) as unknown as Readable;
+    let body = "";
+    evs.on("data", (b: Buffer) => (body += b.toString()));
+    await ended(evs);
+    const actions = body.trim().split("\n").map((l) => JSON.parse(l).Action as string);
+    expect(actions.filter((a) => a.startsWith("health_status"))).toEqual(["health_status: unhealthy", "health_status: healthy"]);
+    expect(actions).toContain("exec_start: /bin/sh -c test -f /tmp/ok && echo ok");
+  });
+
+  test("update: limits on the running cgroup, restart policy, dockerd's answer and refusals", async () => {
+    const c = await create({ Cmd: ["sleep", "1000"], HostConfig: { Memory: 64 * 1024 * 1024 } });
+    await c.start();
+    expect(await c.update({ Memory: 32 * 1024 * 1024, PidsLimit: 40, RestartPolicy: { Name: "on-failure", MaximumRetryCount: 2 } })).toEqual({ Warnings: null });
+    const hc = (await c.inspect()).HostConfig;
+    expect(hc).toMatchObject({ Memory: 32 * 1024 * 1024, MemorySwap: 128 * 1024 * 1024, PidsLimit: 40, RestartPolicy: { Name: "on-failure", MaximumRetryCount: 2 } });
+    const v1 = `/sys/fs/cgroup/memory/ctr/${c.id}/memory.limit_in_bytes`;
+    const limit = existsSync(v1) ? readFileSync(v1, "utf8") : readFileSync(`/sys/fs/cgroup/ctr/${c.id}/memory.max`, "utf8");
+    expect(limit.trim()).toBe(String(32 * 1024 * 1024));
+    await expectHttpError(c.update({ Memory: 1000 }), 400, "Minimum memory limit allowed is 6MB");
+    await expectHttpError(docker.getContainer("nope-nope").update({ CpuShares: 2 }), 404, "No such container: nope-nope");
+  });
+
+  test("attach logs=1&stream=0 of an exited container returns its output and ends; image get; swarm answers 503", async () => {
+    const c = await create({ Cmd: ["sh", "-c", "echo one; echo two >&2"] });
+    await c.start();
+    await c.wait();
+    const stream = (await c.attach({ logs: true, stream: false, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    const io = demux(docker, stream);
+    await ended(stream);
+    expect(io.text()).toEqual({ stdout: "one\n", stderr: "two\n" });
+    const tar = (await docker.getImage(bb).get()) as unknown as Readable;
+    const chunks: Buffer[] = [];
+    for await (const b of tar) chunks.push(b as Buffer);
+    expect(Buffer.concat(chunks).includes(Buffer.from("manifest.json"))).toBe(true);
+    await expectHttpError(docker.swarmInspect(), 503, "This node is not a swarm manager.");
+    await expectHttpError(docker.listServices(), 503, "This node is not a swarm manager.");
+  });
+
+  test("detach keys: with a TTY the sequence ends the attach, the container runs on and never sees it", async () => {
+    // raw mode: every byte reaches cat at once (no line discipline in between)
+    const c = await create({ Cmd: ["sh", "-c", "stty raw -echo; cat > /tmp/in"], Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true });
+    await c.start();
+    const stream = (await c.attach({ stream: true, stdin: true, stdout: true, hijack: true, detachKeys: "ctrl-x,y" })) as unknown as Duplex;
+    stream.resume();
+    const done = ended(stream);
+    stream.write("abc\x18z\x18y");
+    await done; // the daemon closed the attach
+    expect((await c.inspect()).State.Running).toBe(true);
+    const read = async () => {
+      const ex = await c.exec({ Cmd: ["cat", "/tmp/in"], AttachStdout: true, AttachStderr: true });
+      const out = (await ex.start({ hijack: true })) as unknown as Readable;
+      const io = demux(docker, out);
+      await ended(out);
+      return io.text().stdout;
+    };
+    // a partial match went through; the whole sequence did not, and nothing after it
+    await until(async () => (await read()) === "abc\x18z", "the bytes before the sequence to reach the container");
+    const bad = await d.client.request("POST", `/containers/${c.id}/attach`, { query: { stream: 1, stdin: 1, detachKeys: "ctrl-xx" } }).catch((e: unknown) => e as { status?: number; message: string });
+    expect(bad).toMatchObject({ status: 400, message: expect.stringContaining("Invalid detach keys (ctrl-xx) provided") });
   });
 });
