@@ -97,6 +97,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register>
   { commands: ["cp", "diff", "export", "commit", "import"], load: async () => (await import("./container-fs.ts")).registerContainerFs },
   { commands: ["login", "logout", "search"], load: async () => (await import("./login.ts")).registerLogin },
   { commands: ["build", "builder-prune"], load: async () => (await import("./build.ts")).registerBuild },
+  { commands: ["update"], load: async () => (await import("./update.ts")).registerUpdate },
 ];
 
 /** `--version` alone needs no command (cac prints it). */

@@ -29,6 +29,8 @@ export function applyUpdate(id: string, hc: HostConfig, u: UpdateBody): HostConf
   if (u.Memory && u.Memory > 0 && u.MemorySwap && u.MemorySwap > 0 && u.MemorySwap < u.Memory) {
     throw new InvalidParameterError("Minimum memoryswap limit should be larger than memory limit, see usage");
   }
+  if (u.NanoCpus && u.CpuPeriod) throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  if (u.NanoCpus && u.CpuQuota) throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Quota cannot both be set");
   if (u.RestartPolicy?.Name) validateRestartPolicy(u.RestartPolicy);
   const conflict = (msg: string) => new ConflictError(`Cannot update container ${id}: ${msg}`);
   if (u.NanoCpus && hc.CpuPeriod) throw conflict("Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set");

@@ -243,7 +243,7 @@ def update():
     r = {}
     c = client.containers.run(IMAGE, ["sleep", "1000"], detach=True, name=PREFIX + "up", mem_limit="64m")
     r["created_swap"] = client.containers.get(c.id).attrs["HostConfig"]["MemorySwap"]
-    r["update"] = c.update(mem_limit="32m", cpu_shares=512, pids_limit=50, restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
+    r["update"] = c.update(mem_limit="32m", cpu_shares=512, restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
     c.reload()
     r["host"] = pick(c.attrs["HostConfig"], "Memory", "MemorySwap", "CpuShares", "PidsLimit", "RestartPolicy")
     r["too_small"] = attempt(lambda: c.update(mem_limit=1000))
