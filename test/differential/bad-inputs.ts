@@ -142,6 +142,17 @@ export const BAD_INPUTS: BadInput[] = [
   { name: "exec/malformed-json", path: "/containers/{running}/exec", raw: "{" },
   { name: "exec/start-Detach-string", path: "/exec/{exec}/start", body: { Detach: "yes" } },
   { name: "exec/start-malformed", path: "/exec/{exec}/start", raw: "{" },
+  // ---- update
+  { name: "update/malformed-json", path: "/containers/{running}/update", raw: "{" },
+  { name: "update/Memory-string", path: "/containers/{running}/update", body: { Memory: "x" } },
+  { name: "update/PidsLimit-string", path: "/containers/{running}/update", body: { PidsLimit: "x" } },
+  { name: "update/RestartPolicy-string", path: "/containers/{running}/update", body: { RestartPolicy: "always" } },
+  { name: "update/Memory-too-small", path: "/containers/{running}/update", body: { Memory: 1000 } },
+  { name: "update/Memory-without-swap", path: "/containers/{running}/update", body: { Memory: 64 * 1024 * 1024 } },
+  { name: "update/RestartPolicy-bogus", path: "/containers/{running}/update", body: { RestartPolicy: { Name: "bogus" } } },
+  { name: "update/RestartPolicy-always-retries", path: "/containers/{running}/update", body: { RestartPolicy: { Name: "always", MaximumRetryCount: 1 } } },
+  { name: "update/NanoCpus-and-CpuQuota", path: "/containers/{running}/update", body: { NanoCpus: 1e9, CpuQuota: 1000 } },
+  { name: "update/missing-container", path: "/containers/nope-nope-nope/update", body: { CpuShares: 2 } },
   // ---- volumes
   { name: "volume/Labels-number", path: "/volumes/create", body: { Name: "edge-v1", Labels: { a: 1 } } },
   { name: "volume/Labels-deep", path: "/volumes/create", raw: `{"Name":"edge-v2","Labels":{"a":${"[".repeat(10_000)}${"]".repeat(10_000)}}}` },
