@@ -56,7 +56,7 @@ describe.skipIf(!!skip)("differential: docker-py against dockerd and ctr", () =>
       .map((path) => ({ path, dockerd: at(d, path), ctr: at(c, path) }));
   }
 
-  for (const scenario of ["containers", "exec", "attach", "networks", "volumes", "images", "health", "update", "prune", "streams", "swarm"]) {
+  for (const scenario of ["containers", "exec", "attach", "networks", "volumes", "images", "health", "build", "update", "prune", "streams", "swarm"]) {
     test(scenario, async () => {
       expect(await unintended(scenario)).toEqual([]);
     });

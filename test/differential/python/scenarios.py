@@ -10,7 +10,7 @@ import tarfile
 import time
 
 import docker
-from docker.errors import APIError, ContainerError, ImageNotFound, NotFound
+from docker.errors import APIError, BuildError, ContainerError
 
 # The same API version on both daemons (dockerd 20.10 speaks 1.41), so they are asked the same thing.
 client = docker.from_env(version="1.41")
@@ -25,6 +25,8 @@ def err(e):
     if isinstance(e, APIError):
         out["status"] = e.status_code
         out["explanation"] = e.explanation
+    if isinstance(e, BuildError):
+        out["msg"] = e.msg
     if isinstance(e, ContainerError):
         out["exit_status"] = e.exit_status
         out["stderr"] = e.stderr.decode() if isinstance(e.stderr, bytes) else e.stderr
@@ -283,8 +285,33 @@ def swarm():
     return r
 
 
+def build():
+    r = {}
+    dockerfile = ("FROM " + IMAGE + "\n"
+                  "LABEL role=probe\n"
+                  "RUN echo built > /built\n"
+                  "HEALTHCHECK --interval=200ms --retries=2 CMD test -f /built\n"
+                  "CMD [\"sleep\", \"1000\"]\n")
+    img, logs = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=PREFIX + "built:1", rm=True)
+    r["tags"] = img.tags
+    r["config"] = pick(img.attrs["Config"], "Cmd", "Labels", "Healthcheck", "Env")
+    r["stream_has_success"] = any("Successfully tagged " + PREFIX + "built:1" in (l.get("stream") or "") for l in logs)
+    # The image's HEALTHCHECK is the container's: probed, and healthy.
+    c = client.containers.run(PREFIX + "built:1", detach=True, name=PREFIX + "bh")
+    r["container_healthcheck"] = c.attrs["Config"]["Healthcheck"]
+    until(lambda: (c.reload(), c.attrs["State"]["Health"]["Status"] == "healthy")[1], "healthy from the image's HEALTHCHECK")
+    r["healthy"] = pick(c.attrs["State"]["Health"]["Log"][-1], "ExitCode", "Output")
+    c.remove(force=True)
+    o = client.containers.create(PREFIX + "built:1", name=PREFIX + "bo", healthcheck={"test": ["NONE"]})
+    r["overridden"] = o.attrs["Config"]["Healthcheck"]
+    o.remove()
+    r["failing"] = attempt(lambda: client.images.build(fileobj=io.BytesIO(("FROM " + IMAGE + "\nRUN exit 3\n").encode()), tag=PREFIX + "bad:1"))
+    client.images.remove(PREFIX + "built:1")
+    return r
+
+
 SCENARIOS = {"containers": containers, "exec": exec_, "attach": attach, "networks": networks, "volumes": volumes, "images": images,
-             "health": health, "update": update, "prune": prune, "streams": streams, "swarm": swarm}
+             "health": health, "build": build, "update": update, "prune": prune, "streams": streams, "swarm": swarm}
 
 if __name__ == "__main__":
     cleanup()
