@@ -275,6 +275,8 @@ function bodyOf(req: IncomingMessage, idleMs: number): { stream: ReadableStream<
           if ((ctrl.desiredSize ?? 1) <= 0) {
             stop(); // our consumer is slow, not the client
             req.pause();
+            // On a connection node:net accepted (listen.ts) pausing the request does not reach the socket.
+            req.socket?.pause();
           } else arm();
         });
         req.on("end", () => {
@@ -292,6 +294,7 @@ function bodyOf(req: IncomingMessage, idleMs: number): { stream: ReadableStream<
       pull() {
         if (!settled && !req.complete) arm();
         req.resume();
+        req.socket?.resume();
       },
       cancel() {
         // The route read enough (a 413 on a JSON cap): the answer still has to reach the client, so
