@@ -7,6 +7,7 @@ import { familiarize, isTag, parseNormalized, refString, repoName, withDefaultTa
 import type { ImageRecord } from "../../store/image-store.ts";
 import type { ImageDeps } from "./deps.ts";
 import { matchesLabels } from "../filters.ts";
+import { containerConfigView } from "./config-view.ts";
 
 export interface ImageSummary {
   Id: string;
@@ -138,7 +139,9 @@ export class ImageService {
 
   /** GET /images/{name}/json */
   inspect(s: string): Record<string, unknown> {
-    const img = this.resolve(s);
+    const img = this.find(s);
+    // dockerd's inspect words it twice: what was asked, then the reference it looked for.
+    if (!img) throw new NotFoundError(`no such image: ${s}: No such image: ${lookedFor(s)}`);
     const cfg = this.config(img);
     const { tags, digests } = this.refs(img);
     const driver = (this.d.layers as { driver?: { name: string; diffPath(id: string): string } }).driver;
@@ -155,7 +158,7 @@ export class ImageService {
       ContainerConfig: (cfg as { container_config?: unknown }).container_config ?? EMPTY_CONTAINER_CONFIG,
       DockerVersion: (cfg.docker_version as string | undefined) ?? "",
       Author: cfg.author ?? "",
-      Config: cfg.config ?? null,
+      Config: containerConfigView(cfg.config as Record<string, unknown> | undefined),
       Architecture: cfg.architecture,
       ...(cfg.variant ? { Variant: cfg.variant } : {}),
       Os: cfg.os,
@@ -335,3 +338,12 @@ const EMPTY_CONTAINER_CONFIG = {
   OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: "", Volumes: null, WorkingDir: "", Entrypoint: null,
   OnBuild: null, Labels: null,
 };
+
+/** The familiar reference with its default tag (nope → nope:latest), or the string as typed. */
+function lookedFor(s: string): string {
+  try {
+    return familiarize(refString(withDefaultTag(parseNormalized(s))));
+  } catch {
+    return s;
+  }
+}

@@ -107,7 +107,8 @@ describe("health monitor on the container lifecycle", () => {
     monitor.close();
     const h = store.get(Id).state.Health!;
     expect(h.FailingStreak).toBe(0);
-    expect(h.Log.map((l) => [l.ExitCode, l.Output])).toEqual([[1, "probe 1\n"], [1, "probe 2\n"], [1, "probe 3\n"], [0, "probe 4\n"]]);
+    // More healthy probes may have run before the poll saw it: the first four are the story.
+    expect(h.Log.slice(0, 4).map((l) => [l.ExitCode, l.Output])).toEqual([[1, "probe 1\n"], [1, "probe 2\n"], [1, "probe 3\n"], [0, "probe 4\n"]]);
     expect(probes[0]).toEqual(["/bin/sh", "-c", "check"]);
     expect(events.map((e) => e.Action).filter((a) => a.startsWith("health_status"))).toEqual(["health_status: unhealthy", "health_status: healthy"]);
     const f = (v: string) => matchesFilters(store.get(Id), { health: [v] }, () => false);
