@@ -5,7 +5,7 @@
 import { closeSync, openSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { check, cstr, errno, libc, SyscallError } from "./libc.ts";
-import { syscallNumber } from "./seccomp/compile.ts";
+import { nativeSyscallNumber } from "./seccomp/compile.ts";
 
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_ATTACH = 8;
@@ -16,7 +16,7 @@ const BPF_F_ALLOW_MULTI = 2;
 const ATTR_SIZE = 128;
 
 function bpf(cmd: number, attr: Buffer): number {
-  const nr = syscallNumber("bpf", process.arch === "arm64" ? "aarch64" : "x86_64");
+  const nr = nativeSyscallNumber("bpf");
   if (nr === undefined) throw new Error("bpf: no syscall number for this architecture");
   return Number(libc.symbols.syscall(nr, cmd, ptr(attr), ATTR_SIZE, 0, 0));
 }

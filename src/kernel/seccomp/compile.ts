@@ -100,6 +100,11 @@ export function syscallNumber(name: string, arch: TableArch): number | undefined
   return n < 0 ? undefined : n;
 }
 
+/** The syscall's number on this machine (`process.arch`), or undefined where it has none. */
+export function nativeSyscallNumber(name: string): number | undefined {
+  return syscallNumber(name, ARCHES[nativeScmpArch()]!.table);
+}
+
 export function actionValue(action: SeccompAction, errnoRet: number | undefined): number {
   switch (action) {
     case "SCMP_ACT_KILL":
