@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { extract } from "tar-stream";
-import { hasDocker, run, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerdSkipReason, startDockerd, type TestDockerd } from "../helpers/dockerd.ts";
+import { hasDocker, run, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerdSkipReason, startPeers, stopPeers, type TestDockerd } from "../helpers/dockerd.ts";
 import { differences, normalise } from "../helpers/normalise.ts";
-import { seedBusybox, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
+import type { RunningRegistry } from "../helpers/registry.ts";
 import { fixture } from "../helpers/build.ts";
 import { intended } from "./intended-differences.ts";
 
@@ -63,13 +63,10 @@ describe.skipIf(!!skip)("differential build: dockerd's classic builder vs ctr", 
   let ctr: TestDaemon;
   let dkr: TestDockerd;
   beforeAll(async () => {
-    reg = await startRegistry();
-    bb = await seedBusybox(reg.host);
-    [ctr, dkr] = await Promise.all([startDaemon(), startDockerd()]);
+    ({ reg, bb, ctr, dkr } = await startPeers());
   });
   afterAll(async () => {
-    await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    await stopPeers({ reg, ctr, dkr });
   });
 
   const env = { DOCKER_BUILDKIT: "0" };

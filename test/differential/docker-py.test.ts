@@ -4,10 +4,10 @@
 // the same, except the differences listed in intended-differences.ts.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { run, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerdSkipReason, startDockerd, type TestDockerd } from "../helpers/dockerd.ts";
+import { run, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerdSkipReason, startPeers, stopPeers, type TestDockerd } from "../helpers/dockerd.ts";
 import { differences, normalise } from "../helpers/normalise.ts";
-import { seedBusybox, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
+import type { RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
 
 setDefaultTimeout(180_000);
@@ -25,16 +25,13 @@ describe.skipIf(!!skip)("differential: docker-py against dockerd and ctr", () =>
   let ctr: TestDaemon;
   let dkr: TestDockerd;
   beforeAll(async () => {
-    reg = await startRegistry();
-    bb = await seedBusybox(reg.host);
-    [ctr, dkr] = await Promise.all([startDaemon(), startDockerd()]);
+    ({ reg, bb, ctr, dkr } = await startPeers());
     // Both pull the same image first, so every scenario starts from the same store.
     const pulled = await Promise.all([dkr.docker(["pull", "-q", bb]), ctr.docker(["pull", "-q", bb])]);
     expect(pulled.map((p) => p.code)).toEqual([0, 0]);
   });
   afterAll(async () => {
-    await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    await stopPeers({ reg, ctr, dkr });
   });
 
   /** Runs one scenario on both daemons at once; returns the normalised answers. */

@@ -2,10 +2,10 @@
 // against ctr, answers normalised and compared; a difference not listed in
 // intended-differences.ts fails.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { hasDocker, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerdSkipReason, startDockerd, type TestDockerd } from "../helpers/dockerd.ts";
+import { hasDocker, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerdSkipReason, startPeers, stopPeers, type TestDockerd } from "../helpers/dockerd.ts";
 import { differences, normalise } from "../helpers/normalise.ts";
-import { seedBusybox, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
+import type { RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
 
 setDefaultTimeout(120_000);
@@ -18,14 +18,11 @@ describe.skipIf(!!skip)("differential: dockerd vs ctr", () => {
   let ctr: TestDaemon;
   let dkr: TestDockerd;
   beforeAll(async () => {
-    reg = await startRegistry();
-    bb = await seedBusybox(reg.host);
-    [ctr, dkr] = await Promise.all([startDaemon(), startDockerd()]);
+    ({ reg, bb, ctr, dkr } = await startPeers());
   });
   afterAll(async () => {
     await ctr?.docker(["rm", "-f", "smoke1"]);
-    await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    await stopPeers({ reg, ctr, dkr });
   });
 
   const both = async (args: string[]) => Promise.all([dkr.docker(args), ctr.docker(args)]);

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
-import { isRoot, run, until, type RunResult } from "./daemon.ts";
+import { isRoot, run, startDaemon, until, type RunResult, type TestDaemon } from "./daemon.ts";
+import { seedBusybox, startRegistry, type RunningRegistry } from "./registry.ts";
 
 export const DOCKERD_BIN = "/usr/sbin/dockerd";
 export const haveDockerd = existsSync(DOCKERD_BIN);
@@ -126,4 +127,26 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A differential suite's peers: a registry seeded with busybox, a ctr daemon and a dockerd. */
+export interface Peers {
+  reg: RunningRegistry;
+  /** The seeded busybox reference on `reg`. */
+  bb: string;
+  ctr: TestDaemon;
+  dkr: TestDockerd;
+}
+
+export async function startPeers(): Promise<Peers> {
+  const reg = await startRegistry();
+  const bb = await seedBusybox(reg.host);
+  const [ctr, dkr] = await Promise.all([startDaemon(), startDockerd()]);
+  return { reg, bb, ctr, dkr };
+}
+
+/** Stops both daemons (in parallel), then the registry; parts a failed start never made are skipped. */
+export async function stopPeers(p: Partial<Peers>): Promise<void> {
+  await Promise.all([p.ctr?.[Symbol.asyncDispose](), p.dkr?.[Symbol.asyncDispose]()]);
+  await p.reg?.stop();
 }
