@@ -3,6 +3,7 @@
 // in; unit tests pass fakes.
 import type { Readable, Writable } from "node:stream";
 import type { HealthConfig } from "./health.ts";
+import type { ShmSpec } from "../execdriver/types.ts";
 
 /** The OCI image config's `config` section (what create merges with the request). */
 export interface ImageRunConfig {
@@ -98,7 +99,15 @@ export interface ContainerStats {
 export interface Runtime {
   start(
     c: import("./types.ts").Container,
-    ctx: { rootfs: MountSpec; dir: string; image: ImageInfo; onNetns?: (pid: number) => Promise<void>; log: { path: string; config: Record<string, string> } },
+    ctx: {
+      rootfs: MountSpec;
+      dir: string;
+      image: ImageInfo;
+      onNetns?: (pid: number) => Promise<void>;
+      log: { path: string; config: Record<string, string> };
+      /** /dev/shm as the IpcMode says (ipc.ts). */
+      shm?: ShmSpec;
+    },
   ): Promise<ProcessHandle>;
   /**
    * --live-restore: a container a previous daemon left running, as the

@@ -11,6 +11,7 @@ import { resolveMounts, type MountPoint, type VolumeProvider } from "./mounts.ts
 import { copyUpVolumes } from "./volume-copyup.ts";
 import { leftoverExit, leftoverVerdict } from "./reconcile.ts";
 import { applyUpdate, type UpdateBody } from "./update.ts";
+import { checkIpcMode, mountShareableShm, shmSpec, unmountShareableShm } from "./ipc.ts";
 import { probeArgs, startingHealth, stoppedHealth, type Health } from "./health.ts";
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
 import { resolveCaps } from "./spec.ts";
@@ -100,6 +101,11 @@ export class ContainerService {
     const image = this.d.images.find(config.Image!);
     if (!image) throw new NotFoundError(`No such image: ${config.Image}`);
     const hc = validateHostConfig(hostConfig);
+    // dockerd looks the IPC and PID donors up at create (400, not 404).
+    for (const mode of [hc.IpcMode, hc.PidMode]) {
+      const ref = mode?.startsWith("container:") ? mode.slice("container:".length) : "";
+      if (ref && !this.d.store.find(ref)) throw new InvalidParameterError(`No such container: ${ref}`);
+    }
     validateSecurity(hc, resolveCaps(hc.CapAdd ?? [], hc.CapDrop ?? [], !!hc.Privileged), this.d.security ?? defaultSecurity());
     const id = randomBytes(32).toString("hex");
     const wanted = name?.replace(/^\//, "");
@@ -179,8 +185,9 @@ export class ContainerService {
    * shows its donor's hostname and domain (a pod's or Nomad's pause container); an
    * ipc donor must have been made shareable.
    */
-  private takeDonors(c: Container): void {
+  private takeDonors(c: Container): Container | undefined {
     const h = c.hostConfig;
+    checkIpcMode(h.IpcMode);
     if (h.NetworkMode?.startsWith("container:")) {
       const donor = this.get(h.NetworkMode.slice("container:".length));
       c.config.Hostname = donor.config.Hostname;
@@ -191,7 +198,9 @@ export class ContainerService {
       if (donor.hostConfig.IpcMode !== "shareable" && donor.hostConfig.IpcMode !== "host") {
         throw new EngineError(`can't join IPC of container ${donor.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
       }
+      return donor;
     }
+    return undefined;
   }
 
   private async launch(c: Container): Promise<void> {
@@ -200,17 +209,19 @@ export class ContainerService {
     const paths = containerPaths(this.d.dir, c.id);
     // Volumes with driver options are mounted while used (again after a reboot).
     for (const p of c.mounts) if (p.Type === "volume" && p.Name) this.d.volumes?.activate?.(p.Name);
-    this.takeDonors(c);
+    const ipcDonor = this.takeDonors(c);
     writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.d.network.files(c) });
     const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
     this.pendingHubs.delete(c.id);
     let settings: Record<string, unknown> = {};
     let proc: ProcessHandle;
     try {
+      mountShareableShm(this.d.dir, c);
       proc = await this.d.runtime.start(c, {
         rootfs: this.d.rootfs.mount(c.id),
         dir: paths.dir,
         image,
+        shm: shmSpec(c, this.d.dir, ipcDonor),
         log: { path: paths.log, config: c.hostConfig.LogConfig?.Config ?? {} },
         onNetns: this.d.network.needsNetns(c)
           ? async (pid) => {
@@ -222,6 +233,7 @@ export class ContainerService {
       // dockerd records a failed start as an exit (127 not found, 126 not executable)
       // and wakes waiters, so `docker run` ends instead of hanging.
       await this.d.network.disconnect(c).catch(() => {});
+      unmountShareableShm(this.d.dir, c.id);
       const code = typeof (e as { exitCode?: unknown }).exitCode === "number" ? (e as { exitCode: number }).exitCode : 127;
       c.state = exitedState(c.state, { Error: (e as Error).message, ExitCode: code });
       this.d.store.save(c);
@@ -657,8 +669,9 @@ export class ContainerService {
     await Promise.all([...this.live.keys()].map((id) => this.settled(id)));
   }
 
-  /** What a stopped container no longer needs: its network endpoints and its cgroup. */
+  /** What a stopped container no longer needs: its network endpoints, its shareable /dev/shm and its cgroup. */
   private async release(c: Container): Promise<void> {
+    unmountShareableShm(this.d.dir, c.id);
     await this.d.network.disconnect(c).catch((e) => this.d.log?.("network disconnect failed", { id: c.id, error: String(e) }));
     await this.d.runtime.cleanup(c).catch(() => {});
   }

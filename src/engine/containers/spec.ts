@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { ImageInfo, MountSpec } from "./ports.ts";
 import type { Container } from "./types.ts";
 import type { ContainerMount } from "./mounts.ts";
-import type { ContainerSpec, NamespaceSpec, Resources } from "../execdriver/types.ts";
+import type { ContainerSpec, NamespaceSpec, Resources, ShmSpec } from "../execdriver/types.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { checkSysctls } from "./sysctls.ts";
 import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
@@ -87,7 +87,7 @@ export function networkSpec(mode: string | undefined, pidOf: (ref: string) => nu
   return { mode: "new" };
 }
 
-/** IpcMode: host shares the daemon's, `container:<id>` joins that container's (not yet its /dev/shm); else a new one. */
+/** IpcMode: host shares the daemon's, `container:<id>` joins that container's (its /dev/shm: ipc.ts); else a new one. */
 export function ipcSpec(mode: string | undefined, pidOf: (ref: string) => number): NamespaceSpec {
   if (mode === "host") return { mode: "host" };
   if (mode?.startsWith("container:")) return { mode: "join", path: `/proc/${pidOf(mode.slice("container:".length))}/ns/ipc` };
@@ -101,7 +101,7 @@ export function pidJoin(mode: string | undefined, pidOf: (ref: string) => number
 
 export function buildRunSpec(
   c: Container,
-  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec; security?: SecurityDefaults; ipc?: NamespaceSpec; joinPid?: number },
+  o: { rootfs: MountSpec; dir: string; image: ImageInfo; network: NetworkSpec; security?: SecurityDefaults; ipc?: NamespaceSpec; joinPid?: number; shm?: ShmSpec },
 ): RunSpec {
   const args = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
   const h = c.hostConfig;
@@ -138,7 +138,11 @@ export function buildRunSpec(
     mounts: [...own, ...user],
     network: o.network,
     ...(o.ipc ? { ipc: o.ipc } : {}),
+    ...(o.shm ? { shm: o.shm } : {}),
+    // UTSMode host: the host's hostname (no sethostname); /etc/hostname still says Config.Hostname, as dockerd.
+    ...(h.UTSMode === "host" ? { uts: { mode: "host" as const } } : {}),
     ...(o.joinPid ? { joinPid: o.joinPid } : {}),
+    ...(h.PidMode === "host" ? { hostPid: true } : {}),
     ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctls: h.Sysctls } : {}),
     ...(h.OomScoreAdj ? { oomScoreAdj: h.OomScoreAdj } : {}),
     cgroup: cgroupResources(c),

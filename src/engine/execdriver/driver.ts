@@ -57,7 +57,8 @@ interface Launch {
   cgroupId: string;
   terminal: boolean;
   consoleSize?: { rows: number; cols: number };
-  joinPid?: number;
+  /** A pid to join the pid namespace of, or "host" (PidMode host); else a new one. */
+  joinPid?: number | "host";
   onReady?: (pid: number) => Promise<void>;
   /** An init started ahead, already in the cgroup (warm.ts). */
   child?: InitChild | null;
@@ -86,9 +87,9 @@ export class ExecDriver {
 
   private readonly warm: WarmInit | null = null;
 
-  private async spawnInit(io: "pipe" | "ignore", joinPid?: number, env: Record<string, string> = {}, kept = false): Promise<InitChild> {
-    // The keeper spawns into a new pid namespace only: a pid joiner stays the daemon's child.
-    if (kept && this.keeper && joinPid === undefined) return this.keeper.spawn(io, env);
+  private async spawnInit(io: "pipe" | "ignore", joinPid?: number | "host", env: Record<string, string> = {}, kept = false): Promise<InitChild> {
+    // The keeper spawns into a new pid namespace or its own (the host's): a pid joiner stays the daemon's child.
+    if (kept && this.keeper && (joinPid === undefined || joinPid === "host")) return this.keeper.spawn(io, env, joinPid === "host");
     return localChild(spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env }));
   }
 
@@ -116,7 +117,7 @@ export class ExecDriver {
   async start(spec: ContainerSpec, hooks: StartHooks = {}): Promise<RunningProcess> {
     // A terminal's init gets no stdio pipes; the one kept ahead has them, so it serves the others.
     // One kept ahead sits in a pid namespace of its own: a pid joiner needs a fresh spawn.
-    const child = spec.process.terminal || spec.joinPid ? null : (this.warm?.take(spec.id) ?? null);
+    const child = spec.process.terminal || spec.joinPid || spec.hostPid ? null : (this.warm?.take(spec.id) ?? null);
     const resources = { ...spec.cgroup, devices: spec.privileged ? ("all" as const) : ("default" as const) };
     this.cgroups.create(spec.id, resources);
     const launch = (c: typeof child) =>
@@ -130,7 +131,7 @@ export class ExecDriver {
           if (spec.oomScoreAdj) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.oomScoreAdj));
           await hooks.onNetns?.(pid);
         },
-        joinPid: spec.joinPid,
+        joinPid: spec.hostPid ? "host" : spec.joinPid,
         kept: true,
         keep: hooks.keep,
       });

@@ -42,7 +42,8 @@ export interface InitChild {
 /** The keeper as the driver uses it (keeper-client.ts is the real one; unit tests can pass a fake). */
 export interface Keeper {
   /** Starts an init in a new pid namespace as the keeper's child. */
-  spawn(io: "pipe" | "ignore", env: Record<string, string>): Promise<InitChild>;
+  /** `hostPid`: in the keeper's own pid namespace (PidMode host), not a new one. */
+  spawn(io: "pipe" | "ignore", env: Record<string, string>, hostPid?: boolean): Promise<InitChild>;
   /** The container `id` if the keeper holds it with pid 1 = `pid` (its stdio and exit then come through it). */
   adopt(id: string, pid: number): InitChild | null;
   /** The exit it recorded for `id` while no daemon ran (or before the daemon was told). */

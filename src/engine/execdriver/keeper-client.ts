@@ -186,11 +186,11 @@ export class KeeperClient implements Keeper {
   }
 
   /** Starts an init (in a new pid namespace) as the keeper's child. */
-  async spawn(io: "pipe" | "ignore", env: Record<string, string>): Promise<InitChild> {
+  async spawn(io: "pipe" | "ignore", env: Record<string, string>, hostPid = false): Promise<InitChild> {
     if (!this.socket) throw new Error("the keeper is not connected");
     const seq = ++this.seq;
     const answer = new Promise<FromKeeper>((r) => this.waiting.set(seq, r));
-    this.send({ op: "spawn", seq, argv: this.o.initCommand, env: { ...this.o.initEnv, ...env }, io });
+    this.send({ op: "spawn", seq, argv: this.o.initCommand, env: { ...this.o.initEnv, ...env }, io, ...(hostPid ? { hostPid } : {}) });
     const m = await answer;
     if (m.op !== "spawned") throw new Error(`keeper: ${m.op === "failed" ? m.message : "unexpected answer"}`);
     const pidfd = pidfdOpen(this.state.pid);

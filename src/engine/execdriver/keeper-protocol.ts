@@ -14,7 +14,7 @@ export type ToKeeper =
   /** First message of a connection: the keeper answers with `state`. */
   | { op: "hello" }
   /** Start `argv` (a `ctr init`) in a new pid namespace (or joining `joinPid`'s); stdio pipes unless "ignore". */
-  | { op: "spawn"; seq: number; argv: string[]; env: Record<string, string>; io: "pipe" | "ignore" }
+  | { op: "spawn"; seq: number; argv: string[]; env: Record<string, string>; io: "pipe" | "ignore"; hostPid?: boolean }
   /** The daemon holds its copies of the spec and status pipes: the keeper drops its own. */
   | { op: "taken"; pid: number }
   /** The child is container `id` now: its exit is recorded, its output logged. */

@@ -117,7 +117,7 @@ class Keeper {
         case "hello":
           return this.send({ op: "state", pid: process.pid, argv: process.argv, execPath: process.execPath, build: this.build, children: this.registered() });
         case "spawn":
-          return this.spawn(m.seq, m.argv, m.env, m.io);
+          return this.spawn(m.seq, m.argv, m.env, m.io, !!m.hostPid);
         case "taken":
           return this.dropHandshake(this.kept.get(m.pid));
         case "register":
@@ -150,7 +150,7 @@ class Keeper {
 
   // ---- spawning ----------------------------------------------------------
 
-  private spawn(seq: number, argv: string[], env: Record<string, string>, io: "pipe" | "ignore"): void {
+  private spawn(seq: number, argv: string[], env: Record<string, string>, io: "pipe" | "ignore", hostPid = false): void {
     const spec = pipe();
     const status = pipe();
     const std = io === "pipe" ? [pipe(), pipe(), pipe()] : null;
@@ -158,7 +158,7 @@ class Keeper {
     let child: Spawned;
     try {
       const stdio = std ? [std[0]!.read, std[1]!.write, std[2]!.write] : ["ignore", "ignore", "ignore"];
-      child = spawnInPidNamespace(argv, [...(stdio as (number | "ignore")[]), spec.read, status.write], undefined, env);
+      child = spawnInPidNamespace(argv, [...(stdio as (number | "ignore")[]), spec.read, status.write], hostPid ? "host" : undefined, env);
     } catch (e) {
       for (const fd of [spec.write, status.read, ...(std ? [std[0]!.write, std[1]!.read, std[2]!.read] : [])]) closeFd(fd);
       return this.send({ op: "failed", seq, message: (e as Error).message });

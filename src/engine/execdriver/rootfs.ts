@@ -132,8 +132,7 @@ function setupDev(root: string, spec: ContainerSpec, sys: Syscalls): void {
   // newinstance: the container gets its own pty numbering (its first tty is /dev/pts/0).
   sys.mount("devpts", join(dev, "pts"), "devpts", K.MS_NOSUID | K.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
   link("pts/ptmx", join(dev, "ptmx"));
-  mkdirSync(join(dev, "shm"), { recursive: true });
-  sys.mount("shm", join(dev, "shm"), "tmpfs", NSD, "mode=1777,size=65536k");
+  setupShm(join(dev, "shm"), spec, sys);
   mkdirSync(join(dev, "mqueue"), { recursive: true });
   try {
     sys.mount("mqueue", join(dev, "mqueue"), "mqueue", NSD, null);
@@ -143,6 +142,15 @@ function setupDev(root: string, spec: ContainerSpec, sys: Syscalls): void {
   for (const [n, t] of [["fd", "/proc/self/fd"], ["stdin", "/proc/self/fd/0"], ["stdout", "/proc/self/fd/1"], ["stderr", "/proc/self/fd/2"], ["core", "/proc/kcore"]] as const) {
     link(t, join(dev, n));
   }
+}
+
+/** /dev/shm as IpcMode says (containers/ipc.ts): its own tmpfs, the host's or a shareable donor's, or none. */
+function setupShm(target: string, spec: ContainerSpec, sys: Syscalls): void {
+  const shm = spec.shm ?? { kind: "tmpfs", size: 64 * 1024 * 1024 };
+  if (shm.kind === "none") return;
+  mkdirSync(target, { recursive: true });
+  if (shm.kind === "tmpfs") sys.mount("shm", target, "tmpfs", NSD, `mode=1777,size=${shm.size}`);
+  else sys.mount(shm.source, target, null, K.MS_BIND | K.MS_REC, null);
 }
 
 /** Every char device directly under the host's /dev (--privileged). */

@@ -12,7 +12,12 @@ export type Spawned = ReturnType<typeof Bun.spawn>;
  * new member). All of it happens in one synchronous tick and the thread is
  * switched back right away, so no other spawn of the daemon is affected.
  */
-export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: number, env: Record<string, string> = {}): Spawned {
+export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: number | "host", env: Record<string, string> = {}): Spawned {
+  // Not the daemon's env: the container's travels in the spec. cwd "/": a
+  // runtime started as `bun` looks for bunfig/package.json/tsconfig in its cwd.
+  const spawn = () => Bun.spawn(argv, { stdio: stdio as never, env, cwd: "/" });
+  // PidMode host: the daemon's own pid namespace, which is the host's.
+  if (joinPid === "host") return spawn();
   const own = openSync("/proc/self/ns/pid", "r");
   let target = -1;
   try {
@@ -21,9 +26,7 @@ export function spawnInPidNamespace(argv: string[], stdio: Stdio[], joinPid?: nu
       setns(target, CLONE_NEWPID);
     } else unshare(CLONE_NEWPID);
     try {
-      // Not the daemon's env: the container's travels in the spec. cwd "/": a
-      // runtime started as `bun` looks for bunfig/package.json/tsconfig in its cwd.
-      return Bun.spawn(argv, { stdio: stdio as never, env, cwd: "/" });
+      return spawn();
     } finally {
       setns(own, CLONE_NEWPID);
     }

@@ -30,6 +30,9 @@ export interface ProcessSpec {
 /** new = own namespace; host = the daemon's; join = setns into the given /proc/<pid>/ns/<type> path. */
 export type NamespaceSpec = { mode: "new" } | { mode: "host" } | { mode: "join"; path: string };
 
+/** What the container's /dev/shm is: its own tmpfs (bytes), a bind of a host directory, or nothing (IpcMode none). */
+export type ShmSpec = { kind: "tmpfs"; size: number } | { kind: "bind"; source: string } | { kind: "none" };
+
 export interface ContainerSpec {
   id: string;
   /** The root filesystem as the graph driver describes it (overlay, or a bind of a vfs copy). */
@@ -50,9 +53,13 @@ export interface ContainerSpec {
   mounts: ContainerMount[];
   network: NamespaceSpec;
   ipc?: NamespaceSpec;
+  /** Default: a tmpfs of 64 MiB. */
+  shm?: ShmSpec;
   uts?: NamespaceSpec;
   /** PidMode container:<id>: the init is spawned into the pid namespace of this host pid (not as its pid 1). */
   joinPid?: number;
+  /** PidMode host: the init stays in the daemon's (the host's) pid namespace. */
+  hostPid?: boolean;
   /** Written by init in the container's own namespaces before its command runs (keys checked by the engine). */
   sysctls?: Record<string, string>;
   /** /proc/<init>/oom_score_adj, inherited by the command (dockerd's OomScoreAdj). */

@@ -248,7 +248,11 @@ const endpointAddresses: Rule<ContainerCreateBody> = (c) =>
     return undefined;
   });
 
+/** runconfig's validateUTSMode: the host's UTS namespace has the host's name. */
+const utsHostname: Rule<ContainerCreateBody> = (c) =>
+  c.HostConfig?.UTSMode === "host" && c.Hostname ? "conflicting options: hostname and the UTS mode" : undefined;
+
 const onHostConfig: Rule<ContainerCreateBody> = (c) => (c.HostConfig ? first(hostConfigRules, (r) => r(c.HostConfig!)) : undefined);
 
-export const createRules: Rule<ContainerCreateBody>[] = [exposedPorts, workingDir, stopSignal, env, healthcheck, onHostConfig, endpointAddresses];
+export const createRules: Rule<ContainerCreateBody>[] = [utsHostname, exposedPorts, workingDir, stopSignal, env, healthcheck, onHostConfig, endpointAddresses];
 export { hostConfigRules, resources as resourceRule };

@@ -3,47 +3,25 @@
 // in `--network none` (the pod sandbox), and the 409 of a forced delete of an image
 // a running container uses (Nomad's image GC treats it as "still in use").
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { hasDocker, isRoot, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
-import { dockerdSkipReason, startDockerd, type TestDockerd } from "../../helpers/dockerd.ts";
-import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
-import { apiOn, type Api } from "./api.ts";
+import { until } from "../../helpers/daemon.ts";
+import { createOn, replaySkip, startSides, stopSides, type Side, type Sides } from "./sides.ts";
 
 setDefaultTimeout(120_000);
-const skip = !isRoot ? "needs root" : !haveRegistry ? "needs docker-registry" : !hasDocker ? "needs the docker CLI" : undefined;
-if (skip) console.warn(`skip: orchestrator replays (sizes, loopback, image GC): ${skip}`);
-if (!skip && dockerdSkipReason) console.warn(`orchestrator replays run on ctr only: ${dockerdSkipReason}`);
-
-interface Side {
-  name: string;
-  api: Api;
-  docker(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-}
+const skip = replaySkip("orchestrator replays (sizes, loopback, image GC)");
 
 describe.skipIf(!!skip)("orchestrator replays: sizes, loopback, image GC", () => {
-  let reg: RunningRegistry;
+  let peers: Sides;
   let bb: string;
-  let ctr: TestDaemon;
-  let dkr: TestDockerd | undefined;
-  const sides: Side[] = [];
+  let sides: Side[];
   beforeAll(async () => {
-    reg = await startRegistry();
-    bb = await seedBusybox(reg.host);
-    [ctr, dkr] = await Promise.all([startDaemon(), dockerdSkipReason ? undefined : startDockerd()]);
-    sides.push({ name: "ctr", api: apiOn(ctr.sock), docker: (a) => ctr.docker(a) });
-    if (dkr) sides.push({ name: "dockerd", api: apiOn(dkr.sock), docker: (a) => dkr!.docker(a) });
-    for (const s of sides) expect((await s.docker(["pull", "-q", bb])).code).toBe(0);
+    peers = await startSides();
+    ({ bb, all: sides } = peers);
   });
   afterAll(async () => {
-    for (const s of sides) await s.docker(["rm", "-f", "orch-size", "orch-gc", "orch-gc-stopped"]);
-    await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    await stopSides(peers, ["orch-size", "orch-gc", "orch-gc-stopped"]);
   });
 
-  const create = async (s: Side, name: string, body: Record<string, unknown>) => {
-    const r = await s.api("POST", `/containers/create?name=${name}`, { Image: bb, ...body });
-    expect(r.status).toBe(201);
-    return r.body.Id as string;
-  };
+  const create = (s: Side, name: string, body: Record<string, unknown>) => createOn(s, bb, name, body);
 
   test("inspect ?size=1 gives SizeRw (the rw layer's bytes) and SizeRootFs (image + rw), right after GraphDriver; list ?size=1 too", async () => {
     for (const s of sides) {

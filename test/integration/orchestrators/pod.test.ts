@@ -6,50 +6,27 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { hasDocker, isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
-import { dockerdSkipReason, startDockerd, type TestDockerd } from "../../helpers/dockerd.ts";
-import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { intended } from "../../differential/intended-differences.ts";
-import { apiOn, type Api } from "./api.ts";
+import { createOn, replaySkip, startSides, stopSides, type Side, type Sides } from "./sides.ts";
 
 setDefaultTimeout(120_000);
-const skip = !isRoot ? "needs root" : !haveRegistry ? "needs docker-registry" : !hasDocker ? "needs the docker CLI" : undefined;
-if (skip) console.warn(`skip: pod replays: ${skip}`);
-if (!skip && dockerdSkipReason) console.warn(`pod replays run on ctr only: ${dockerdSkipReason}`);
-
-interface Side {
-  name: string;
-  api: Api;
-  docker(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-}
+const skip = replaySkip("pod replays");
 
 const NAMES = ["pod-sb", "pod-app", "pod-priv", "pod-joiner", "pod-bad-sysctl", "pod-host-sysctl"];
 
 describe.skipIf(!!skip)("pod replays: sandbox + joined container", () => {
-  let reg: RunningRegistry;
+  let peers: Sides;
   let bb: string;
-  let ctr: TestDaemon;
-  let dkr: TestDockerd | undefined;
-  const sides: Side[] = [];
+  let sides: Side[];
   beforeAll(async () => {
-    reg = await startRegistry();
-    bb = await seedBusybox(reg.host);
-    [ctr, dkr] = await Promise.all([startDaemon(), dockerdSkipReason ? undefined : startDockerd()]);
-    sides.push({ name: "ctr", api: apiOn(ctr.sock), docker: (a) => ctr.docker(a) });
-    if (dkr) sides.push({ name: "dockerd", api: apiOn(dkr.sock), docker: (a) => dkr!.docker(a) });
-    for (const s of sides) expect((await s.docker(["pull", "-q", bb])).code).toBe(0);
+    peers = await startSides();
+    ({ bb, all: sides } = peers);
   });
   afterAll(async () => {
-    for (const s of sides) await s.docker(["rm", "-f", ...NAMES]);
-    await Promise.all([ctr?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    await stopSides(peers, [...NAMES]);
   });
 
-  const create = async (s: Side, name: string, body: Record<string, unknown>) => {
-    const r = await s.api("POST", `/containers/create?name=${name}`, { Image: bb, ...body });
-    expect(r.status).toBe(201);
-    return r.body.Id as string;
-  };
+  const create = (s: Side, name: string, body: Record<string, unknown>) => createOn(s, bb, name, body);
 
   test("the joiner shares the sandbox's net, ipc and pid namespaces, takes its hostname, sees its sysctls; OomScoreAdj applies to each", async () => {
     const seen: string[] = [];

@@ -4,33 +4,27 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, removeAllContainers, run, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
-import { dockerdSkipReason, startDockerd, type TestDockerd } from "../../helpers/dockerd.ts";
-import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
+import { removeAllContainers, run, type TestDaemon } from "../../helpers/daemon.ts";
+import type { TestDockerd } from "../../helpers/dockerd.ts";
+import { replaySkip, startSides, stopSides, type Sides } from "./sides.ts";
 
 setDefaultTimeout(120_000);
-const skip = !isRoot ? "needs root" : !haveRegistry ? "needs docker-registry" : undefined;
-if (skip) console.warn(`skip: SandboxKey: ${skip}`);
+const skip = replaySkip("SandboxKey");
 
 const mounted = (p: string) => readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === p);
 
 describe.skipIf(!!skip)("SandboxKey: a netns file under the exec root", () => {
-  let reg: RunningRegistry;
+  let peers: Sides;
   let bb: string;
   let d: TestDaemon;
   let dkr: TestDockerd | undefined;
   beforeAll(async () => {
-    reg = await startRegistry();
-    bb = await seedBusybox(reg.host);
-    [d, dkr] = await Promise.all([startDaemon(), dockerdSkipReason ? undefined : startDockerd()]);
-    expect((await d.docker(["pull", "-q", bb])).code).toBe(0);
-    if (dkr) expect((await dkr.docker(["pull", "-q", bb])).code).toBe(0);
+    peers = await startSides();
+    ({ bb, ctr: d, dkr } = peers);
   });
   afterAll(async () => {
     await removeAllContainers(d);
-    await dkr?.docker(["rm", "-f", "sk"]);
-    await Promise.all([d?.[Symbol.asyncDispose](), dkr?.[Symbol.asyncDispose]()]);
-    await reg?.stop();
+    await stopSides(peers, []);
   });
 
   test("bridge and none: <exec root>/netns/<12 hex>, a mount of the container's netns, removed when it stops", async () => {

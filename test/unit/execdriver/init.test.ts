@@ -95,7 +95,7 @@ describe("ctr init: start", () => {
     expect(mounts).toContainEqual([join(root, "proc"), "proc", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, null]);
     expect(mounts).toContainEqual([join(root, "dev"), "tmpfs", K.MS_NOSUID, "mode=755,size=65536k"]);
     expect(mounts).toContainEqual([join(root, "dev/pts"), "devpts", K.MS_NOSUID | K.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"]);
-    expect(mounts).toContainEqual([join(root, "dev/shm"), "tmpfs", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, "mode=1777,size=65536k"]);
+    expect(mounts).toContainEqual([join(root, "dev/shm"), "tmpfs", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, "mode=1777,size=67108864"]);
     expect(mounts).toContainEqual([join(root, "sys"), "sysfs", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC | K.MS_RDONLY, null]);
     const nodes = sys.calls.filter((c) => c[0] === "mknod").map((c) => [c[1], c[4], c[5]]);
     expect(nodes).toEqual([
@@ -103,6 +103,17 @@ describe("ctr init: start", () => {
       [join(root, "dev/random"), 1, 8], [join(root, "dev/urandom"), 1, 9], [join(root, "dev/tty"), 5, 0],
     ]);
     expect(readlinkSync(join(root, "dev/ptmx"))).toBe("pts/ptmx");
+  });
+
+  test("/dev/shm as IpcMode says: ShmSize, a bind of a shareable donor's host tmpfs (or the host's), none", () => {
+    const shmMounts = (shm: import("../../../src/engine/execdriver/types.ts").ShmSpec) => {
+      const root = fakeRoot();
+      const { sys } = runStart({ ...spec(root), shm });
+      return sys.calls.filter((c) => c[0] === "mount" && c[2] === join(root, "dev/shm")).map((c) => [c[1], c[3], c[4], c[5]]);
+    };
+    expect(shmMounts({ kind: "tmpfs", size: 10485760 })).toEqual([["shm", "tmpfs", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, "mode=1777,size=10485760"]]);
+    expect(shmMounts({ kind: "bind", source: "/donor/mounts/shm" })).toEqual([["/donor/mounts/shm", null, K.MS_BIND | K.MS_REC, null]]);
+    expect(shmMounts({ kind: "none" })).toEqual([]);
   });
 
   test("masked paths get /dev/null or a read-only tmpfs; read-only paths are remounted; after pivot_root", () => {
