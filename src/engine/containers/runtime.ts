@@ -15,13 +15,18 @@ function restored(r: Restored): ProcessHandle | null {
 }
 
 export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number, security: SecurityDefaults = defaultSecurity(), liveRestore = false): Runtime {
+  // A daemon that restarted knows a container's cgroup again from its record: told before any look at it.
+  const placed = (c: Container) => {
+    driver.place(c.id, c.hostConfig.CgroupParent || undefined);
+    return c;
+  };
   return {
     start: (c, ctx) => {
       const h = c.hostConfig;
       const spec = buildRunSpec(c, { ...ctx, network: networkSpec(h.NetworkMode, pidOf), ipc: ipcSpec(h.IpcMode, pidOf), joinPid: pidJoin(h.PidMode, pidOf), security });
       return driver.start(spec, { onNetns: ctx.onNetns, keep: { log: ctx.log, openStdin: c.config.OpenStdin, startedAt: nowRfc3339() } });
     },
-    ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(c.id, c.state.Pid)) } : {}),
+    ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(placed(c).id, c.state.Pid)) } : {}),
     exec: (c, pid, e) => {
       const [rows = 0, cols = 0] = e.ConsoleSize ?? [];
       // An exec runs under the container's seccomp filter, rlimits and no_new_privs (runc exec).
@@ -49,7 +54,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
       if (!t.Processes.length) throw new ConflictError(`Container ${c.id} is not running`);
       return t;
     },
-    cleanup: (c) => driver.cleanup(c.id),
-    leftovers: (c) => driver.pids(c.id),
+    cleanup: (c) => driver.cleanup(placed(c).id),
+    leftovers: (c) => driver.pids(placed(c).id),
   };
 }

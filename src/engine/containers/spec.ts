@@ -146,6 +146,7 @@ export function buildRunSpec(
     ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctls: h.Sysctls } : {}),
     ...(h.OomScoreAdj ? { oomScoreAdj: h.OomScoreAdj } : {}),
     cgroup: cgroupResources(c),
+    ...(h.CgroupParent ? { cgroupParent: h.CgroupParent } : {}),
     init: !!h.Init,
     // An explicit list (even empty: --security-opt systempaths=unconfined) replaces Docker's defaults.
     ...(Array.isArray(h.MaskedPaths) ? { maskedPaths: h.MaskedPaths as string[] } : {}),

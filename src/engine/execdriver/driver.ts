@@ -117,8 +117,10 @@ export class ExecDriver {
   async start(spec: ContainerSpec, hooks: StartHooks = {}): Promise<RunningProcess> {
     // A terminal's init gets no stdio pipes; the one kept ahead has them, so it serves the others.
     // One kept ahead sits in a pid namespace of its own: a pid joiner needs a fresh spawn.
-    const child = spec.process.terminal || spec.joinPid || spec.hostPid ? null : (this.warm?.take(spec.id) ?? null);
+    // One kept ahead waits below the daemon's parent: a cgroup cannot be renamed into another parent.
+    const child = spec.process.terminal || spec.joinPid || spec.hostPid || spec.cgroupParent ? null : (this.warm?.take(spec.id) ?? null);
     const resources = { ...spec.cgroup, devices: spec.privileged ? ("all" as const) : ("default" as const) };
+    this.cgroups.place(spec.id, spec.cgroupParent);
     this.cgroups.create(spec.id, resources);
     const launch = (c: typeof child) =>
       this.launch({
@@ -156,6 +158,11 @@ export class ExecDriver {
   /** Runs another process in a running container (`pid` is its pid 1 as the host sees it). */
   exec(id: string, pid: number, spec: ExecSpec): Promise<RunningProcess> {
     return this.launch({ message: { kind: "exec", pid, spec }, cgroupId: id, terminal: spec.terminal, consoleSize: spec.consoleSize, joinPid: pid });
+  }
+
+  /** Where the cgroup of container `id` is (its CgroupParent): after a daemon restart, before anything else about it. */
+  place(id: string, cgroupParent?: string): void {
+    this.cgroups.place(id, cgroupParent);
   }
 
   /** New limits for a running container's cgroup (docker update). */

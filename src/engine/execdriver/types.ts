@@ -66,6 +66,8 @@ export interface ContainerSpec {
   oomScoreAdj?: number;
   /** Cgroup limits. */
   cgroup: Resources;
+  /** HostConfig.CgroupParent: the container's cgroup goes below it, not below the daemon's parent. */
+  cgroupParent?: string;
   /** What /sys/fs/cgroup shows (filled in by the driver from its cgroup manager; absent = nothing mounted). */
   cgroupView?: CgroupView;
   /** Run `ctr init`'s reaper as pid 1, the command as its child (docker run --init). */

@@ -46,7 +46,13 @@ export type CgroupView =
 
 export interface CgroupManager {
   readonly version: 1 | 2;
-  /** Creates `ctr/<id>` and applies the limits. Idempotent. */
+  /**
+   * Where the container's cgroup is: below `parent` (HostConfig.CgroupParent,
+   * placement.ts rules) instead of the daemon's parent; undefined = the daemon's.
+   * Remembered until remove(); set again after a daemon restart before use.
+   */
+  place(id: string, parent?: string): void;
+  /** Creates `<parent>/<id>` and applies the limits. Idempotent. */
   create(id: string, r: Resources): void;
   /** Applies limits to an existing cgroup (docker update): the fields given; pids unset means unlimited. */
   update(id: string, r: Resources): void;

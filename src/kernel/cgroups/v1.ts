@@ -4,6 +4,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
+import { containerDir, parseProcCgroup } from "./placement.ts";
 import type { CgroupManager, CgroupStats, CgroupView, Resources } from "./types.ts";
 
 /** mknod of anything is allowed (use is not); then null zero full random urandom tty console ptmx, pts, tun. */
@@ -21,10 +22,28 @@ export class CgroupV1 implements CgroupManager {
     private readonly parent = "ctr",
     /** Fake trees (tests): files are plain files, removal deletes them. */
     private readonly fake = false,
+    /** The daemon's own cgroups (controller → path): where a relative CgroupParent hangs. */
+    private own?: Map<string, string>,
   ) {}
 
+  /** Containers with a CgroupParent of their own. */
+  private readonly placed = new Map<string, string>();
+
+  place(id: string, parent?: string): void {
+    if (parent) this.placed.set(id, parent);
+    else this.placed.delete(id);
+  }
+
+  /** The container's directory relative to the hierarchy's root. */
+  private rel(hierarchy: string, id: string): string {
+    const p = this.placed.get(id);
+    if (p === undefined) return join(this.parent, id);
+    this.own ??= parseProcCgroup(readText("/proc/self/cgroup"));
+    return containerDir(p, id, hierarchy, this.own);
+  }
+
   private dir(ctrl: string, id: string): string {
-    return join(this.root, ctrl, this.parent, id);
+    return join(this.root, ctrl, this.rel(ctrl, id));
   }
 
   /** Mounted controllers; cpu and cpuacct are often one mount (cpu,cpuacct) with symlinks. */
@@ -77,12 +96,13 @@ export class CgroupV1 implements CgroupManager {
 
   /** A new cpuset cgroup has empty cpus/mems and refuses tasks until they are copied down (cpusets.txt §1.4). */
   private createCpuset(id: string): void {
-    const top = join(this.root, "cpuset");
-    const parent = join(top, this.parent);
-    mkdirSync(join(parent, id), { recursive: true });
-    for (const f of ["cpuset.cpus", "cpuset.mems"]) {
-      if (!readText(join(parent, f)).trim()) writeIfExists(join(parent, f), readText(join(top, f)).trim());
-      if (!readText(join(parent, id, f)).trim()) writeIfExists(join(parent, id, f), readText(join(parent, f)).trim());
+    // Every level down to the leaf, parents first (a parent may be several levels deep).
+    let up = join(this.root, "cpuset");
+    for (const part of this.rel("cpuset", id).split("/")) {
+      const cur = join(up, part);
+      mkdirSync(cur, { recursive: true });
+      for (const f of ["cpuset.cpus", "cpuset.mems"]) if (!readText(join(cur, f)).trim()) writeIfExists(join(cur, f), readText(join(up, f)).trim());
+      up = cur;
     }
   }
 
@@ -107,7 +127,7 @@ export class CgroupV1 implements CgroupManager {
       }
       if (st.isSymbolicLink()) links.push({ name, target: readlinkSync(p) });
       // Only hierarchies the container has a directory in (not name=systemd, not a hybrid's unified).
-      else if (st.isDirectory() && existsSync(join(p, this.parent, id))) mounts.push({ name, source: join(p, this.parent, id) });
+      else if (st.isDirectory() && existsSync(join(p, this.rel(name, id)))) mounts.push({ name, source: join(p, this.rel(name, id)) });
     }
     return { version: 1, mounts, links: links.filter((l) => mounts.some((m) => m.name === l.target)) };
   }
@@ -179,6 +199,7 @@ export class CgroupV1 implements CgroupManager {
     // A frozen task cannot die: thaw first (SIGKILL stays pending while frozen).
     if (readText(join(this.dir("freezer", id), "freezer.state")).trim() === "FROZEN") await this.thaw(id).catch(() => {});
     for (const c of this.controllers()) await killAndRemove(this.dir(c, id), this.fake);
+    this.placed.delete(id);
   }
 
   list(): string[] {

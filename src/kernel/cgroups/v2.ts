@@ -3,8 +3,9 @@
 // children through cgroup.subtree_control at every level above the leaf, and
 // processes live only in leaves ("no internal processes" rule).
 import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
+import { containerDir, parseProcCgroup } from "./placement.ts";
 import type { CgroupManager, CgroupStats, CgroupView, Resources } from "./types.ts";
 import { compileDeviceFilter, parseDeviceRule } from "./device-filter.ts";
 import { DEFAULT_DEVICE_RULES } from "./v1.ts";
@@ -28,10 +29,23 @@ export class CgroupV2 implements CgroupManager {
     private readonly root = "/sys/fs/cgroup",
     private readonly parent = "ctr",
     private readonly fake = false,
+    /** The daemon's own cgroup ("" → path): where a relative CgroupParent hangs. */
+    private own?: Map<string, string>,
   ) {}
 
+  /** Containers with a CgroupParent of their own. */
+  private readonly placed = new Map<string, string>();
+
+  place(id: string, parent?: string): void {
+    if (parent) this.placed.set(id, parent);
+    else this.placed.delete(id);
+  }
+
   private dir(id: string): string {
-    return join(this.root, this.parent, id);
+    const p = this.placed.get(id);
+    if (p === undefined) return join(this.root, this.parent, id);
+    this.own ??= parseProcCgroup(readText("/proc/self/cgroup"));
+    return join(this.root, containerDir(p, id, "", this.own));
   }
   rename(from: string, to: string): void {
     renameSync(this.dir(from), this.dir(to));
@@ -39,11 +53,15 @@ export class CgroupV2 implements CgroupManager {
 
 
   create(id: string, r: Resources): void {
-    const parent = join(this.root, this.parent);
+    const d = this.dir(id);
+    const parent = dirname(d);
     mkdirSync(parent, { recursive: true });
     const avail = readText(join(this.root, "cgroup.controllers")).trim().split(/\s+/);
     const enable = WANTED.filter((c) => avail.includes(c));
-    for (const level of [this.root, parent]) {
+    // Every level from the root down to the leaf's parent hands the controllers on.
+    const levels = [this.root];
+    for (const part of relative(this.root, parent).split("/").filter(Boolean)) levels.push(join(levels.at(-1)!, part));
+    for (const level of levels) {
       const on = readText(join(level, "cgroup.subtree_control")).trim().split(/\s+/);
       const missing = enable.filter((c) => !on.includes(c));
       // One write per controller: a single refused one (e.g. a busy root) must not block the others.
@@ -53,7 +71,6 @@ export class CgroupV2 implements CgroupManager {
         } catch {}
       }
     }
-    const d = this.dir(id);
     mkdirSync(d, { recursive: true });
     this.update(id, r);
     if (r.devices !== "all" && !this.fake && !this.restricted.has(d)) {
@@ -151,6 +168,7 @@ export class CgroupV2 implements CgroupManager {
     if (!this.fake) writeIfExists(join(d, "cgroup.kill"), "1");
     await killAndRemove(d, this.fake);
     this.restricted.delete(d);
+    this.placed.delete(id);
   }
 
   list(): string[] {

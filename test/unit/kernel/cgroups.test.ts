@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CgroupV1, CgroupV2, detectCgroupVersion, newCgroupManager, sharesToWeight } from "../../../src/kernel/cgroups/index.ts";
 import { DEFAULT_DEVICE_RULES } from "../../../src/kernel/cgroups/v1.ts";
+import { cleanParent, containerDir, parseProcCgroup } from "../../../src/kernel/cgroups/placement.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -146,6 +147,47 @@ describe("cgroup v1", () => {
     expect(existsSync(join(root, "memory/ctr/c2"))).toBe(true);
     expect(existsSync(join(root, "pids/ctr/c2"))).toBe(true);
     expect(existsSync(join(root, "cpu/ctr/c2"))).toBe(false);
+  });
+});
+
+describe("placement (HostConfig.CgroupParent, runc's cgroupfs rules)", () => {
+  test("absolute from the root, relative below the daemon's own cgroup of that hierarchy; .. never climbs out", () => {
+    const own = parseProcCgroup("12:memory:/sandbox/x\n3:cpu,cpuacct:/\n1:name=systemd:/init.scope\n0::/daemon.service\n");
+    expect(own.get("memory")).toBe("/sandbox/x");
+    expect(own.get("cpuacct")).toBe("/");
+    expect(own.get("")).toBe("/daemon.service");
+    expect(containerDir("/pods/a", "c1", "memory", own)).toBe("pods/a/c1");
+    expect(containerDir("pods", "c1", "memory", own)).toBe("sandbox/x/pods/c1");
+    expect(containerDir("pods", "c1", "cpu,cpuacct", own)).toBe("pods/c1");
+    expect(containerDir("pods", "c1", "", own)).toBe("daemon.service/pods/c1");
+    expect(cleanParent("../../x")).toBe("x");
+    expect(cleanParent("/a/../../b/")).toBe("/b");
+    expect(containerDir("/", "c1", "memory", own)).toBe("c1");
+  });
+
+  test("v1: a placed container's cgroup goes below its parent at every level (cpuset copied down); remove forgets it", async () => {
+    const root = v1Tree("c1");
+    const own = new Map([["memory", "/sb"]]);
+    const m = new CgroupV1(root, "ctr", true, own);
+    // What the kernel makes in each new cpuset directory: empty cpus and mems.
+    for (const lvl of ["kube", "kube/pod1", "kube/pod1/c9"]) {
+      mkdirSync(join(root, "cpuset", lvl), { recursive: true });
+      for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(join(root, "cpuset", lvl, f), "");
+    }
+    m.place("c9", "/kube/pod1");
+    m.create("c9", { memory: 64 << 20 });
+    expect(read(join(root, "cpuset/kube/pod1/c9/cpuset.cpus"))).toBe("0-1");
+    expect(read(join(root, "cpuset/kube/cpuset.mems"))).toBe("0");
+    m.place("c8", "rel");
+    m.create("c8", {});
+    expect(existsSync(join(root, "memory/sb/rel/c8"))).toBe(true);
+    expect(existsSync(join(root, "pids/rel/c8"))).toBe(true);
+    expect(m.exists("c9")).toBe(true);
+    const view = m.containerView("c9");
+    expect(view.version === 1 && view.mounts.find((x) => x.name === "pids")?.source).toBe(join(root, "pids/kube/pod1/c9"));
+    await m.remove("c9");
+    expect(existsSync(join(root, "memory/kube/pod1/c9"))).toBe(false);
+    expect(m.exists("c9")).toBe(false);
   });
 });
 
