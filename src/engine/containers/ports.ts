@@ -139,6 +139,8 @@ export interface Networking {
   files(c: import("./types.ts").Container): { hosts: string; resolvConf: string };
   /** Whether the container gets its own network namespace we must plug. */
   needsNetns(c: import("./types.ts").Container): boolean;
+  /** At start, after reconcile: drops what a crashed daemon left for containers other than `running` (netns pins). */
+  sweep?(running: string[]): void;
 }
 
 /** Where a container's output is kept (json-file by default). */

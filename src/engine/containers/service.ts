@@ -643,6 +643,8 @@ export class ContainerService {
       if (restartsAtBoot(c, wasRunning)) revive.push(c);
     }
     for (const c of revive) await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
+    // Starts in flight keep their pins too (made before the start is recorded).
+    this.d.network.sweep?.([...this.live.keys(), ...this.starting.keys()]);
   }
 
   /**

@@ -60,6 +60,8 @@ export function managedNetworking(m: NetworkManager, o: { netnsDir?: string } = 
 
     settings: (c, pid) => settingsOf(c, pid),
 
+    sweep: (running) => pins?.sweep(new Set(running.map((id) => id.slice(0, 12)))),
+
     // The lifecycle disconnects only once the container's processes are gone.
     async disconnect(c) {
       pins?.unpin(c.id);

@@ -2,7 +2,7 @@
 // keeps /var/run/docker/netns/<sandbox>: NetworkSettings.SandboxKey then names a
 // file that stays valid for the container's life (CNI plugins hold the path),
 // not /proc/<pid>/ns/net, which dies with — or is reused after — one pid.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mountSpec, unmount } from "../../kernel/mount.ts";
 
@@ -26,6 +26,18 @@ export class NetnsPins {
     writeFileSync(p, "", { mode: 0o444 });
     mountSpec({ type: "bind", source: `/proc/${pid}/ns/net`, options: ["bind"] }, p);
     return p;
+  }
+
+  /**
+   * A daemon killed without --live-restore leaves its pins mounted (a netns
+   * kept alive by nothing but them). Only this daemon's directory is looked at:
+   * another daemon's exec root, and whatever a pin of ours points at, stay.
+   */
+  sweep(keep: Set<string>): string[] {
+    if (!existsSync(this.dir)) return [];
+    const gone = readdirSync(this.dir).filter((name) => !keep.has(name));
+    for (const name of gone) this.unpin(name);
+    return gone;
   }
 
   unpin(containerId: string): void {
