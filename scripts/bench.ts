@@ -1,5 +1,6 @@
 // Benchmarks ctr on this machine: start latency, memory, pull speed.
 // Usage (root): bun run build && bun scripts/bench.ts [--runs 20] [--containers 20] [--live-restore] [--no-pull] [--no-docker]
+//               (--no-pull also skips the memory figures: scripts/bench/memory.ts pulls two images)
 //               bun scripts/bench.ts --build [--runs 10]   (only the builder's figures: scripts/bench-build.ts)
 // Prints a table of figures, each beside its floor (scripts/bench/floors.ts)
 // measured in the same run; never used by tests.
@@ -11,6 +12,7 @@ import { startRegistry, seedBusybox, seedLarge } from "../test/helpers/registry.
 import { benchBuild } from "./bench-build.ts";
 import { bareProgram, runcBundle, runcRun, timeCommand, timeCurlPipeline, timeInTurns } from "./bench/floors.ts";
 import { timeDockerExec } from "./bench/docker.ts";
+import { benchMemory } from "./bench/memory.ts";
 
 /** Ends the figures early (--build measures only the builder). */
 class Done extends Error {}
@@ -191,6 +193,7 @@ try {
   }
   // Pull of a ≥100 MB multi-layer image into a fresh daemon: time and peak RSS.
   if (PULL) await benchPull();
+  if (PULL) results.push(...(await benchMemory(reg.host, bb)));
 } catch (e) {
   if (!(e instanceof Done)) throw e;
 } finally {

@@ -58,6 +58,7 @@ export function registerDaemon(cli: CAC): void {
       setLogLevel(config.logLevel);
       const { startDaemon } = await import("../server/daemon.ts");
       const daemon = await startDaemon(config);
+      (await import("../server/memory-report.ts")).reportMemoryOnSignal();
       log.info("daemon started", { root: config.root, pid: process.pid });
       await new Promise<void>((resolve) => {
         let stopping = false;

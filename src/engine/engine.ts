@@ -56,10 +56,17 @@ export class Engine {
   private nextId = 1;
   private static readonly KEEP_ENDED = 200;
   private readonly observers: ((name: string, args: any, result: any) => void)[] = [];
+  private readonly enders: ((name: string) => void)[] = [];
 
   /** Called after each job that succeeds (the daemon turns some into Docker events). */
   onSucceeded(f: (name: string, args: any, result: any) => void): this {
     this.observers.push(f);
+    return this;
+  }
+
+  /** Called after every job, whatever its outcome (the daemon gives memory back after a burst). */
+  onEnded(f: (name: string) => void): this {
+    this.enders.push(f);
     return this;
   }
 
@@ -114,6 +121,7 @@ export class Engine {
       ctx.stdout.end();
       ctx.stderr.end();
       this.trim();
+      for (const f of this.enders) f(name);
     };
     return (async () => {
       try {

@@ -4,6 +4,7 @@ import { createLayout, layoutFor, type Layout } from "../store/layout.ts";
 import { schemaVersion, type Database } from "../store/db.ts";
 import { openStoreDatabase } from "../store/db-open.ts";
 import { vacuumer } from "../store/vacuum.ts";
+import { idleRelease } from "./idle-release.ts";
 import { tryLock, type FileLock } from "../kernel/flock.ts";
 import { Engine } from "../engine/engine.ts";
 import { systemJobs, type SystemFacts } from "../engine/system/jobs.ts";
@@ -66,6 +67,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     // After removals (any job that succeeded may have deleted rows) the file gives its free pages back.
     const vacuum = vacuumer(db, 1000, (pages) => log.info("database pages reclaimed", { pages }));
     engine.onSucceeded(() => vacuum.poke());
+    const release = idleRelease();
+    engine.onEnded(() => release.poke());
     const facts = systemFacts(config, db, services);
     engine.register(...systemJobs(facts, engine));
     const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes, swarmRoutes]);
@@ -87,6 +90,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         await services.shutdown();
         await driver.close();
         vacuum.stop();
+        release.stop();
         await shutdown(servers, db, lock, config.root);
       },
     };

@@ -4,6 +4,7 @@
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { Readable } from "node:stream";
 import { iterate, type ByteSource } from "./byte-source.ts";
+import { churned } from "../../gc-pacer.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -47,15 +48,23 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
     }
   }
   if (kind === "none") {
-    yield* raw();
+    for await (const chunk of raw()) {
+      yield chunk;
+      churned(chunk.byteLength);
+    }
     return;
   }
   const z = kind === "gzip" ? createGunzip() : createZstdDecompress();
-  const input = Readable.from(raw());
+  // One chunk ahead, not Readable.from's default 16: network chunks are 256 KB, and
+  // three layers in parallel each read ahead 4 MB that gunzip was not ready for.
+  const input = Readable.from(raw(), { highWaterMark: 1 });
   input.on("error", (e) => z.destroy(e));
   input.pipe(z);
   try {
-    for await (const chunk of z) yield chunk as Uint8Array;
+    for await (const chunk of z) {
+      yield chunk as Uint8Array;
+      churned((chunk as Uint8Array).byteLength);
+    }
   } finally {
     input.destroy();
     z.destroy();

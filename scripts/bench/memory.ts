@@ -1,0 +1,41 @@
+// The daemon's memory figures of issue 16, in one fresh daemon: RSS fresh, the peak
+// (VmHWM) while pulling a 128 MB single-layer image and then a 6-layer 54 MB one, RSS
+// after those pulls and 20 `run --rm`, and after a quiet moment (the daemon gives memory
+// back after a burst, src/server/idle-release.ts). RSS is split: anon is the daemon's
+// own (JS heap, mimalloc); file is the binary's pages it touched (Bun's code and our
+// bundle, shared with every ctr process and dropped by the kernel first under pressure).
+import { readFileSync } from "node:fs";
+import { DIST, startDaemon, run } from "../../test/helpers/daemon.ts";
+import { randomImage } from "../fixtures/images.ts";
+import { pushImage } from "../fixtures/oci.ts";
+
+const status = (pid: number, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const rss = (pid: number) => `${status(pid, "VmRSS").toFixed(1)} MiB (anon ${status(pid, "RssAnon").toFixed(1)} + file ${status(pid, "RssFile").toFixed(1)})`;
+
+export async function benchMemory(registry: string, busybox: string, runs = 20): Promise<[string, string][]> {
+  await pushImage(registry, "test/one-layer", "latest", await randomImage(1, 128_000_000));
+  await pushImage(registry, "test/six-layers", "latest", await randomImage(6, 9_000_000));
+  const d = await startDaemon([], undefined, { bin: DIST });
+  const pid = d.proc.pid;
+  const ctr = async (args: string[]) => {
+    const r = await run([DIST, ...args], { env: { CTR_HOST: d.host } });
+    if (r.code !== 0) throw new Error(`ctr ${args.join(" ")}: ${r.stderr}`);
+  };
+  const out: [string, string][] = [];
+  try {
+    await Bun.sleep(500);
+    out.push(["memory: daemon RSS fresh", rss(pid)]);
+    await ctr(["pull", `${registry}/test/one-layer:latest`]);
+    out.push(["memory: peak RSS pulling 128 MB, 1 layer (VmHWM)", `${status(pid, "VmHWM").toFixed(1)} MiB`]);
+    await ctr(["pull", `${registry}/test/six-layers:latest`]);
+    out.push(["memory: peak RSS after also 54 MB, 6 layers (VmHWM)", `${status(pid, "VmHWM").toFixed(1)} MiB`]);
+    await ctr(["pull", busybox]);
+    for (let i = 0; i < runs; i++) await ctr(["run", "--rm", busybox, "true"]);
+    out.push([`memory: RSS after the pulls and ${runs} run --rm`, rss(pid)]);
+    await Bun.sleep(5000);
+    out.push(["memory: RSS 5 s later (idle)", rss(pid)]);
+  } finally {
+    await d[Symbol.asyncDispose]();
+  }
+  return out;
+}

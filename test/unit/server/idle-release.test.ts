@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { idleRelease } from "../../../src/server/idle-release.ts";
+import { memoryFields } from "../../../src/server/memory-report.ts";
+import { until } from "../../helpers/daemon.ts";
+
+test("memory is released once after a burst, only when the quiet follows growth", async () => {
+  let rss = 100;
+  let released = 0;
+  const r = idleRelease(30, () => {
+    released++;
+    rss = 101; // what the release gave back sets the new floor
+  }, () => rss * 1024 * 1024);
+  // A burst of jobs: one release once they stop, not one per job.
+  rss = 130;
+  for (let i = 0; i < 5; i++) r.poke();
+  await until(() => released === 1, "the release after the burst");
+  // Quiet work that did not grow RSS (a monitor's pings) costs nothing.
+  r.poke();
+  await Bun.sleep(100);
+  expect(released).toBe(1);
+  // Growth again: released again.
+  rss = 120;
+  r.poke();
+  await until(() => released === 2, "the second release");
+  r.stop();
+});
+
+test("the memory report splits RSS and the JS heap", () => {
+  const f = memoryFields() as Record<string, number>;
+  expect(f.rssMB).toBeGreaterThan(0);
+  expect(f.anonMB).toBeGreaterThan(0);
+  expect(f.fileMB).toBeGreaterThan(0);
+  expect(f.anonMB! + f.fileMB!).toBeLessThanOrEqual(f.rssMB! + 1);
+  expect(f.heapMB).toBeGreaterThan(0);
+  expect(f.objects).toBeGreaterThan(0);
+});
