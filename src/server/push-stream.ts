@@ -53,38 +53,3 @@ export function pushStream(onCancel?: () => void, highWaterMark = STREAM_HIGH_WA
     isClosed: () => closed,
   };
 }
-
-/**
- * Gathers small chunks (a log read writes one frame per line) into blocks of
- * about `size` bytes: tens of thousands of tiny chunks cost far more memory and
- * time in the stream than their bytes. A partial block leaves on the next
- * macrotask, so a followed line is not held back.
- */
-export function coalescing(write: (b: Uint8Array) => Promise<void> | undefined, size = 32 * 1024) {
-  let parts: Uint8Array[] = [];
-  let bytes = 0;
-  let scheduled = false;
-  const flush = (): Promise<void> | undefined => {
-    if (!bytes) return undefined;
-    const out = Buffer.concat(parts, bytes);
-    parts = [];
-    bytes = 0;
-    return write(out);
-  };
-  return {
-    push(b: Uint8Array): Promise<void> | undefined {
-      parts.push(b);
-      bytes += b.length;
-      if (bytes >= size) return flush();
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(() => {
-          scheduled = false;
-          void flush();
-        });
-      }
-      return undefined;
-    },
-    flush,
-  };
-}

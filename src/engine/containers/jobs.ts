@@ -29,7 +29,7 @@ export const ResizeJob = jobType<Ref & { rows: number; cols: number }, void>("re
 export const WaitJob = jobType<Ref & { condition: WaitCondition }, WaitResult>("wait");
 export const AttachJob = jobType<Ref & { sub: Subscriber }, { hub: StdioHub; detach: (byKeys?: boolean) => void; container: Container }>("attach");
 export const LogsJob = jobType<
-  Ref & { stdout: boolean; stderr: boolean; follow: boolean; tail?: number; since?: number; until?: number; signal: AbortSignal; onLine: (stream: "stdout" | "stderr", time: string, line: Uint8Array) => Promise<void> | undefined },
+  Ref & { stdout: boolean; stderr: boolean; follow: boolean; tail?: number; since?: number; until?: number; signal: AbortSignal; onLine: (stream: "stdout" | "stderr", time: string, text: string) => Promise<void> | undefined },
   void
 >("logs");
 export const ExecCreateJob = jobType<Ref & { config: ExecConfig }, { Id: string }>("exec-create");
@@ -71,7 +71,8 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
         ctx.ready();
         const stopped = a.follow ? svc.wait(c.id, "not-running").then(() => {}) : undefined;
         for await (const e of svc.d.logs.read(containerPaths(svc.d.dir, c.id).log, { ...a, stopped })) {
-          await a.onLine(e.stream, e.time, e.line); // a promise when the reader fell behind
+          const behind = a.onLine(e.stream, e.time, e.log); // a promise when the reader fell behind
+          if (behind) await behind;
         }
       },
       (a) => [a.ref],

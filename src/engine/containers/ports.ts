@@ -149,10 +149,15 @@ export interface LogSink {
   close(): void;
 }
 
+/**
+ * One stored line, as json-file keeps it: `log` is the text (UTF-8 decoded when
+ * written). The reader hands on the parsed object itself, no copy: a log read goes
+ * through hundreds of thousands of these.
+ */
 export interface LogEntry {
   stream: "stdout" | "stderr";
   time: string;
-  line: Uint8Array;
+  log: string;
 }
 
 export interface LogDriver {

@@ -115,10 +115,11 @@ export class JsonFileLogger implements LogSink {
   }
 }
 
+/** The stored object is the entry (json-file writes exactly its fields). */
 function parseLine(line: string): LogEntry | null {
   try {
-    const e = JSON.parse(line) as { log: string; stream: "stdout" | "stderr"; time: string };
-    return { stream: e.stream, time: e.time, line: Buffer.from(e.log) };
+    const e = JSON.parse(line) as LogEntry;
+    return typeof e.log === "string" ? e : null;
   } catch {
     return null;
   }

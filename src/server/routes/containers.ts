@@ -3,7 +3,7 @@ import { boolQuery, decodeBody, filtersQuery, intQuery } from "../request.ts";
 import { ContainerCreateBody, ContainerUpdateBody, signalParam } from "../schemas/index.ts";
 import { BadRequestError } from "../errors.ts";
 import { markStreaming, streamResponse } from "../stream.ts";
-import { coalescing } from "../push-stream.ts";
+import { logFrames } from "../log-frames.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
 import {
@@ -155,7 +155,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     }
     void (async () => {
       if (logs) {
-        const { result } = await engine.start(LogsJob, { ref: container.Id, stdout, stderr, follow: false, signal: c.req.raw.signal, onLine: (s, _t, line) => send(s === "stdout" ? 1 : 2, line) });
+        const { result } = await engine.start(LogsJob, { ref: container.Id, stdout, stderr, follow: false, signal: c.req.raw.signal, onLine: (s, _t, text) => send(s === "stdout" ? 1 : 2, Buffer.from(text)) });
         await result.catch(() => {});
       }
       // stream=0: the logs are all there is (dockerd ends the attach here).
@@ -176,11 +176,10 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     const timestamps = boolQuery(c, "timestamps");
     const container = await engine.run(InspectJob, { ref });
     const tty = container.Config.Tty;
-    const enc = new TextEncoder();
     const abort = new AbortController();
     return streamResponse(c, null, async (w) => {
       w.signal.addEventListener("abort", () => abort.abort());
-      const out = coalescing(w.bytes);
+      const out = logFrames(w.bytes, tty);
       const { result } = await engine.start(LogsJob, {
         ref: container.Id,
         stdout,
@@ -190,10 +189,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
         since: timeQuery(c.req.query("since")),
         until: timeQuery(c.req.query("until")),
         signal: abort.signal,
-        onLine: (stream, time, line) => {
-          const payload = timestamps ? concat(enc.encode(time + " "), line) : line;
-          return out.push(tty ? payload : frame(stream === "stdout" ? 1 : 2, payload));
-        },
+        onLine: (stream, time, text) => out.push(stream === "stdout" ? 1 : 2, text, timestamps ? `${time} ` : ""),
       });
       await result;
       await out.flush();
@@ -240,13 +236,6 @@ function timeQuery(v: string | undefined): number | undefined {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new BadRequestError(`invalid time: ${v}`);
   return t / 1000;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** JSON values pushed by a job, as a streamed body (or collected when nobody streams). */

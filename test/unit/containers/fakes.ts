@@ -79,7 +79,7 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
     open: (path) => ({
       write: (stream, chunk) => {
         const l = logs.get(path) ?? [];
-        l.push({ stream, time: new Date().toISOString(), line: chunk });
+        l.push({ stream, time: new Date().toISOString(), log: Buffer.from(chunk).toString() });
         logs.set(path, l);
       },
       close: () => {},

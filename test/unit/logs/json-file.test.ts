@@ -8,9 +8,9 @@ import { Demuxer, frame } from "../../../src/server/stdcopy.ts";
 afterAll(removeScratch);
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const collect = async (it: AsyncIterable<{ stream: string; line: Uint8Array }>) => {
+const collect = async (it: AsyncIterable<{ stream: string; log: string }>) => {
   const out: string[] = [];
-  for await (const e of it) out.push(`${e.stream}:${Buffer.from(e.line).toString()}`);
+  for await (const e of it) out.push(`${e.stream}:${e.log}`);
   return out;
 };
 
@@ -60,7 +60,7 @@ describe("json-file logs", () => {
     const seen: string[] = [];
     const done = (async () => {
       for await (const e of readLogs(p, { stdout: true, stderr: true, follow: true, stopped })) {
-        seen.push(Buffer.from(e.line).toString());
+        seen.push(e.log);
         if (seen.length === 1) {
           l.write("stdout", enc("two\n"));
           stop();
