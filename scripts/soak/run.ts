@@ -7,7 +7,7 @@ import { startDaemon, DIST, type TestDaemon } from "../../test/helpers/daemon.ts
 import { seedBusybox, startRegistry } from "../../test/helpers/registry.ts";
 import type { ApiClient } from "../../src/client/client.ts";
 import { pick, SCENARIOS, type SoakCtx } from "./scenarios.ts";
-import { formatSample, pingMs, procStats, SAMPLE_HEADER, type Sample } from "./sampler.ts";
+import { formatSample, pingMs, procStats, SAMPLE_HEADER, windows, type Sample } from "./sampler.ts";
 
 export interface SoakOptions {
   durationS: number;
@@ -32,6 +32,8 @@ export interface SoakResult {
   samples: Sample[];
   idleBefore: Sample;
   idleAfter: Sample | null;
+  /** A while after idleAfter: what the daemon gave back once quiet (src/server/idle-release.ts). */
+  idleLater: Sample | null;
   ops: number;
   errors: Record<string, { count: number; first: string }>;
   settledRssMb: number;
@@ -43,6 +45,8 @@ export interface SoakResult {
 // (its pipes), Bun's lazily grown thread pools, sqlite's WAL handles.
 const FD_SLACK = Number(process.env.SOAK_FD_SLACK ?? 16); // 0 when chasing a leak
 const THREAD_SLACK = 6;
+/** How long after the clean-up the last sample is taken: the daemon gives memory back once quiet. */
+const IDLE_LATER_MS = 10_000;
 /** A scenario still running after this is counted failed (and left to finish on its own). */
 const SCENARIO_TIMEOUT_MS = 120_000;
 
@@ -149,14 +153,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (alive) await cleanup(d.client, ctx.prefix).catch(() => {});
     const idleAfter = alive ? await settle(d, t0, idleBefore, ops, failed) : null;
     if (idleAfter) o.print(`${formatSample(idleAfter)}  (idle, after clean-up)`);
-    return verdict({ o, samples, idleBefore, idleAfter, ops, errors, daemonLog: `${d.dir}/daemon.log`, d });
+    let idleLater: Sample | null = null;
+    if (idleAfter) {
+      await Bun.sleep(IDLE_LATER_MS);
+      idleLater = await sampleOnce(d, t0, ops, failed);
+      if (idleLater) o.print(`${formatSample(idleLater)}  (idle, ${IDLE_LATER_MS / 1000} s later)`);
+    }
+    for (const l of windows(samples)) o.print(l);
+    return verdict({ o, samples, idleBefore, idleAfter, idleLater, ops, errors, daemonLog: `${d.dir}/daemon.log`, d });
   } finally {
     await d[Symbol.asyncDispose]().catch(() => {});
     await reg.stop().catch(() => {});
   }
 }
 
-function verdict(a: { o: SoakOptions; samples: Sample[]; idleBefore: Sample; idleAfter: Sample | null; ops: number; errors: SoakResult["errors"]; daemonLog: string; d: TestDaemon }): SoakResult {
+function verdict(a: { o: SoakOptions; samples: Sample[]; idleBefore: Sample; idleAfter: Sample | null; idleLater: Sample | null; ops: number; errors: SoakResult["errors"]; daemonLog: string; d: TestDaemon }): SoakResult {
   const { o, samples, idleBefore, idleAfter, d } = a;
   const problems: string[] = [];
   if (!idleAfter) {
@@ -181,6 +192,9 @@ function verdict(a: { o: SoakOptions; samples: Sample[]; idleBefore: Sample; idl
   if (a.ops > 0 && Object.values(a.errors).reduce((n, e) => n + e.count, 0) === a.ops) problems.push("every scenario failed");
   const failures = Object.entries(a.errors).map(([k, e]) => `  ${k}: ${e.count} failed, first: ${e.first}`);
   o.print(`${a.ops} scenarios; RSS settled ${settledRssMb} MB, end ${endRssMb} MB${failures.length ? `; failures:\n${failures.join("\n")}` : ""}`);
+  // A 500's stack trace in the log is worth a look, and many of them would bury a crash report.
+  const stacks = d.log().split("\n").filter((l) => l.startsWith("[api] "));
+  o.print(`daemon log: ${stacks.length} internal errors with a stack trace ([api] lines)${stacks.length ? `, first: ${stacks[0]!.slice(0, 300)}` : ""}`);
   for (const p of problems) o.print(`FAIL: ${p}`);
-  return { ok: problems.length === 0, problems, samples, idleBefore, idleAfter, ops: a.ops, errors: a.errors, settledRssMb, endRssMb, daemonLog: a.daemonLog };
+  return { ok: problems.length === 0, problems, samples, idleBefore, idleAfter, idleLater: a.idleLater, ops: a.ops, errors: a.errors, settledRssMb, endRssMb, daemonLog: a.daemonLog };
 }
