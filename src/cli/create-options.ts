@@ -29,7 +29,7 @@ export const createOptions: OptionSpec[] = [
   { flags: "--privileged", description: "Give extended privileges to this container" },
   { flags: "--security-opt <opt>", description: "Security options: seccomp=<profile.json>|unconfined, no-new-privileges[=bool], apparmor=, label=" },
   { flags: "--ulimit <name=soft[:hard]>", description: "Ulimit options (repeatable)" },
-  { flags: "--userns <mode>", description: "User namespace to use (host)" },
+  { flags: "--userns <mode>", description: "User namespace to use (host, or auto: a range of its own)" },
   { flags: "--init", description: "Run an init inside the container that forwards signals and reaps processes" },
   { flags: "--restart <policy>", description: "Restart policy: no, on-failure[:N], always, unless-stopped" },
   { flags: "--stop-signal <sig>", description: "Signal to stop the container" },

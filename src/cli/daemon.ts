@@ -21,6 +21,7 @@ interface DaemonFlags {
   defaultAddressPool?: string;
   maxConcurrentDownloads?: number;
   seccompProfile?: string;
+  usernsRemap?: string;
   /** cac reads --no-new-privileges as the negation of --new-privileges. */
   newPrivileges?: boolean;
   defaultUlimit?: string | string[];
@@ -50,6 +51,7 @@ export function registerDaemon(cli: CAC): void {
     .option("--seccomp-profile <path>", "Default seccomp profile for containers (a Docker profile JSON, or unconfined)")
     .option("--no-new-privileges", "Set no_new_privs for every new container")
     .option("--default-ulimit <name=soft[:hard]>", "Default ulimit for containers (repeatable)")
+    .option("--userns-remap <user>", "User/Group setting for user namespaces (default | user[:group] | uid[:gid])")
     .option("-G, --group <group>", "Group owning the unix socket (default: ctr, where that group exists)")
     .option("--live-restore", "Keep containers running while the daemon is stopped or upgraded")
     .option("--cgroup-parent <name>", "Parent cgroup of every container (default ctr; docker gives dockerd's <controller>/docker/<id>)")
@@ -111,7 +113,7 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   }
   c.defaultAddressPool = f.defaultAddressPool;
   if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
-  c.security = { seccompProfile: f.seccompProfile, noNewPrivileges: f.newPrivileges === false, defaultUlimits: list(f.defaultUlimit) };
+  c.security = { seccompProfile: f.seccompProfile, noNewPrivileges: f.newPrivileges === false, defaultUlimits: list(f.defaultUlimit), ...(f.usernsRemap ? { usernsRemap: f.usernsRemap } : {}) };
   if (f.group) c.group = f.group;
   c.liveRestore = !!f.liveRestore;
   if (f.cgroupParent !== undefined) c.cgroupParent = cgroupParentName(f.cgroupParent);

@@ -57,9 +57,9 @@ export function ulimitFlags(vals: string[]): Ulimit[] | null {
   return out.length ? out : null;
 }
 
-/** The docker CLI accepts "" or "host" for --userns (its ValidateUserNSMode). */
+/** The docker CLI accepts "" or "host" for --userns (its ValidateUserNSMode); ours also "auto" (a range per container). */
 export function usernsFlag(v: string | undefined): string {
   if (v === undefined || v === "") return "";
-  if (v !== "host") throw new Error("--userns: invalid USER mode");
+  if (v !== "host" && v !== "auto") throw new Error("--userns: invalid USER mode");
   return v;
 }

@@ -18,6 +18,7 @@ import type { ImageInfo } from "../engine/containers/ports.ts";
 import type { ExecDriver } from "../engine/execdriver/driver.ts";
 import { driverRuntime } from "../engine/containers/runtime.ts";
 import { securityDefaults } from "../engine/security/daemon-defaults.ts";
+import { UsernsRanges } from "../engine/security/userns-ranges.ts";
 import type { SecurityDefaults } from "../engine/security/policy.ts";
 import { ContentStore } from "../store/content-store.ts";
 import { ImageStore } from "../store/image-store.ts";
@@ -87,6 +88,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
   const report = await layers.repair(lost);
   if (report.removedRows.length || report.movedAside.length) log.warn("layer store repaired", { ...report, lostFound: join(layout.root, "lost+found") });
   const store = new ContainerStore(db);
+  if (security.userns) security.autoRanges = new UsernsRanges(db);
   const disk = repairContainerDisk({ store, dir: layout.containers, rwIds: () => driver.rwIds(), rwPath: (id) => join(layout.layers, "rw", id), lost });
   if (disk.movedAside.length || disk.dead.length) log.warn("container store repaired", { ...disk, lostFound: join(layout.root, "lost+found") });
   const content = new ContentStore(layout.blobs, layout.tmp);

@@ -4,8 +4,9 @@ import type { ExecDriver, Restored } from "../execdriver/driver.ts";
 import type { ContainerStats, ProcessHandle, Runtime } from "./ports.ts";
 import { buildRunSpec, cgroupResources, ipcSpec, networkSpec, pidJoin, processGroups, resolveCaps } from "./spec.ts";
 import { ConflictError } from "../errors.ts";
-import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
+import { containerConfinement, containerUserns, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { nowRfc3339, type Container } from "./types.ts";
+import { ownForUserns } from "../security/userns-ownership.ts";
 
 /** An exit the keeper recorded while no daemon ran, as a process that has already ended. */
 function restored(r: Restored): ProcessHandle | null {
@@ -24,6 +25,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
     start: (c, ctx) => {
       const h = c.hostConfig;
       const spec = buildRunSpec(c, { ...ctx, network: networkSpec(h.NetworkMode, pidOf), ipc: ipcSpec(h.IpcMode, pidOf), joinPid: pidJoin(h.PidMode, pidOf), security });
+      if (spec.userns) ownForUserns(c, ctx.dir, spec.userns);
       return driver.start(spec, { onNetns: ctx.onNetns, keep: { log: ctx.log, openStdin: c.config.OpenStdin, startedAt: nowRfc3339() } });
     },
     ...(liveRestore ? { restore: (c: Container) => restored(driver.restore(placed(c).id, c.state.Pid)) } : {}),
@@ -43,6 +45,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
         noNewPrivileges,
         confinement,
         ...processGroups(c),
+        ...(containerUserns(c.id, h, security) ? { userns: true } : {}),
       });
     },
     update: async (c) => driver.update(c.id, cgroupResources(c)),

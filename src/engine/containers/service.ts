@@ -16,6 +16,7 @@ import { probeArgs, startingHealth, stoppedHealth, type Health } from "./health.
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
 import { resolveCaps } from "./spec.ts";
 import { defaultSecurity, validateSecurity, type SecurityDefaults } from "../security/policy.ts";
+import { claimUserns } from "../security/userns-ownership.ts";
 import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
@@ -143,6 +144,7 @@ export class ContainerService {
       try {
         if (copyUp.length) copyUpVolumes(copyUp, this.d.rootfs.mount(id), this.d.tmpDir ?? this.d.dir);
         this.d.store.insert(c);
+        claimUserns(c, this.d.security, () => this.d.store.delete(id));
       } catch (e) {
         await this.d.rootfs.remove(id);
         throw e;

@@ -8,7 +8,7 @@ import type { ContainerMount } from "./mounts.ts";
 import type { ContainerSpec, NamespaceSpec, Resources, ShmSpec } from "../execdriver/types.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { checkSysctls } from "./sysctls.ts";
-import { containerConfinement, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
+import { containerConfinement, containerUserns, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 
 export const DEFAULT_CAPS = [
   "CAP_CHOWN",
@@ -115,6 +115,7 @@ export function buildRunSpec(
   checkSysctls(h.Sysctls, { ipc: o.ipc?.mode !== "host", net: o.network.mode !== "host", uts: h.UTSMode !== "host" });
   const capabilities = resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged);
   const { noNewPrivileges, confinement } = containerConfinement(h, capabilities, o.security ?? defaultSecurity());
+  const userns = containerUserns(c.id, h, o.security ?? defaultSecurity());
   return {
     id: c.id,
     rootfs: o.rootfs,
@@ -151,6 +152,7 @@ export function buildRunSpec(
     // An explicit list (even empty: --security-opt systempaths=unconfined) replaces Docker's defaults.
     ...(Array.isArray(h.MaskedPaths) ? { maskedPaths: h.MaskedPaths as string[] } : {}),
     ...(Array.isArray(h.ReadonlyPaths) ? { readonlyPaths: h.ReadonlyPaths as string[] } : {}),
+    ...(userns ? { userns } : {}),
   };
 }
 

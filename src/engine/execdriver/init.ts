@@ -18,6 +18,7 @@ import { lookPath, resolveUser } from "./identity.ts";
 import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
 import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
 import type { ContainerSpec, ExecSpec, NamespaceSpec } from "./types.ts";
+import { containerUserns, enterOwnedNamespaces, idmapRootfs, spawnAndSupervise, type ResolvedCommand, type UsernsKernel } from "./userns-stage.ts";
 
 /** The init's two pipes, as lines. */
 export interface InitIO {
@@ -33,6 +34,8 @@ export interface InitContext {
   path: PathMap;
   /** Reaper mode: starts the command stage (`<init command> child`). */
   spawnChild?(): ChildStage;
+  /** Loaded only for a container with a user namespace of its own (userns-stage.ts). */
+  userns?: UsernsKernel;
 }
 
 export interface ChildStage {
@@ -78,7 +81,9 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
   const ns: Record<keyof typeof NS_FLAGS, NamespaceSpec> = { net: spec.network, ipc: spec.ipc ?? { mode: "new" }, uts: spec.uts ?? { mode: "new" } };
   let flags = K.CLONE_NEWNS;
   for (const [name, s] of Object.entries(ns)) if (s.mode === "new") flags |= NS_FLAGS[name as keyof typeof NS_FLAGS];
-  sys.unshare(flags);
+  // A user namespace of its own: the new net/uts/ipc belong to it (userns-stage.ts), the mount namespace to us.
+  const usernsFd = spec.userns ? enterOwnedNamespaces(spec.userns, flags, ctx.userns!, sys) : undefined;
+  sys.unshare(usernsFd === undefined ? flags : K.CLONE_NEWNS);
   for (const [name, s] of Object.entries(ns)) if (s.mode === "join") joinNamespace(sys, s.path, NS_FLAGS[name as keyof typeof NS_FLAGS]);
   // Still the host's /proc, but /proc/sys/net and the ipc keys resolve in the
   // caller's namespaces (sysctl(8) on a netns/ipcns): these are the container's now.
@@ -92,6 +97,11 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
   } catch {}
   // Reaper mode: the command stage must be started while our files are still
   // reachable, and have loaded them, before pivot_root takes them away.
+  if (usernsFd !== undefined) {
+    // init stays pid 1 anyway (it supervises the command it forks): that is --init's reaper too.
+    const final = { ...prepareRoot(spec, ctx, () => idmapRootfs(spec.rootfs, spec.userns!, usernsFd, ctx.userns!)), usernsFd };
+    return superviseCommand(final, ctx);
+  }
   if (spec.init && ctx.spawnChild) {
     const child = ctx.spawnChild();
     return child.loaded().then(() => reap(child, prepareRoot(spec, ctx), ctx));
@@ -100,9 +110,9 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
 }
 
 /** Root, restrictions, hostname and terminal: everything before identity and execve. */
-function prepareRoot(spec: ContainerSpec, ctx: InitContext): FinalStage {
+function prepareRoot(spec: ContainerSpec, ctx: InitContext, beforeRootfs?: () => void): FinalStage {
   const { sys } = ctx;
-  setupRoot(spec, sys);
+  setupRoot(spec, sys, beforeRootfs);
   restrictPaths(spec, sys, ctx.path);
   if ((spec.uts ?? { mode: "new" }).mode === "new") {
     sys.sethostname(spec.hostname);
@@ -113,8 +123,10 @@ function prepareRoot(spec: ContainerSpec, ctx: InitContext): FinalStage {
 }
 
 /** `ctr init` for `exec`: already in the container's pid namespace (the daemon setns'd around the spawn). */
-export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): never {
+export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): Promise<number> | never {
   const { sys } = ctx;
+  // Found (and the helper compiled) while the host's /proc and /tmp are still ours.
+  const usernsFd = spec.userns ? containerUserns(pid, ctx.userns!) : undefined;
   // setns(CLONE_NEWNS) refuses a task whose fs struct is shared (setns(2)
   // EINVAL): Bun's threads share ours, so take a private copy first.
   sys.unshare(K.CLONE_FS);
@@ -136,7 +148,9 @@ export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): 
   waitForGo(ctx.io);
   const consoleSlave = spec.terminal ? handOverPty(ctx, false) : null;
   const process = { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, terminal: spec.terminal, groupAdd: spec.groupAdd };
-  return runCommand({ process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, confinement: spec.confinement, consoleSlave }, ctx);
+  const final: FinalStage = { process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, confinement: spec.confinement, consoleSlave, usernsFd };
+  if (usernsFd !== undefined) return superviseCommand(final, ctx);
+  return runCommand(final, ctx);
 }
 
 /**
@@ -168,8 +182,12 @@ function isFile(p: string): boolean {
   }
 }
 
-/** Identity, terminal, cwd, privileges, then execve — the last thing init does. */
-export function runCommand(f: FinalStage, ctx: InitContext): never {
+/**
+ * Identity, environment, terminal, cwd and the command's path: everything
+ * before the privileges change. With a user namespace the terminal's new
+ * session is made by the forked command itself (userns-stage.ts).
+ */
+function resolveCommand(f: FinalStage, ctx: InitContext): ResolvedCommand {
   const { sys } = ctx;
   const p = f.process;
   const id = resolveUser(p.user, ctx.path("/etc/passwd"), ctx.path("/etc/group"), p.groupAdd ?? []);
@@ -177,11 +195,11 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
   if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${id.home}`];
   if (f.consoleSlave) {
     // A new session whose controlling terminal is the slave (credentials(7), tty_ioctl(4) TIOCSCTTY).
-    sys.setsid();
+    if (f.usernsFd === undefined) sys.setsid();
     const fd = openSync(ctx.path(f.consoleSlave), "r+");
     for (const n of [0, 1, 2]) sys.dup2(fd, n);
     if (fd > 2) sys.close(fd);
-    sys.setControllingTty(0);
+    if (f.usernsFd === undefined) sys.setControllingTty(0);
   }
   // Docker creates a missing working directory (owned by root) rather than failing.
   const cwd = p.cwd || "/";
@@ -192,6 +210,14 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
   const found = lookPath(cmd, env, (q) => isFile(ctx.path(q.startsWith("/") ? q : join(cwd, q))));
   if (!found) throw new InitError(`exec: "${cmd}": executable file not found in $PATH`, 127);
   if (!isFile(ctx.path(found.startsWith("/") ? found : join(cwd, found)))) throw new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
+  return { path: found, argv: p.args, env, uid: id.uid, gid: id.gid, groups: id.groups, tty: !!f.consoleSlave };
+}
+
+/** Identity, terminal, cwd, privileges, then execve — the last thing init does. */
+export function runCommand(f: FinalStage, ctx: InitContext): never {
+  const { sys } = ctx;
+  const { path: found, argv, env, ...id } = resolveCommand(f, ctx);
+  const cmd = argv[0]!;
   confineBeforeIdentity(sys, ctx.path, f.confinement, f.noNewPrivileges);
   dropPrivileges(sys, id, f);
   confineBeforeExec(sys, f.confinement, f.noNewPrivileges);
@@ -199,13 +225,28 @@ export function runCommand(f: FinalStage, ctx: InitContext): never {
   sys.setCloexec(SPEC_FD);
   sys.setCloexec(STATUS_FD);
   try {
-    return sys.execve(found, p.args, env);
+    return sys.execve(found, argv, env);
   } catch (e) {
-    const errno = (e as { errno?: number }).errno;
-    if (typeof errno !== "number") throw e;
-    if (errno === 13) throw new InitError(`exec: "${cmd}": permission denied`, 126);
-    if (errno === 2) throw new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
-    throw new InitError(`exec: "${cmd}": ${(e as Error).message}`, 126);
+    throw execFailure(e, cmd, found);
+  }
+}
+
+/** Docker's wording and exit status for an execve that failed. */
+function execFailure(e: unknown, cmd: string, found: string): unknown {
+  const errno = (e as { errno?: number }).errno;
+  if (typeof errno !== "number") return e;
+  if (errno === 13) return new InitError(`exec: "${cmd}": permission denied`, 126);
+  if (errno === 2) return new InitError(`exec: "${cmd}": stat ${found}: no such file or directory`, 127);
+  return new InitError(`exec: "${cmd}": ${(e as Error).message}`, 126);
+}
+
+/** The userns path's end (userns-stage.ts): the command forked into the user namespace, init supervising it. */
+function superviseCommand(f: FinalStage, ctx: InitContext): Promise<number> {
+  const c = resolveCommand(f, ctx);
+  try {
+    return spawnAndSupervise(f, c, ctx.userns!, ctx.sys);
+  } catch (e) {
+    throw execFailure(e, c.argv[0]!, c.path);
   }
 }
 
@@ -299,7 +340,8 @@ export async function initMain(args: string[]): Promise<never> {
       linuxSyscalls.close(HELLO_FD);
     }
     const msg = JSON.parse(io.receive()) as InitMessage;
-    if (msg.kind === "exec") execInContainer(msg.pid, msg.spec, ctx);
+    if (msg.kind !== "child" && msg.spec.userns) ctx.userns = await import("../../kernel/userns.ts");
+    if (msg.kind === "exec") process.exit(await execInContainer(msg.pid, msg.spec, ctx));
     if (msg.kind === "child") childStage(msg, ctx);
     if (msg.spec.init) {
       // Only --init needs the reaper (and node:os): most starts skip loading it.

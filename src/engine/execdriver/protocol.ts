@@ -22,6 +22,8 @@ export interface FinalStage {
   confinement?: Confinement;
   /** A pty slave path inside the container to become stdio and controlling tty. */
   consoleSlave: string | null;
+  /** The container's user namespace (a descriptor of init's): the command is forked into it (userns-stage.ts). */
+  usernsFd?: number;
 }
 
 export type InitMessage =

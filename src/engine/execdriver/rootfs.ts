@@ -10,6 +10,7 @@ import type { Syscalls } from "../../kernel/syscall-types.ts";
 import type { ContainerMount, ContainerSpec } from "./types.ts";
 import { mountFlags } from "../../kernel/mount.ts";
 import { mountCgroupfs } from "./cgroupfs.ts";
+import { hostId } from "./userns-stage.ts";
 
 /** Docker's defaults (moby oci/defaults.go DefaultLinuxSpec). */
 export const MASKED_PATHS = [
@@ -85,10 +86,12 @@ function link(target: string, path: string): void {
 const NSD = K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC;
 
 /** Everything up to and including pivot_root; afterwards "/" is the container's root. */
-export function setupRoot(spec: ContainerSpec, sys: Syscalls): void {
+export function setupRoot(spec: ContainerSpec, sys: Syscalls, beforeRootfs?: () => void): void {
   // MS_SLAVE|MS_REC first: host mounts still propagate in, ours never out
   // (runc's default rootfsPropagation "rslave" — Docker's too).
   sys.mount(null, "/", null, K.MS_REC | K.MS_SLAVE, null);
+  // Mounts that must not reach the host either (a user namespace's idmapped layers).
+  beforeRootfs?.();
   const root = spec.rootfsPath;
   mkdirSync(root, { recursive: true });
   sys.mountSpec(spec.rootfs, root);
@@ -113,10 +116,18 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls): void {
   sys.chdir("/");
 }
 
+/** tmpfs options that give the mount to a user namespace's root ("" without one). */
+function usernsOwner(spec: ContainerSpec): string {
+  return spec.userns ? `,uid=${hostId(spec.userns.uidMap, 0)},gid=${hostId(spec.userns.gidMap, 0)}` : "";
+}
+
 function setupDev(root: string, spec: ContainerSpec, sys: Syscalls): void {
   const dev = secureJoin(root, "/dev");
   ensureTarget(dev, true);
-  sys.mount("tmpfs", dev, "tmpfs", K.MS_NOSUID, "mode=755,size=65536k");
+  // In a user namespace of its own, /dev, /dev/shm and the tty group belong to its ids (runc mounts them from inside).
+  const own = usernsOwner(spec);
+  const ttyGid = spec.userns ? hostId(spec.userns.gidMap, 5) : 5;
+  sys.mount("tmpfs", dev, "tmpfs", K.MS_NOSUID, `mode=755,size=65536k${own}`);
   const devices = spec.privileged ? hostDevices() : DEFAULT_DEVICES;
   for (const d of devices) {
     const t = join(dev, d.name);
@@ -130,7 +141,7 @@ function setupDev(root: string, spec: ContainerSpec, sys: Syscalls): void {
   }
   mkdirSync(join(dev, "pts"), { recursive: true });
   // newinstance: the container gets its own pty numbering (its first tty is /dev/pts/0).
-  sys.mount("devpts", join(dev, "pts"), "devpts", K.MS_NOSUID | K.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  sys.mount("devpts", join(dev, "pts"), "devpts", K.MS_NOSUID | K.MS_NOEXEC, `newinstance,ptmxmode=0666,mode=0620,gid=${ttyGid}`);
   link("pts/ptmx", join(dev, "ptmx"));
   setupShm(join(dev, "shm"), spec, sys);
   mkdirSync(join(dev, "mqueue"), { recursive: true });
@@ -149,7 +160,7 @@ function setupShm(target: string, spec: ContainerSpec, sys: Syscalls): void {
   const shm = spec.shm ?? { kind: "tmpfs", size: 64 * 1024 * 1024 };
   if (shm.kind === "none") return;
   mkdirSync(target, { recursive: true });
-  if (shm.kind === "tmpfs") sys.mount("shm", target, "tmpfs", NSD, `mode=1777,size=${shm.size}`);
+  if (shm.kind === "tmpfs") sys.mount("shm", target, "tmpfs", NSD, `mode=1777,size=${shm.size}${usernsOwner(spec)}`);
   else sys.mount(shm.source, target, null, K.MS_BIND | K.MS_REC, null);
 }
 

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { MountSpec } from "../../kernel/mount.ts";
 import type { CgroupView, Resources } from "../../kernel/cgroups/types.ts";
+import type { IdRange } from "../../kernel/userns.ts";
 
 export type { MountSpec, Resources };
 
@@ -75,6 +76,13 @@ export interface ContainerSpec {
   /** Defaults to Docker's lists (MASKED_PATHS / READONLY_PATHS). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  /** A user namespace of its own with these maps (--userns-remap, --userns=auto); absent = the host's. */
+  userns?: UsernsSpec;
+}
+
+export interface UsernsSpec {
+  uidMap: IdRange[];
+  gidMap: IdRange[];
 }
 
 export interface ExecSpec {
@@ -89,6 +97,8 @@ export interface ExecSpec {
   confinement?: Confinement;
   /** The container's --group-add applies to its execs too, as with runc. */
   groupAdd?: string[];
+  /** The container runs in a user namespace of its own: the exec joins it. */
+  userns?: boolean;
 }
 
 /** A resource limit (setrlimit(2)); -1 = RLIM_INFINITY. */

@@ -26,4 +26,16 @@ CREATE INDEX containers_image ON containers(image_id);
     id: "containers-002",
     sql: `ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    // --userns=auto: the block of subordinate ids each container holds; removing the container frees it.
+    id: "containers-003",
+    sql: `
+CREATE TABLE userns_ranges (
+  container_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+  host_uid     INTEGER NOT NULL UNIQUE,
+  host_gid     INTEGER NOT NULL UNIQUE,
+  size         INTEGER NOT NULL
+);
+`,
+  },
 ];

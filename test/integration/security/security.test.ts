@@ -129,7 +129,7 @@ describe.skipIf(!!skip)("security probes", () => {
     const body = JSON.stringify({ Image: bb, Cmd: ["true"], HostConfig: { UsernsMode: "auto" } });
     const r = await fetch("http://d/v1.41/containers/create", { unix: ctr.sock, method: "POST", headers: { "content-type": "application/json" }, body } as RequestInit);
     expect(r.status).toBe(400);
-    expect(((await r.json()) as { message: string }).message).toContain("host's user namespace only");
+    expect(((await r.json()) as { message: string }).message).toContain("needs a daemon started with --userns-remap");
     expect(intended("security/userns-mode/refused")).toBe(true);
     const cli = await run(["--userns", "foo"], ["true"]);
     for (const x of [cli.ctr, cli.dockerd].filter(Boolean) as RunResult[]) expect([x.code, x.stderr]).toEqual([125, expect.stringContaining("--userns: invalid USER mode")]);
