@@ -34,8 +34,16 @@ export const INTENDED: Record<string, IntendedDifference> = {
     why: "as for AppArmor; label=disable (asks for nothing) still passes, so compose files keep working across hosts",
   },
   "security/userns-mode/refused": {
-    what: "HostConfig.UsernsMode other than \"\" or \"host\": ctr refuses (400), dockerd 20.10 accepts it and runs in the host's user namespace",
-    why: "ctr has no --userns-remap yet; a user namespace asked for and not given must not pass silently",
+    what: "HostConfig.UsernsMode other than \"\", \"host\" or \"auto\" (and \"auto\" on a daemon without --userns-remap): ctr refuses (400), dockerd 20.10 accepts it and runs in the host's user namespace",
+    why: "a user namespace asked for and not given must not pass silently; \"auto\" (a range per container) is ctr's, beyond Docker",
+  },
+  "userns/state-pid/supervisor": {
+    what: "under --userns-remap, State.Pid is `ctr init` (host root, outside the user namespace) and the command is its child; dockerd's State.Pid is the command (the mapped uid)",
+    why: "Bun cannot enter a user namespace (multi-threaded); init does the mounts as host root, forks the command into the user namespace through a single-threaded C step and stays pid 1 to forward signals and reap (DESIGN.md, exec driver)",
+  },
+  "userns/shared-map/first-65536": {
+    what: "--userns-remap <user> maps the first 65536 ids of the user's subordinate ranges to every remapped container; dockerd maps all of them",
+    why: "the rest is the pool --userns=auto takes a distinct block from for each container, which must not overlap the shared map; for `default` (ctremap/dockremap) container ids 0..65535 are the same either way",
   },
   "security/seccomp-profile/validated-at-create": {
     what: "a seccomp profile that cannot load (bad JSON, unknown action) is refused at create (400); dockerd creates the container and fails at start",

@@ -1,7 +1,7 @@
 // Debian's dockerd (docker.io, 20.10) started by a test on its own socket, data
 // root, exec root and bridge — never the host's default — so a scenario can run
 // against dockerd and against ctr and the answers be compared (differential tests).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
@@ -59,6 +59,8 @@ export function inNetns(netns: string): string[] {
  */
 export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDockerd> {
   const dir = mkdtempSync(join(tmpdir(), "ctr-dockerd-"));
+  // o+x: with --userns-remap dockerd refuses a data root the remapped root cannot traverse.
+  chmodSync(dir, 0o711);
   const sock = join(dir, "docker.sock");
   const host = `unix://${sock}`;
   const logPath = join(dir, "dockerd.log");
