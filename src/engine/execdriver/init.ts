@@ -8,7 +8,7 @@
 // capset apply to the calling thread only (kernel docs: unshare(2),
 // setns(2), capset(2)), and execve(2) ends the other threads. No other thread
 // of ours ever runs user-visible code afterwards.
-import { existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import * as K from "../../kernel/syscall-types.ts";
 import type { Syscalls } from "../../kernel/syscall-types.ts";
@@ -17,8 +17,8 @@ import { confineBeforeExec, confineBeforeIdentity } from "./confine.ts";
 import { lookPath, resolveUser } from "./identity.ts";
 import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
 import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
-import type { ContainerSpec, ExecSpec, NamespaceSpec } from "./types.ts";
-import { containerUserns, enterOwnedNamespaces, idmapRootfs, spawnAndSupervise, type ResolvedCommand, type UsernsKernel } from "./userns-stage.ts";
+import type { ContainerSpec, ExecSpec, NamespaceSpec, UsernsSpec } from "./types.ts";
+import { containerUserns, enterOwnedNamespaces, hostId, idmapRootfs, spawnAndSupervise, type ResolvedCommand, type UsernsKernel } from "./userns-stage.ts";
 
 /** The init's two pipes, as lines. */
 export interface InitIO {
@@ -118,7 +118,7 @@ function prepareRoot(spec: ContainerSpec, ctx: InitContext, beforeRootfs?: () =>
     sys.sethostname(spec.hostname);
     if (spec.domainname) sys.setdomainname(spec.domainname);
   }
-  const consoleSlave = spec.process.terminal ? handOverPty(ctx, true) : null;
+  const consoleSlave = spec.process.terminal ? handOverPty(ctx, true, spec.userns) : null;
   return { process: spec.process, capabilities: spec.capabilities, noNewPrivileges: spec.noNewPrivileges, confinement: spec.confinement, consoleSlave };
 }
 
@@ -158,8 +158,10 @@ export function execInContainer(pid: number, spec: ExecSpec, ctx: InitContext): 
  * lends the master to the daemon (it takes a copy with pidfd_getfd), and
  * binds the slave onto /dev/console for a container's pid 1, as runc does.
  */
-function handOverPty(ctx: InitContext, console: boolean): string {
+function handOverPty(ctx: InitContext, console: boolean, userns?: UsernsSpec): string {
   const { master, slavePath } = ctx.sys.openPty();
+  // Opened by us (host root): the terminal is the container root's, group tty, as it would be inside.
+  if (userns) chownSync(ctx.path(slavePath), hostId(userns.uidMap, 0), hostId(userns.gidMap, 5));
   ctx.io.send(`pty ${master}`);
   const ok = ctx.io.receive();
   ctx.sys.close(master);

@@ -92,8 +92,12 @@ export function idmapRootfs(rootfs: MountSpec, u: UsernsSpec, userns: number, k:
 }
 
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT"] as const;
-/** How often init looks for exited children (it cannot block: signals are handled on its event loop). */
-const REAP_INTERVAL_MS = 20;
+/**
+ * init reaps on SIGCHLD (it cannot block in waitpid: the signals it forwards
+ * are handled on its event loop); the timer is the fallback for a SIGCHLD
+ * that came before the handler, and what keeps the event loop alive.
+ */
+const REAP_FALLBACK_MS = 250;
 
 export interface ResolvedCommand {
   path: string;
@@ -135,14 +139,18 @@ export function spawnAndSupervise(f: FinalStage, c: ResolvedCommand, k: UsernsKe
     });
   }
   return new Promise((done) => {
-    const timer = setInterval(() => {
-      for (let r = k.reapAny(); r; r = k.reapAny()) {
+    let finished = false;
+    const reap = () => {
+      for (let r = k.reapAny(); r && !finished; r = k.reapAny()) {
         if (r.pid !== pid) continue;
+        finished = true;
         clearInterval(timer);
         done(r.exitCode);
-        return;
       }
-    }, REAP_INTERVAL_MS);
+    };
+    const timer = setInterval(reap, REAP_FALLBACK_MS);
+    process.on("SIGCHLD", reap);
+    reap();
   });
 }
 
