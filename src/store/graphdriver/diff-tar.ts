@@ -31,18 +31,34 @@ export function exportTar(dir: string): ReadableStream<Uint8Array> {
   return toReadable(tarBytes(entries()));
 }
 
+/**
+ * An upper dir owned by uid/gid R ≠ 0 is a user-namespaced container's
+ * (its init gives the upper to the mapped root): ids R…R+65535 on disk are
+ * 0…65535 in the layer, as dockerd's archiver maps them back with the
+ * daemon's id mapping. Ids outside the range are written as they are.
+ */
+function containerIds(upper: string): (e: TarEntry) => TarEntry {
+  const top = lstatOrNull(upper);
+  const [ru, rg] = [top?.uid ?? 0, top?.gid ?? 0];
+  if (!ru && !rg) return (e) => e;
+  const back = (id: number, r: number) => (r && id >= r && id < r + 65536 ? id - r : id);
+  return (e) => ({ ...e, uid: back(e.uid, ru), gid: back(e.gid, rg) });
+}
+
 export function* overlayUpperEntries(upper: string): Generator<TarEntry> {
   const links = new HardLinks();
+  const ids = containerIds(upper);
   for (const { path, rel, st } of walk(upper)) {
     if (isWhiteout(st)) {
       yield whiteoutEntry(rel, Math.floor(st.mtimeMs / 1000));
       continue;
     }
-    const e = entryFor(path, rel, st, links, dropOverlay);
-    if (!e) continue;
+    const found = entryFor(path, rel, st, links, dropOverlay);
+    if (!found) continue;
+    const e = ids(found);
     yield e;
     if (st.isDirectory() && isOpaque(path)) {
-      yield { name: `${rel}/${WH_OPAQUE}`, type: "file", mode: st.mode & 0o777, uid: st.uid, gid: st.gid, mtime: e.mtime, size: 0 };
+      yield { name: `${rel}/${WH_OPAQUE}`, type: "file", mode: st.mode & 0o777, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0 };
     }
   }
 }

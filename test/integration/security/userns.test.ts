@@ -121,6 +121,15 @@ describe.skipIf(!!skip)("user namespaces (--userns-remap default)", () => {
       expect(statSync(join(mp, "d")).uid).toBe(base);
       // The image's layers themselves are untouched (an idmapped view, not a chowned copy).
       expect(statSync(join(ctr.root, "layers")).uid).toBe(0);
+      // A commit maps the ids back, as dockerd does: in the image /new is root's, also outside a user namespace.
+      const img = `userns-commit-${process.pid}`;
+      expect((await ctr.docker(["commit", `uw-${process.pid}`, img])).code).toBe(0);
+      try {
+        const c = await ctr.docker(["run", "--rm", "--userns=host", img, "stat", "-c", "%u:%g %n", "/new", "/etc/passwd"]);
+        expect([c.code, c.stdout]).toEqual([0, "0:0 /new\n0:0 /etc/passwd\n"]);
+      } finally {
+        await ctr.docker(["rmi", img]);
+      }
     } finally {
       await ctr.docker(["rm", "-f", `uw-${process.pid}`]);
       await ctr.docker(["volume", "rm", vol]);
