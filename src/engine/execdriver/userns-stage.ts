@@ -131,13 +131,15 @@ export function spawnAndSupervise(f: FinalStage, c: ResolvedCommand, k: UsernsKe
   sys.close(f.usernsFd!);
   sys.close(SPEC_FD);
   sys.close(STATUS_FD);
-  for (const sig of FORWARDED) {
-    process.on(sig, () => {
+  const forward = FORWARDED.map((sig) => {
+    const f = () => {
       try {
         process.kill(pid, sig);
       } catch {}
-    });
-  }
+    };
+    process.on(sig, f);
+    return [sig, f] as const;
+  });
   return new Promise((done) => {
     let finished = false;
     const reap = () => {
@@ -145,6 +147,8 @@ export function spawnAndSupervise(f: FinalStage, c: ResolvedCommand, k: UsernsKe
         if (r.pid !== pid) continue;
         finished = true;
         clearInterval(timer);
+        process.off("SIGCHLD", reap);
+        for (const [sig, f] of forward) process.off(sig, f);
         done(r.exitCode);
       }
     };

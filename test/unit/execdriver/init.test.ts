@@ -10,6 +10,8 @@ import type { ContainerSpec } from "../../../src/engine/execdriver/types.ts";
 import * as K from "../../../src/kernel/syscall-types.ts";
 import { capMask, DOCKER_DEFAULT_CAPS, lastCap } from "../../../src/kernel/capabilities.ts";
 import { Exec, FakeIO, FakeSyscalls } from "./fake-syscalls.ts";
+import type { UsernsKernel } from "../../../src/engine/execdriver/userns-stage.ts";
+import type { UsernsCommand } from "../../../src/kernel/userns.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -278,4 +280,57 @@ test("capabilities the daemon lacks are not asked for", () => {
   const { sys: s } = runStart(spec(root), sys);
   const want = capMask(["CAP_CHOWN", "CAP_KILL"]);
   expect(s.calls.find((c) => c[0] === "capset")).toEqual(["capset", want, want, 0n]);
+});
+
+describe("ctr init: a user namespace of its own", () => {
+  const map = { uidMap: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMap: [{ containerID: 0, hostID: 200000, size: 65536 }] };
+  /** kernel/userns.ts as a recorder: the holder's namespaces are fds 70+, the command is pid 42 and exits 3. */
+  function fakeKernel() {
+    const calls: unknown[][] = [];
+    let reaped = false;
+    const k: UsernsKernel = {
+      prepare: () => void calls.push(["prepare"]),
+      createUserns: (u, g, flags) => {
+        calls.push(["createUserns", u, g, flags]);
+        return { userns: 69, owned: new Map([[K.CLONE_NEWNET, 70], [K.CLONE_NEWUTS, 71]]) };
+      },
+      idmapInPlace: (p, fd) => void calls.push(["idmapInPlace", p, fd]),
+      owningUserns: (p) => (calls.push(["owningUserns", p]), p.endsWith("/uts") ? 68 : null),
+      spawnInUserns: (c) => (calls.push(["spawnInUserns", c]), 42),
+      reapAny: () => (reaped ? null : ((reaped = true), { pid: 42, exitCode: 3 })),
+    };
+    return { k, calls };
+  }
+
+  test("holder first (net/uts inside it), mount ns ours, layers idmapped after rslave, command forked, init returns its status", async () => {
+    const root = fakeRoot();
+    const lower = mkdtempSync(join(tmpdir(), "ctr-init-lower-"));
+    dirs.push(lower);
+    const sys = new FakeSyscalls();
+    const { k, calls } = fakeKernel();
+    const s = spec(root, { userns: map, ipc: { mode: "host" }, rootfs: { type: "overlay", source: "overlay", options: [`lowerdir=${lower}`] } });
+    const status = await (startContainer(s, { ...ctxFor(sys), userns: k }) as Promise<number>);
+    expect(status).toBe(3);
+    expect(calls[1]).toEqual(["createUserns", map.uidMap, map.gidMap, K.CLONE_NEWNET | K.CLONE_NEWUTS]);
+    expect(sys.calls.slice(1, 6)).toEqual([["setns", 70, K.CLONE_NEWNET], ["close", 70], ["setns", 71, K.CLONE_NEWUTS], ["close", 71], ["unshare", K.CLONE_NEWNS]]);
+    expect(calls[2]).toEqual(["idmapInPlace", lower, 69]);
+    const names = sys.names();
+    expect(names.indexOf("mountSpec")).toBeGreaterThan(names.indexOf("mount"));
+    // No identity change or execve in init itself: the forked command does them inside the namespace.
+    for (const n of ["setresuid", "capset", "execve", "setsid"]) expect(names).not.toContain(n);
+    const cmd = calls[3]![1] as UsernsCommand;
+    expect(cmd).toMatchObject({ userns: 69, path: "/bin/sh", argv: ["sh", "-c", "echo hi"], uid: 0, gid: 0, groups: [0], keep: capMask(DOCKER_DEFAULT_CAPS), lastCap: lastCap(), noNewPrivileges: true, tty: false });
+    // The daemon's pipes close once the command runs.
+    expect(sys.calls.slice(-3)).toEqual([["close", 69], ["close", 3], ["close", 4]]);
+  });
+
+  test("exec joins the user namespace that owns the container's uts namespace", async () => {
+    const sys = new FakeSyscalls();
+    sys.root = fakeRoot();
+    const { k, calls } = fakeKernel();
+    const e = { args: ["sh"], env: ["PATH=/bin"], cwd: "/", user: "", terminal: false, capabilities: [], noNewPrivileges: false, userns: true };
+    expect(await execInContainer(process.pid, e, { ...ctxFor(sys, new FakeIO(["go"])), userns: k })).toBe(3);
+    expect(calls.slice(0, 2)).toEqual([["prepare"], ["owningUserns", `/proc/${process.pid}/ns/uts`]]);
+    expect((calls[2]![1] as UsernsCommand).userns).toBe(68);
+  });
 });
