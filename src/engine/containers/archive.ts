@@ -10,6 +10,7 @@ import { basename, posix } from "node:path";
 import { mountTemp, readOnlyView, type MountSpec } from "../../kernel/mount.ts";
 import { iterate, toReadable } from "../../store/tar/byte-source.ts";
 import { extractLayer } from "../../store/tar/extract.ts";
+import { entryToContainer, type IdBase } from "../../store/tar/id-shift.ts";
 import { tarBytes } from "../../store/tar/tar-writer.ts";
 import { treeEntries } from "../../store/tar/tree-tar.ts";
 import { secureJoin } from "../execdriver/rootfs.ts";
@@ -56,6 +57,16 @@ export function goFileMode(st: Stats): number {
   return m;
 }
 
+/** The host ids of the container's root: its merged root's owner (the mapped root under a user namespace, id-shift.ts). */
+function rootIds(view: { resolve(p: string): string }): IdBase {
+  const st = statSync(view.resolve("/"));
+  return { uid: st.uid, gid: st.gid };
+}
+
+function* mapEntries<T>(it: Iterable<T>, f: (e: T) => T): Generator<T> {
+  for (const e of it) yield f(e);
+}
+
 export class ContainerArchive {
   constructor(private readonly d: ArchiveDeps) {}
 
@@ -75,7 +86,7 @@ export class ContainerArchive {
       const host = view.resolve(path);
       const stat = statOf(host, path);
       const top = basename(posix.normalize("/" + path)) || ".";
-      const tar = toReadable(releasing(tarBytes(treeEntries(host, top)), () => view.release()));
+      const tar = toReadable(releasing(tarBytes(mapEntries(treeEntries(host, top), entryToContainer(rootIds(view)))), () => view.release()));
       return { stat, tar };
     } catch (e) {
       view.release();
@@ -95,7 +106,7 @@ export class ContainerArchive {
         throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
       }
       if (!st.isDirectory()) throw new InvalidParameterError(`extraction point is not a directory: ${path}`);
-      await extractLayer(tar, host, { whiteouts: "apply" });
+      await extractLayer(tar, host, { whiteouts: "apply", idBase: rootIds(view) });
     } finally {
       view.release();
     }

@@ -8,6 +8,7 @@ import { tarBytes, type TarEntry } from "../tar/tar-writer.ts";
 import { entryFor, HardLinks, walk } from "../tar/tree-walk.ts";
 import { OVERLAY_XATTR_PREFIX, WH_OPAQUE, WH_PREFIX } from "../tar/whiteout.ts";
 import { lstatOrNull } from "../tar/safe-path.ts";
+import { entryToContainer } from "../tar/id-shift.ts";
 import { isOpaque, isWhiteout } from "./overlay-tree.ts";
 import type { Change } from "./driver.ts";
 
@@ -31,18 +32,10 @@ export function exportTar(dir: string): ReadableStream<Uint8Array> {
   return toReadable(tarBytes(entries()));
 }
 
-/**
- * An upper dir owned by uid/gid R ≠ 0 is a user-namespaced container's
- * (its init gives the upper to the mapped root): ids R…R+65535 on disk are
- * 0…65535 in the layer, as dockerd's archiver maps them back with the
- * daemon's id mapping. Ids outside the range are written as they are.
- */
+/** An upper dir owned by R ≠ 0 is a user-namespaced container's (its init gives it to the mapped root): see id-shift.ts. */
 function containerIds(upper: string): (e: TarEntry) => TarEntry {
   const top = lstatOrNull(upper);
-  const [ru, rg] = [top?.uid ?? 0, top?.gid ?? 0];
-  if (!ru && !rg) return (e) => e;
-  const back = (id: number, r: number) => (r && id >= r && id < r + 65536 ? id - r : id);
-  return (e) => ({ ...e, uid: back(e.uid, ru), gid: back(e.gid, rg) });
+  return entryToContainer({ uid: top?.uid ?? 0, gid: top?.gid ?? 0 });
 }
 
 export function* overlayUpperEntries(upper: string): Generator<TarEntry> {

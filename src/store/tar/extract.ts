@@ -13,6 +13,7 @@ import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../../kernel/fs-ffi
 import { iterate, type ByteSource } from "./byte-source.ts";
 import { DiffIdMismatchError, LayerRejectedError } from "./errors.ts";
 import { keepBinaryXattrs, paxXattrs } from "./pax-xattrs.ts";
+import { toHostId, type IdBase } from "./id-shift.ts";
 import { ensureDirs, entryComponents, lstatOrNull } from "./safe-path.ts";
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, parseWhiteout, type WhiteoutMode } from "./whiteout.ts";
 
@@ -21,6 +22,8 @@ export interface ExtractOptions {
   whiteouts: WhiteoutMode;
   /** "sha256:…" the uncompressed stream must hash to. */
   expectedDiffId?: string;
+  /** Extracting into a user-namespaced container (`docker cp`): the tar's ids are the container's (id-shift.ts). */
+  idBase?: IdBase;
 }
 
 export interface ExtractResult {
@@ -51,7 +54,15 @@ class LayerWriter {
   constructor(
     private readonly root: string,
     private readonly mode: WhiteoutMode,
+    private readonly idBase: IdBase = { uid: 0, gid: 0 },
   ) {}
+
+  private uid(id: number): number {
+    return toHostId(id, this.idBase.uid);
+  }
+  private gid(id: number): number {
+    return toHostId(id, this.idBase.gid);
+  }
 
   async entry(h: Header, body: AsyncIterable<Uint8Array>): Promise<void> {
     const name = h.name;
@@ -142,7 +153,7 @@ class LayerWriter {
     if (lstatOrNull(target)) rmSync(target, { recursive: true });
     if (this.mode === "overlay") {
       mknod(target, S_IFCHR, 0, 0, 0);
-      lchownSync(target, paxNum(h, "uid") ?? h.uid ?? 0, paxNum(h, "gid") ?? h.gid ?? 0);
+      lchownSync(target, this.uid(paxNum(h, "uid") ?? h.uid ?? 0), this.gid(paxNum(h, "gid") ?? h.gid ?? 0));
       this.touch([...dirParts, wh.name]);
     }
   }
@@ -156,8 +167,8 @@ class LayerWriter {
   }
 
   private metadata(path: string, h: Header): void {
-    const uid = paxNum(h, "uid") ?? h.uid ?? 0;
-    const gid = paxNum(h, "gid") ?? h.gid ?? 0;
+    const uid = this.uid(paxNum(h, "uid") ?? h.uid ?? 0);
+    const gid = this.gid(paxNum(h, "gid") ?? h.gid ?? 0);
     lchownSync(path, uid, gid);
     // chmod after chown: chown(2) clears setuid/setgid.
     if (h.type !== "symlink") chmodSync(path, (h.mode ?? 0o644) & 0o7777);
@@ -219,7 +230,7 @@ export async function extractLayer(source: ByteSource, dest: string, opts: Extra
     }
   })();
 
-  const w = new LayerWriter(dest, opts.whiteouts);
+  const w = new LayerWriter(dest, opts.whiteouts, opts.idBase);
   try {
     for await (const entry of ex) {
       await w.entry(entry.header as Header, entry as AsyncIterable<Uint8Array>);

@@ -121,6 +121,15 @@ describe.skipIf(!!skip)("user namespaces (--userns-remap default)", () => {
       expect(statSync(join(mp, "d")).uid).toBe(base);
       // The image's layers themselves are untouched (an idmapped view, not a chowned copy).
       expect(statSync(join(ctr.root, "layers")).uid).toBe(0);
+      // docker cp in and out speaks the container's ids: in, root's file is the container root's; out, /new is 0:0.
+      const src = join(hostDir, "cp-in");
+      writeFileSync(src, "in\n");
+      expect((await ctr.docker(["cp", src, `uw-${process.pid}:/cp-in`])).code).toBe(0);
+      expect([statSync(join(upper, "cp-in")).uid, statSync(join(upper, "cp-in")).gid]).toEqual([base, subuidStart("ctremap")]);
+      const out = await ctr.docker(["cp", `uw-${process.pid}:/new`, "-"]);
+      expect(out.code).toBe(0);
+      // ustar header: name at 0, uid at 108 and gid at 116 (octal).
+      expect([out.stdout.slice(0, 3), parseInt(out.stdout.slice(108, 116), 8), parseInt(out.stdout.slice(116, 124), 8)]).toEqual(["new", 0, 0]);
       // A commit maps the ids back, as dockerd does: in the image /new is root's, also outside a user namespace.
       const img = `userns-commit-${process.pid}`;
       expect((await ctr.docker(["commit", `uw-${process.pid}`, img])).code).toBe(0);
