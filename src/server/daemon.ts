@@ -13,6 +13,7 @@ import { buildServices, type Services } from "./services.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { containerFsRoutes } from "./routes/container-fs.ts";
 import { registryRoutes } from "./routes/registry.ts";
+import { USERNS_INIT_ENV } from "../engine/execdriver/protocol.ts";
 import { ExecDriver } from "../engine/execdriver/driver.ts";
 import { keeperCommand, smallInitLauncher } from "../engine/execdriver/init-bundle.ts";
 import { KeeperClient } from "../engine/execdriver/keeper-client.ts";
@@ -59,7 +60,9 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const db = openStoreDatabase(layout, opened);
     log.info("store opened", { db: layout.db, quickCheckMs: Math.round((opened.checkMs ?? 0) * 10) / 10 });
     const engine = new Engine();
-    const launcher = smallInitLauncher(config.execRoot) ?? { initCommand: [...selfCommand(), "init"], initEnv: {} };
+    const base = smallInitLauncher(config.execRoot) ?? { initCommand: [...selfCommand(), "init"], initEnv: {} };
+    // Under --userns-remap an init started ahead compiles its user-namespace helper while it waits (init.ts).
+    const launcher = config.security.usernsRemap ? { ...base, initEnv: { ...base.initEnv, [USERNS_INIT_ENV]: "1" } } : base;
     // --live-restore: containers are the keeper's children, so they outlive us (keeper.ts).
     const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, keeperCommand: keeperCommand(config.execRoot), execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
     const driver = new ExecDriver({ cgroups: newCgroupManager(undefined, config.cgroupParent), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", warmTag: createHash("sha256").update(config.execRoot).digest("hex").slice(0, 8), keeper });

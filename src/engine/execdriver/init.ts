@@ -15,7 +15,7 @@ import type { Syscalls } from "../../kernel/syscall-types.ts";
 import { capMask, lastCap } from "../../kernel/capabilities.ts";
 import { confineBeforeExec, confineBeforeIdentity } from "./confine.ts";
 import { lookPath, resolveUser } from "./identity.ts";
-import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, type FinalStage, type InitMessage } from "./protocol.ts";
+import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, USERNS_INIT_ENV, type FinalStage, type InitMessage } from "./protocol.ts";
 import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
 import type { ContainerSpec, ExecSpec, NamespaceSpec, UsernsSpec } from "./types.ts";
 import { containerUserns, enterOwnedNamespaces, hostId, idmapRootfs, spawnAndSupervise, type ResolvedCommand, type UsernsKernel } from "./userns-stage.ts";
@@ -341,8 +341,10 @@ export async function initMain(args: string[]): Promise<never> {
       writeSync(HELLO_FD, "loaded\n");
       linuxSyscalls.close(HELLO_FD);
     }
+    // Kept ahead (warm.ts) under --userns-remap: TinyCC's ~10 ms go into the wait, not the start.
+    if (process.env[USERNS_INIT_ENV] && process.env[JOIN_CGROUP_ENV]) (ctx.userns = await import("../../kernel/userns.ts")).prepare();
     const msg = JSON.parse(io.receive()) as InitMessage;
-    if (msg.kind !== "child" && msg.spec.userns) ctx.userns = await import("../../kernel/userns.ts");
+    if (msg.kind !== "child" && msg.spec.userns) ctx.userns ??= await import("../../kernel/userns.ts");
     if (msg.kind === "exec") process.exit(await execInContainer(msg.pid, msg.spec, ctx));
     if (msg.kind === "child") childStage(msg, ctx);
     if (msg.spec.init) {

@@ -54,3 +54,6 @@ export function errorLine(code: number, message: string): string {
 
 /** cgroup.procs files (":"-separated) an init started ahead writes itself into before it waits for its spec. */
 export const JOIN_CGROUP_ENV = "CTR_INIT_JOIN_CGROUP";
+
+/** Set by a daemon with --userns-remap: an init started ahead compiles the user-namespace helper before its spec comes. */
+export const USERNS_INIT_ENV = "CTR_INIT_USERNS";
