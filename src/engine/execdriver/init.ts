@@ -95,13 +95,13 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
   try {
     sys.unshare(K.CLONE_NEWCGROUP);
   } catch {}
-  // Reaper mode: the command stage must be started while our files are still
-  // reachable, and have loaded them, before pivot_root takes them away.
   if (usernsFd !== undefined) {
     // init stays pid 1 anyway (it supervises the command it forks): that is --init's reaper too.
     const final = { ...prepareRoot(spec, ctx, () => idmapRootfs(spec.rootfs, spec.userns!, usernsFd, ctx.userns!)), usernsFd };
     return superviseCommand(final, ctx);
   }
+  // Reaper mode: the command stage must be started while our files are still
+  // reachable, and have loaded them, before pivot_root takes them away.
   if (spec.init && ctx.spawnChild) {
     const child = ctx.spawnChild();
     return child.loaded().then(() => reap(child, prepareRoot(spec, ctx), ctx));
