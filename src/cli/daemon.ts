@@ -1,4 +1,5 @@
 import type { CAC } from "cac";
+import { existsSync } from "node:fs";
 import { defaultConfig, type DaemonConfig } from "../server/config.ts";
 import { list } from "./context.ts";
 import { log, setLogLevel } from "../log.ts";
@@ -28,6 +29,7 @@ interface DaemonFlags {
   group?: string;
   liveRestore?: boolean;
   cgroupParent?: string;
+  execOpt?: string | string[];
 }
 
 export function registerDaemon(cli: CAC): void {
@@ -55,6 +57,7 @@ export function registerDaemon(cli: CAC): void {
     .option("-G, --group <group>", "Group owning the unix socket (default: ctr, where that group exists)")
     .option("--live-restore", "Keep containers running while the daemon is stopped or upgraded")
     .option("--cgroup-parent <name>", "Parent cgroup of every container (default ctr; docker gives dockerd's <controller>/docker/<id>)")
+    .option("--exec-opt <key=value>", "Runtime option (repeatable): native.cgroupdriver=cgroupfs (the one driver; systemd is refused)")
     .action(async (flags: DaemonFlags) => {
       const config = configFrom(flags);
       setLogLevel(config.logLevel);
@@ -117,7 +120,24 @@ function configFrom(f: DaemonFlags): DaemonConfig {
   if (f.group) c.group = f.group;
   c.liveRestore = !!f.liveRestore;
   if (f.cgroupParent !== undefined) c.cgroupParent = cgroupParentName(f.cgroupParent);
+  for (const o of list(f.execOpt)) checkExecOpt(o);
   return c;
+}
+
+/**
+ * dockerd's exec-opts: only native.cgroupdriver, whose cgroupfs is what ctr
+ * does. systemd would mean asking systemd for a scope per container over D-Bus
+ * (what runc's systemd manager does); ctr places cgroups itself, so it says so
+ * at start rather than fail every container start as dockerd 20.10 does where
+ * systemd does not run (with the same words, runc's).
+ */
+function checkExecOpt(o: string, systemdRunning = existsSync("/run/systemd/system")): void {
+  const [key, value] = [o.slice(0, o.indexOf("=")).trim(), o.slice(o.indexOf("=") + 1).trim()];
+  if (o.indexOf("=") < 0 || key !== "native.cgroupdriver") throw new Error(`unknown exec-opt ${JSON.stringify(o)}: ctr knows native.cgroupdriver=cgroupfs`);
+  if (value === "cgroupfs") return;
+  if (value !== "systemd") throw new Error(`native.cgroupdriver option ${value} not supported`);
+  if (!systemdRunning) throw new Error("systemd not running on this host, cannot use systemd cgroups manager");
+  throw new Error("native.cgroupdriver=systemd: ctr places cgroups itself and does not ask systemd for scopes; use native.cgroupdriver=cgroupfs");
 }
 
 /** dockerd's `/docker` form is accepted; a systemd slice is not (ctr drives cgroupfs only, as /info says). */

@@ -17,6 +17,10 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "that refusal: ctr answers 400, dockerd 20.10 500",
     why: "it is the caller's mistake (an invalid HostConfig), found before anything runs",
   },
+  "orchestrators/systemd-driver/when": {
+    what: "--exec-opt native.cgroupdriver=systemd where systemd does not run: ctr refuses to start with runc's sentence; dockerd 20.10 starts, /info says systemd, and every container start fails with \"... runc create failed: <that sentence>: unknown\"",
+    why: "a daemon that can start no container is better refused at once; the words are the same, runc's",
+  },
   "smoke/version/Components": {
     what: "the component list: dockerd reports containerd, runc and docker-init; ctr is one binary",
     why: "ctr has no containerd, runc or shim: the engine and the runtime are the same executable",

@@ -123,10 +123,7 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
       // User networks' bridges outlive the daemon (as dockerd's); left behind they use up the address pools.
       if (isRoot) for (const b of userBridges) Bun.spawnSync(["ip", "link", "del", b], { stderr: "ignore" });
       // Mounts a killed daemon (or a test) left under dir (shareable /dev/shm, netns pins): detached before removing.
-      if (isRoot) {
-        const mounts = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(`${dir}/`));
-        for (const m of mounts.sort((a, b) => b.length - a.length)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
-      }
+      if (isRoot) for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
       // Also a restarted daemon's ({ dir }): the last one disposed cleans up for all on that dir.
       rmSync(dir, { recursive: true, force: true });
       // The daemon keeps its default bridge and nft table across restarts (like docker0);
@@ -167,3 +164,12 @@ export async function removeAllContainers(d: TestDaemon | undefined): Promise<vo
 }
 
 export const hasDocker = Bun.which("docker") !== null;
+
+/** Mount points below `dir`, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(`${dir}/`) || m === dir)
+    .sort((a, b) => b.length - a.length);
+}

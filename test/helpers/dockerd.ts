@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
-import { isRoot, run, startDaemon, until, type RunResult, type TestDaemon } from "./daemon.ts";
+import { isRoot, mountsUnder, run, startDaemon, until, type RunResult, type TestDaemon } from "./daemon.ts";
 import { seedBusybox, startRegistry, type RunningRegistry } from "./registry.ts";
 
 export const DOCKERD_BIN = "/usr/sbin/dockerd";
@@ -89,7 +89,14 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
   const client = new ApiClient(host);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
   await until(async () => (await client.ping().catch(() => false)) || proc.exitCode !== null, "dockerd to answer", 30_000);
-  if (proc.exitCode !== null) throw new Error(`dockerd exited ${proc.exitCode}:\n${log()}`);
+  if (proc.exitCode !== null) {
+    // A refused start leaves nothing behind either: its bridge, mounts and dir.
+    const why = log();
+    Bun.spawnSync([...ipn, "link", "del", bridge], { stderr: "ignore" });
+    for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`dockerd exited ${proc.exitCode}:\n${why}`);
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -120,12 +127,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
       await stop();
       Bun.spawnSync([...ipn, "link", "del", bridge], { stderr: "ignore" });
       // Mounts dockerd may have left (overlay, shm, netns) are under dir: detach before removing.
-      const mounts = readFileSync("/proc/self/mounts", "utf8")
-        .split("\n")
-        .map((l) => l.split(" ")[1] ?? "")
-        .filter((m) => m.startsWith(dir))
-        .sort((a, b) => b.length - a.length);
-      for (const m of mounts) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
+      for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
       rmSync(dir, { recursive: true, force: true });
     },
   };

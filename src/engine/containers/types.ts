@@ -33,7 +33,18 @@ export interface RestartPolicy {
   MaximumRetryCount?: number;
 }
 
-export interface HostConfig {
+/** The limits of container.Resources that ctr applies to a cgroup: set at create, changed by POST /containers/{id}/update. */
+export interface ResourceLimits {
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  PidsLimit?: number | null;
+}
+
+export interface HostConfig extends ResourceLimits {
   Binds?: string[] | null;
   NetworkMode?: string;
   PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
@@ -51,13 +62,6 @@ export interface HostConfig {
   ReadonlyRootfs?: boolean;
   Tmpfs?: Record<string, string> | null;
   Mounts?: { Type: string; Source?: string; Target: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } }[] | null;
-  Memory?: number;
-  MemorySwap?: number;
-  NanoCpus?: number;
-  CpuShares?: number;
-  CpuQuota?: number;
-  CpuPeriod?: number;
-  PidsLimit?: number | null;
   Init?: boolean | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
   ConsoleSize?: [number, number];

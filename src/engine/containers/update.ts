@@ -5,17 +5,10 @@
 // AutoRemove container. The whole update applies or none of it does.
 import { ConflictError, InvalidParameterError } from "../errors.ts";
 import { validateRestartPolicy } from "./config.ts";
-import type { HostConfig, RestartPolicy } from "./types.ts";
+import type { HostConfig, ResourceLimits, RestartPolicy } from "./types.ts";
 
-/** The update body: HostConfig's resources plus RestartPolicy. */
-export interface UpdateBody {
-  Memory?: number;
-  MemorySwap?: number;
-  NanoCpus?: number;
-  CpuShares?: number;
-  CpuQuota?: number;
-  CpuPeriod?: number;
-  PidsLimit?: number | null;
+/** The update body: HostConfig's resource limits (one list, types.ts) plus RestartPolicy. */
+export interface UpdateBody extends ResourceLimits {
   RestartPolicy?: RestartPolicy;
   [k: string]: unknown;
 }

@@ -4,7 +4,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
-import { containerDir, parseProcCgroup } from "./placement.ts";
+import { PlacedCgroups } from "./placement.ts";
 import type { CgroupManager, CgroupStats, CgroupView, Resources } from "./types.ts";
 
 /** mknod of anything is allowed (use is not); then null zero full random urandom tty console ptmx, pts, tun. */
@@ -15,31 +15,11 @@ export const DEFAULT_DEVICE_RULES = [
 
 const CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio", "devices", "cpuset"];
 
-export class CgroupV1 implements CgroupManager {
+export class CgroupV1 extends PlacedCgroups implements CgroupManager {
   readonly version = 1;
-  constructor(
-    private readonly root = "/sys/fs/cgroup",
-    private readonly parent = "ctr",
-    /** Fake trees (tests): files are plain files, removal deletes them. */
-    private readonly fake = false,
-    /** The daemon's own cgroups (controller → path): where a relative CgroupParent hangs. */
-    private own?: Map<string, string>,
-  ) {}
-
-  /** Containers with a CgroupParent of their own. */
-  private readonly placed = new Map<string, string>();
-
-  place(id: string, parent?: string): void {
-    if (parent) this.placed.set(id, parent);
-    else this.placed.delete(id);
-  }
-
   /** The container's directory relative to the hierarchy's root. */
   private rel(hierarchy: string, id: string): string {
-    const p = this.placed.get(id);
-    if (p === undefined) return join(this.parent, id);
-    this.own ??= parseProcCgroup(readText("/proc/self/cgroup"));
-    return containerDir(p, id, hierarchy, this.own);
+    return this.at.rel(id, hierarchy);
   }
 
   private dir(ctrl: string, id: string): string {
@@ -199,7 +179,7 @@ export class CgroupV1 implements CgroupManager {
     // A frozen task cannot die: thaw first (SIGKILL stays pending while frozen).
     if (readText(join(this.dir("freezer", id), "freezer.state")).trim() === "FROZEN") await this.thaw(id).catch(() => {});
     for (const c of this.controllers()) await killAndRemove(this.dir(c, id), this.fake);
-    this.placed.delete(id);
+    this.at.set(id);
   }
 
   list(): string[] {

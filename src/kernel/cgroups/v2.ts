@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { killAndRemove, procs, readKeyed, readNum, readText, subdirs, until, writeIfExists } from "./files.ts";
-import { containerDir, parseProcCgroup } from "./placement.ts";
+import { PlacedCgroups } from "./placement.ts";
 import type { CgroupManager, CgroupStats, CgroupView, Resources } from "./types.ts";
 import { compileDeviceFilter, parseDeviceRule } from "./device-filter.ts";
 import { DEFAULT_DEVICE_RULES } from "./v1.ts";
@@ -23,29 +23,10 @@ export function sharesToWeight(shares: number): number {
 let program: Uint8Array | null = null;
 const DEVICE_PROGRAM = () => (program ??= compileDeviceFilter(DEFAULT_DEVICE_RULES.map(parseDeviceRule)));
 
-export class CgroupV2 implements CgroupManager {
+export class CgroupV2 extends PlacedCgroups implements CgroupManager {
   readonly version = 2;
-  constructor(
-    private readonly root = "/sys/fs/cgroup",
-    private readonly parent = "ctr",
-    private readonly fake = false,
-    /** The daemon's own cgroup ("" → path): where a relative CgroupParent hangs. */
-    private own?: Map<string, string>,
-  ) {}
-
-  /** Containers with a CgroupParent of their own. */
-  private readonly placed = new Map<string, string>();
-
-  place(id: string, parent?: string): void {
-    if (parent) this.placed.set(id, parent);
-    else this.placed.delete(id);
-  }
-
   private dir(id: string): string {
-    const p = this.placed.get(id);
-    if (p === undefined) return join(this.root, this.parent, id);
-    this.own ??= parseProcCgroup(readText("/proc/self/cgroup"));
-    return join(this.root, containerDir(p, id, "", this.own));
+    return join(this.root, this.at.rel(id, ""));
   }
   rename(from: string, to: string): void {
     renameSync(this.dir(from), this.dir(to));
@@ -168,7 +149,7 @@ export class CgroupV2 implements CgroupManager {
     if (!this.fake) writeIfExists(join(d, "cgroup.kill"), "1");
     await killAndRemove(d, this.fake);
     this.restricted.delete(d);
-    this.placed.delete(id);
+    this.at.set(id);
   }
 
   list(): string[] {

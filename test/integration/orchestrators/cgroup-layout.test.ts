@@ -6,11 +6,14 @@
 // relative: below the daemon's own cgroup, as runc's cgroupfs driver) is compared
 // with dockerd, and found again by a daemon that restarts after a kill -9.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { CLI, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { startDockerd } from "../../helpers/dockerd.ts";
+import { intended } from "../../differential/intended-differences.ts";
 import { parseProcCgroup } from "../../../src/kernel/cgroups/placement.ts";
-import { createOn, replaySkip, startSides, stopSides, type Sides } from "./sides.ts";
+import { createOn, replaySkip, useSides } from "./sides.ts";
 
 setDefaultTimeout(120_000);
 const skip = replaySkip("cgroup layout");
@@ -49,15 +52,13 @@ describe.skipIf(!!skip)("cgroup layout as CgroupDriver says", () => {
   const parent = `orch${process.pid}`;
   const abs = `/orchabs${process.pid}`;
   const rel = `orchrel${process.pid}`;
-  let s: Sides;
+  const s = useSides(["cg-abs", "cg-rel", "cg-restart"], { ctrArgs: ["--cgroup-parent", `/${parent}`] });
   let d: TestDaemon;
-  beforeAll(async () => {
-    s = await startSides({ ctrArgs: ["--cgroup-parent", `/${parent}`] });
+  beforeAll(() => {
     d = s.ctr;
   });
-  afterAll(async () => {
-    await stopSides(s, ["cg-abs", "cg-rel", "cg-restart"]);
-    // The parents themselves (and warm-init leftovers, if any) go with the test.
+  // The parents themselves (and warm-init leftovers, if any) go with the test, after the daemons.
+  afterAll(() => {
     for (const p of [`/${parent}`, abs, rel]) removeParent(p);
   });
 
@@ -108,5 +109,27 @@ describe.skipIf(!!skip)("cgroup layout as CgroupDriver says", () => {
     await until(() => !existsSync(`/proc/${pid}`), "the left container to be killed");
     for (const dir of dirs) expect(existsSync(dir)).toBe(false);
     expect((await d.docker(["inspect", "-f", "{{.State.ExitCode}}", id])).stdout.trim()).toBe("137");
+  });
+
+  test.skipIf(existsSync("/run/systemd/system"))("native.cgroupdriver=systemd without systemd: ctr refuses to start with runc's words, which dockerd answers each container start", async () => {
+    const words = "systemd not running on this host, cannot use systemd cgroups manager";
+    const dir = mkdtempSync(join(tmpdir(), "ctr-sd-"));
+    try {
+      const r = await run([process.execPath, CLI, "daemon", "--root", join(dir, "root"), "--exec-root", join(dir, "run"), "-H", `unix://${join(dir, "s.sock")}`, "--bridge", `sd${process.pid % 100000}`, "--exec-opt", "native.cgroupdriver=systemd"]);
+      expect([r.code !== 0, r.stderr.trim()]).toEqual([true, `Error: ${words}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (!s.dkr) return;
+    const dk = await startDockerd({ extra: ["--exec-opt", "native.cgroupdriver=systemd"] });
+    try {
+      expect((await dk.docker(["info", "-f", "{{.CgroupDriver}}"])).stdout.trim()).toBe("systemd");
+      expect((await dk.docker(["pull", "-q", s.bb])).code).toBe(0);
+      const started = await dk.docker(["run", "--rm", s.bb, "true"]);
+      expect(started.stderr).toContain(`runc create failed: ${words}`);
+      expect(intended("orchestrators/systemd-driver/when")).toBe(true);
+    } finally {
+      await dk[Symbol.asyncDispose]();
+    }
   });
 });

@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { run, until } from "../../helpers/daemon.ts";
-import { createOn, replaySkip, startSides, stopSides, type Side, type Sides } from "./sides.ts";
+import { createOn, replaySkip, useSides } from "./sides.ts";
 
 setDefaultTimeout(120_000);
 const skip = replaySkip("namespace replays (ipc, shm, pid, uts)");
@@ -16,13 +16,7 @@ const mountedAt = (p: string) => readFileSync("/proc/self/mountinfo", "utf8").sp
 const shmLine = "grep ' /dev/shm ' /proc/mounts | cut -d' ' -f1,3,4";
 
 describe.skipIf(!!skip)("namespace replays: ipc + /dev/shm, pid host, uts host", () => {
-  let s: Sides;
-  beforeAll(async () => {
-    s = await startSides();
-  });
-  afterAll(async () => {
-    await stopSides(s, NAMES);
-  });
+  const s = useSides(NAMES);
 
   /** The output of a one-off `docker run --rm` on every side, which must agree. */
   const agreed = async (args: string[]): Promise<string> => {

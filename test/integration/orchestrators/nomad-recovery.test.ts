@@ -9,10 +9,10 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DIST, removeAllContainers, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
 import type { Api } from "./api.ts";
-import { replaySkip, sideOf, startSides, stopSides, type Side, type Sides } from "./sides.ts";
+import { replaySkip, sideOf, useSides, type Side } from "./sides.ts";
 
 setDefaultTimeout(120_000);
 const skip = replaySkip("Nomad restart-recovery replays");
@@ -76,15 +76,9 @@ function waitFor(sock: string, id: string): { result: Promise<{ StatusCode: numb
 }
 
 describe.skipIf(!!skip)("Nomad restart recovery replays", () => {
-  let s: Sides;
+  const s = useSides(["nomad-task"]);
   const x = mkdtempSync(join(tmpdir(), "ctr-nomad-"));
-  beforeAll(async () => {
-    s = await startSides();
-  });
-  afterAll(async () => {
-    await stopSides(s, ["nomad-task"]);
-    rmSync(x, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(x, { recursive: true, force: true }));
 
   /** StartTask, then the Nomad client goes (its follower and wait with it), then RecoverTask on `recover()`'s side. */
   async function replay(side: Side, sock: string, trig: string, between: () => Promise<{ side: Side; sock: string }>) {

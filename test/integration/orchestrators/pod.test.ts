@@ -5,9 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { intended } from "../../differential/intended-differences.ts";
-import { createOn, replaySkip, startSides, stopSides, type Side, type Sides } from "./sides.ts";
+import { createOn, replaySkip, useSides, type Side } from "./sides.ts";
 
 setDefaultTimeout(120_000);
 const skip = replaySkip("pod replays");
@@ -15,22 +15,12 @@ const skip = replaySkip("pod replays");
 const NAMES = ["pod-sb", "pod-app", "pod-priv", "pod-joiner", "pod-bad-sysctl", "pod-host-sysctl"];
 
 describe.skipIf(!!skip)("pod replays: sandbox + joined container", () => {
-  let peers: Sides;
-  let bb: string;
-  let sides: Side[];
-  beforeAll(async () => {
-    peers = await startSides();
-    ({ bb, all: sides } = peers);
-  });
-  afterAll(async () => {
-    await stopSides(peers, [...NAMES]);
-  });
-
-  const create = (s: Side, name: string, body: Record<string, unknown>) => createOn(s, bb, name, body);
+  const peers = useSides(NAMES);
+  const create = (s: Side, name: string, body: Record<string, unknown>) => createOn(s, peers.bb, name, body);
 
   test("the joiner shares the sandbox's net, ipc and pid namespaces, takes its hostname, sees its sysctls; OomScoreAdj applies to each", async () => {
     const seen: string[] = [];
-    for (const s of sides) {
+    for (const s of peers.all) {
       // cri-dockerd's sandbox: pause with Hostname, IpcMode shareable, NetworkMode none, pod sysctls, OomScoreAdj -998.
       const sb = await create(s, "pod-sb", {
         Hostname: "podhost",
@@ -66,7 +56,7 @@ describe.skipIf(!!skip)("pod replays: sandbox + joined container", () => {
 
   test("joining the IPC of a non-shareable container is refused with dockerd's message", async () => {
     const msgs: string[] = [];
-    for (const s of sides) {
+    for (const s of peers.all) {
       const priv = await create(s, "pod-priv", { Cmd: ["sleep", "300"] });
       expect((await s.api("POST", `/containers/${priv}/start`)).status).toBe(204);
       const j = await create(s, "pod-joiner", { Cmd: ["true"], HostConfig: { IpcMode: `container:${priv}` } });
@@ -79,7 +69,7 @@ describe.skipIf(!!skip)("pod replays: sandbox + joined container", () => {
   });
 
   test("a sysctl outside the container's namespaces fails the start with runc's words", async () => {
-    for (const s of sides) {
+    for (const s of peers.all) {
       const cases: [string, Record<string, unknown>, string][] = [
         ["pod-bad-sysctl", { Sysctls: { "vm.swappiness": "10" } }, 'sysctl "vm.swappiness" is not in a separate kernel namespace'],
         ["pod-host-sysctl", { NetworkMode: "host", Sysctls: { "net.ipv4.ip_forward": "1" } }, 'sysctl "net.ipv4.ip_forward" not allowed in host network namespace'],
@@ -99,10 +89,10 @@ describe.skipIf(!!skip)("pod replays: sandbox + joined container", () => {
   test("Mounts[].BindOptions.CreateMountpoint (API 1.44) makes a missing bind source; dockerd 20.10 (API 1.41) is too old and refuses", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ctr-orch-"));
     try {
-      for (const s of sides) {
+      for (const s of peers.all) {
         const src = join(dir, s.name, "hostpath");
         const r = await s.api("POST", "/containers/create?name=pod-mountpoint", {
-          Image: bb,
+          Image: peers.bb,
           Cmd: ["sh", "-c", "echo made > /x/f"],
           HostConfig: { Mounts: [{ Type: "bind", Source: src, Target: "/x", BindOptions: { CreateMountpoint: true } }] },
         });
@@ -116,7 +106,7 @@ describe.skipIf(!!skip)("pod replays: sandbox + joined container", () => {
         expect(statSync(src).isDirectory()).toBe(true);
       }
     } finally {
-      for (const s of sides) await s.docker(["rm", "-f", "pod-mountpoint"]);
+      for (const s of peers.all) await s.docker(["rm", "-f", "pod-mountpoint"]);
       rmSync(dir, { recursive: true, force: true });
     }
   });

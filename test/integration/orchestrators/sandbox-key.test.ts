@@ -1,12 +1,12 @@
 // NetworkSettings.SandboxKey as CNI plugins and Nomad's network hooks use it: a
 // file under the exec root (dockerd: <exec-root>/netns/<12 hex>) that is a bind
 // mount of the container's netns while it runs, and is gone after it stops.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeAllContainers, run, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import type { TestDockerd } from "../../helpers/dockerd.ts";
-import { replaySkip, startSides, stopSides, type Sides } from "./sides.ts";
+import { replaySkip, useSides } from "./sides.ts";
 
 setDefaultTimeout(120_000);
 const skip = replaySkip("SandboxKey");
@@ -14,17 +14,13 @@ const skip = replaySkip("SandboxKey");
 const mounted = (p: string) => readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === p);
 
 describe.skipIf(!!skip)("SandboxKey: a netns file under the exec root", () => {
-  let peers: Sides;
+  const peers = useSides();
   let bb: string;
   let d: TestDaemon;
   let dkr: TestDockerd | undefined;
-  beforeAll(async () => {
-    peers = await startSides();
+  // Stopping a daemon stops (ctr) or removes (dockerd) what still runs.
+  beforeAll(() => {
     ({ bb, ctr: d, dkr } = peers);
-  });
-  afterAll(async () => {
-    await removeAllContainers(d);
-    await stopSides(peers, []);
   });
 
   test("bridge and none: <exec root>/netns/<12 hex>, a mount of the container's netns, removed when it stops", async () => {

@@ -1,6 +1,7 @@
 // The set-up every orchestrator replay shares: a registry seeded with busybox,
 // a ctr daemon and (where root and docker.io are there) Debian's dockerd, each
 // as a "side" the replay runs on in turn, with busybox pulled on both.
+import { afterAll, beforeAll } from "bun:test";
 import { hasDocker, isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { dockerdSkipReason, startDockerd, type TestDockerd } from "../../helpers/dockerd.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
@@ -67,4 +68,19 @@ export async function createOn(s: Side, bb: string, name: string, body: Record<s
   const r = await s.api("POST", `/containers/create?name=${name}`, { Image: bb, ...body });
   if (r.status !== 201) throw new Error(`${s.name}: create ${name}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.Id as string;
+}
+
+/**
+ * Inside a describe: both sides for its tests (filled in by beforeAll), and
+ * afterwards the named containers removed and everything stopped.
+ */
+export function useSides(names: string[] = [], o: { ctrArgs?: string[]; dockerdArgs?: string[] } = {}): Sides {
+  const s = {} as Sides;
+  beforeAll(async () => {
+    Object.assign(s, await startSides(o));
+  });
+  afterAll(async () => {
+    await stopSides(s.reg ? s : undefined, names);
+  });
+  return s;
 }
