@@ -141,19 +141,19 @@ export const INTENDED: Record<string, IntendedDifference> = {
     what: "see validation/wait/condition-bogus/status",
     why: "see validation/wait/condition-bogus/status",
   },
-  "compose/*/inspect/*.HostConfig.CgroupnsMode": {
+  "compose/*/inspect*/*.HostConfig.CgroupnsMode": {
     what: "HostConfig.CgroupnsMode: ctr \"private\", dockerd 20.10 \"host\" on a cgroup v1 (hybrid) host",
     why: "ctr gives every container its own cgroup namespace on v1 and v2 alike (as Docker does on v2), and reports what it does",
   },
-  "compose/*/inspect/*.HostConfig.MaskedPaths[10]": {
+  "compose/*/inspect*/*.HostConfig.MaskedPaths[10]": {
     what: "ctr also masks /sys/devices/virtual/powercap",
     why: "Docker ≥ 23 masks it (powercap energy counters leak host activity, CVE-2020-8694); ctr uses the newer list",
   },
-  "compose/*/inspect/*.HostConfig.Runtime": {
+  "compose/*/inspect*/*.HostConfig.Runtime": {
     what: "HostConfig.Runtime: ctr \"ctr\", dockerd \"runc\"",
     why: "ctr is its own runtime (GET /info DefaultRuntime says the same); a request for \"runc\" is accepted and runs on it",
   },
-  "compose/*/ps/rows[*][4][1]": {
+  "compose/*/ps*/rows[*][4][1]": {
     what: "published ports: dockerd 20.10 lists each 0.0.0.0 binding again as :::<port> (its docker-proxy listens on [::] too)",
     why: "ctr publishes through nft DNAT for IPv4 only and runs no userland proxy per port (dockerd 20.10 binds [::] with docker-proxy)",
   },

@@ -1,7 +1,7 @@
 // Debian's dockerd (docker.io, 20.10) started by a test on its own socket, data
 // root, exec root and bridge — never the host's default — so a scenario can run
 // against dockerd and against ctr and the answers be compared (differential tests).
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
@@ -25,6 +25,8 @@ export interface TestDockerd {
   /** The bridge device this dockerd uses as its default `bridge` network. */
   bridge: string;
   log(): string;
+  /** Stops dockerd (SIGTERM, containers left as they are) and starts it again on the same data root. */
+  restart(): Promise<void>;
   /** Runs the docker CLI (28.x from PATH unless `bin` is given) against this dockerd. */
   docker(args: string[], opts?: { stdin?: string | Uint8Array; bin?: string; env?: Record<string, string> }): Promise<RunResult>;
   stop(): Promise<void>;
@@ -71,32 +73,45 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
   Bun.spawnSync([...ipn, "link", "add", bridge, "type", "bridge"]);
   Bun.spawnSync([...ipn, "addr", "add", subnet, "dev", bridge]);
   Bun.spawnSync([...ipn, "link", "set", bridge, "up"]);
-  const proc = Bun.spawn(
-    [
-      ...(opts.netns ? inNetns(opts.netns) : []),
-      DOCKERD_BIN,
-      "--host", host,
-      "--data-root", join(dir, "data"),
-      "--exec-root", join(dir, "exec"),
-      "--pidfile", join(dir, "dockerd.pid"),
-      "-b", bridge,
-      "--dns", "127.0.0.1",
-      ...(opts.iptables ? [] : ["--iptables=false", "--ip-masq=false"]),
-      ...(opts.extra ?? []),
-    ],
-    { stdout: Bun.file(logPath), stderr: Bun.file(logPath), stdin: "ignore" },
-  );
   const client = new ApiClient(host);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
-  await until(async () => (await client.ping().catch(() => false)) || proc.exitCode !== null, "dockerd to answer", 30_000);
-  if (proc.exitCode !== null) {
-    // A refused start leaves nothing behind either: its bridge, mounts and dir.
-    const why = log();
-    Bun.spawnSync([...ipn, "link", "del", bridge], { stderr: "ignore" });
-    for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`dockerd exited ${proc.exitCode}:\n${why}`);
-  }
+  const spawn = async () => {
+    // Appended: a restarted dockerd's log follows its predecessor's.
+    const logFd = openSync(logPath, "a");
+    const p = Bun.spawn(
+      [
+        ...(opts.netns ? inNetns(opts.netns) : []),
+        DOCKERD_BIN,
+        "--host", host,
+        "--data-root", join(dir, "data"),
+        "--exec-root", join(dir, "exec"),
+        "--pidfile", join(dir, "dockerd.pid"),
+        "-b", bridge,
+        "--dns", "127.0.0.1",
+        ...(opts.iptables ? [] : ["--iptables=false", "--ip-masq=false"]),
+        ...(opts.extra ?? []),
+      ],
+      { stdout: logFd, stderr: logFd, stdin: "ignore" },
+    );
+    closeSync(logFd);
+    await until(async () => (await client.ping().catch(() => false)) || p.exitCode !== null, "dockerd to answer", 30_000);
+    if (p.exitCode !== null) {
+      // A refused start leaves nothing behind either: its bridge, mounts and dir.
+      const why = log();
+      Bun.spawnSync([...ipn, "link", "del", bridge], { stderr: "ignore" });
+      for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`dockerd exited ${p.exitCode}:\n${why}`);
+    }
+    return p;
+  };
+  const terminate = async () => {
+    proc.kill("SIGTERM");
+    const t = setTimeout(() => proc.kill(9), 15_000);
+    await proc.exited;
+    clearTimeout(t);
+  };
+  let proc = await spawn();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -108,10 +123,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
     // that every later daemon on the host (ours included) picks subnets from.
     const nets = (await run(["docker", "-H", host, "network", "ls", "-q", "--no-trunc", "--filter", "driver=bridge"])).stdout;
     const bridges = nets.split("\n").filter(Boolean).map((id) => `br-${id.slice(0, 12)}`);
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill(9), 15_000);
-    await proc.exited;
-    clearTimeout(t);
+    await terminate();
     for (const b of bridges) Bun.spawnSync(["ip", "link", "del", b], { stderr: "ignore" });
   };
   return {
@@ -121,6 +133,10 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
     client,
     bridge,
     log,
+    restart: async () => {
+      await terminate();
+      proc = await spawn();
+    },
     docker: (args, o = {}) => run([o.bin ?? "docker", "-H", host, ...args], { stdin: o.stdin, env: o.env }),
     stop,
     [Symbol.asyncDispose]: async () => {
@@ -142,10 +158,10 @@ export interface Peers {
   dkr: TestDockerd;
 }
 
-export async function startPeers(): Promise<Peers> {
+export async function startPeers(dockerd: DockerdOptions = {}): Promise<Peers> {
   const reg = await startRegistry();
   const bb = await seedBusybox(reg.host);
-  const [ctr, dkr] = await Promise.all([startDaemon(), startDockerd()]);
+  const [ctr, dkr] = await Promise.all([startDaemon(), startDockerd(dockerd)]);
   return { reg, bb, ctr, dkr };
 }
 

@@ -80,6 +80,8 @@ export class ContainerService {
   private shuttingDown = false;
   private readonly restartTimers = new Map<string, Timer>();
   private readonly starting = new Map<string, Promise<void>>();
+  /** Exits being recorded (endpoints released, state saved): a stop answers after, and a start waits for it. */
+  private readonly exiting = new Map<string, Promise<void>>();
   private readonly observers: LifecycleObserver[] = [];
 
   constructor(readonly d: ContainerDeps) {}
@@ -163,7 +165,8 @@ export class ContainerService {
   async start(ref: string): Promise<void> {
     // A process that has ended but whose exit is still being recorded is not running for
     // dockerd: Compose's `run` starts a one-off, attaches, and starts it again.
-    if (this.live.get(this.get(ref).id)?.exited) await this.settled(this.get(ref).id);
+    const id = this.get(ref).id;
+    if (this.live.get(id)?.exited || this.exiting.has(id)) await this.settled(id);
     const c = this.get(ref);
     if (c.state.Running) {
       if (c.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
@@ -171,6 +174,8 @@ export class ContainerService {
     }
     this.setManuallyStopped(c, false);
     this.clearRestartTimer(c.id);
+    // dockerd's containerStart(resetRestartManager): a start that is not the policy's counts restarts from 0.
+    c.restartCount = 0;
     await this.run(c);
   }
 
@@ -276,6 +281,17 @@ export class ContainerService {
   }
 
   private async onExit(id: string, exit: ExitInfo): Promise<void> {
+    const recorded = Promise.withResolvers<void>();
+    this.exiting.set(id, recorded.promise);
+    try {
+      await this.recordExit(id, exit);
+    } finally {
+      if (this.exiting.get(id) === recorded.promise) this.exiting.delete(id);
+      recorded.resolve();
+    }
+  }
+
+  private async recordExit(id: string, exit: ExitInfo): Promise<void> {
     const live = this.live.get(id);
     // Output first: the CLI reads the attach stream to its end, then the wait result.
     if (live) await Promise.race([live.drained, Bun.sleep(2000)]);
@@ -422,7 +438,8 @@ export class ContainerService {
   /** Resolves once the exit handler has recorded the container's end. */
   private async settled(id: string): Promise<void> {
     const deadline = Date.now() + 5000;
-    while (this.live.has(id) && Date.now() < deadline) await Bun.sleep(5);
+    while (this.live.has(id) && !this.exiting.has(id) && Date.now() < deadline) await Bun.sleep(5);
+    await this.exiting.get(id);
   }
 
   /** docker update: new limits (applied to the running cgroup) and restart policy. dockerd answers Warnings null. */
@@ -644,7 +661,11 @@ export class ContainerService {
       }
       if (restartsAtBoot(c, wasRunning)) revive.push(c);
     }
-    for (const c of revive) await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
+    for (const c of revive) {
+      // As dockerd's restore (containerStart with resetRestartManager): the count starts again.
+      c.restartCount = 0;
+      await this.run(c).catch((e) => this.d.log?.("restart on boot failed", { id: c.id, error: String(e) }));
+    }
     // Starts in flight keep their pins too (made before the start is recorded).
     this.d.network.sweep?.([...this.live.keys(), ...this.starting.keys()]);
   }

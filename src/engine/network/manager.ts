@@ -91,6 +91,13 @@ export interface CreateNetworkRequest {
 export const DEFAULT_NETWORK = "bridge";
 const RESERVED = new Set(["bridge", "host", "none", "default"]);
 
+/** A random unicast, locally administered MAC (as libnetwork's GenerateRandomMAC). */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
 const hex = (n: number) => randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
 const nsPath = (n: ConnectRequest["netns"]) => ("pid" in n ? `/proc/${n.pid}/ns/net` : n.path);
 export const stableId = (name: string) => createHash("sha256").update(`ctr-network:${name}`).digest("hex");
@@ -421,7 +428,13 @@ export class NetworkManager {
     if (this.ready.has(n.id)) return;
     const nl = this.k.host();
     try {
-      if (!nl.link(n.bridge)) nl.createBridge(n.bridge, { mtu: this.mtu() });
+      if (!nl.link(n.bridge)) {
+        nl.createBridge(n.bridge, { mtu: this.mtu() });
+        // A bridge without an address of its own takes its lowest port's MAC, so it changes when a
+        // container stops or starts, and the others' ARP caches point at the old one for half a minute
+        // (no DNS, no gateway). dockerd's bridge driver sets a random MAC at creation for the same reason.
+        nl.setMac(n.bridge, randomMac());
+      }
       const idx = nl.link(n.bridge)!.index;
       const prefix = parseCidr(n.subnet).prefixLen;
       if (!nl.addrs().some((a) => a.index === idx && a.address === n.gateway)) nl.addAddr(n.bridge, n.gateway, prefix);

@@ -61,6 +61,9 @@ describe("network manager (fake kernel)", () => {
     expect(k.calls).toContain("sysctl net.ipv4.ip_forward=1");
     expect(k.calls).toContain("sysctl net.ipv4.conf.ctr0.route_localnet=1");
     expect(k.calls).toContain("ns route 172.19.0.1 eth0");
+    // A MAC of its own (unicast, locally administered), else the bridge takes its lowest port's and changes with it.
+    expect(k.calls.filter((c) => c.startsWith("host mac ctr0 "))).toHaveLength(1);
+    expect(k.calls.find((c) => c.startsWith("host mac ctr0 "))).toMatch(/ [0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
     expect(k.fw().networks).toEqual([{ bridge: "ctr0", subnet: "172.19.0.0/16", internal: false }]);
   });
 
