@@ -271,6 +271,11 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     same("pair/b-down", (await both(pb.dir, "pb", ["down", "-v"])).map((r) => r.code));
     same("pair/b-left", await leftovers("pb"));
     same("pair/b-host", bAfter.map(hostTraces));
+    // Nothing of b is left to prune: dockerd's report says null, not [].
+    const filters = encodeURIComponent(JSON.stringify({ label: ["com.docker.compose.project=pb"] }));
+    const prune = (sock: string) =>
+      fetch(`http://d/v1.41/networks/prune?filters=${filters}`, { method: "POST", unix: sock } as RequestInit).then(async (r) => ({ status: r.status, body: await r.json() }));
+    same("pair/prune-nothing", await Promise.all([prune(dkr.sock), prune(ctr.sock)]));
     check();
   });
 

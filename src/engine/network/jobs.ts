@@ -22,7 +22,7 @@ export const NetworkListJob = jobType<{ filters?: Record<string, string[]> }, Do
 export const NetworkInspectJob = jobType<{ ref: string }, DockerNetwork>("network-inspect");
 export const NetworkCreateJob = jobType<NetworkCreateBody, { Id: string; Warning: string }>("network-create");
 export const NetworkRemoveJob = jobType<{ ref: string }, void>("network-rm");
-export const NetworkPruneJob = jobType<{ filters?: Record<string, string[]> }, { NetworksDeleted: string[] }>("network-prune");
+export const NetworkPruneJob = jobType<{ filters?: Record<string, string[]> }, { NetworksDeleted: string[] | null }>("network-prune");
 export const NetworkConnectJob = jobType<{ ref: string; container: string; config?: EndpointConfig }, void>("network-connect");
 export const NetworkDisconnectJob = jobType<{ ref: string; container: string }, void>("network-disconnect");
 export const PortJob = jobType<{ ref: string }, Record<string, { HostIp: string; HostPort: string }[] | null>>("port");
@@ -60,7 +60,11 @@ export function networkJobs(m: NetworkManager, containers: ContainerService): Jo
       },
       (a) => [a.ref],
     ),
-    handle(NetworkPruneJob, async (_c, a) => ({ NetworksDeleted: await m.prune(pruneKeeps(a?.filters ?? {})) })),
+    handle(NetworkPruneJob, async (_c, a) => {
+      const deleted = await m.prune(pruneKeeps(a?.filters ?? {}));
+      // dockerd's report starts as a nil slice: null when nothing was deleted.
+      return { NetworksDeleted: deleted.length ? deleted : null };
+    }),
     handle(NetworkConnectJob, async (_c, a) => {
       const c = containers.get(a.container);
       const n = m.find(a.ref);
