@@ -137,3 +137,15 @@ services:
     restart: on-failure
     command: sh -c "exit 0"
 `;
+
+/** A CI job: `up --abort-on-container-exit --exit-code-from check` ends with check's exit code. */
+export const CI = `version: "2.4"
+services:
+  web:
+    image: \${BB}
+    command: sh -c "trap 'exit 0' TERM; echo web up; httpd -f -p 80 -h / & wait"
+  check:
+    image: \${BB}
+    command: sh -c "until wget -qO- http://web/etc/hostname >/dev/null; do sleep 0.2; done; echo reached web; exit 3"
+    depends_on: [web]
+`;

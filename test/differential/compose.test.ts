@@ -11,7 +11,7 @@ import { differences, normalise } from "../helpers/normalise.ts";
 import type { RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
 import { snapshotHostFirewall, type HostFirewallSnapshot } from "../helpers/host-firewall.ts";
-import { DEPS, DEPS_BAD, DEPS_DOCKERFILE, LIFE, PAIR, RESTART } from "./compose-files.ts";
+import { CI, DEPS, DEPS_BAD, DEPS_DOCKERFILE, LIFE, PAIR, RESTART } from "./compose-files.ts";
 
 setDefaultTimeout(180_000);
 const skip = dockerdSkipReason ?? (!hasDocker ? "needs the docker CLI" : !haveCompose ? "needs Debian's docker-compose" : undefined);
@@ -279,6 +279,17 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     check();
   });
 
+  test("up attached with --abort-on-container-exit --exit-code-from: the job's output and exit code", async () => {
+    const p = project("ci", { "docker-compose.yml": CI });
+    const up = await bothInTurn(p.dir, "ci", ["up", "--abort-on-container-exit", "--exit-code-from", "check"]);
+    // Lines of two containers interleave as they come: compared as a set.
+    expect(same("ci/up", up.map((r) => ({ ...logLines(r), stderr: progress(r).stderr }))).code).toBe(3);
+    same("ci/ps", (await both(p.dir, "ci", ["ps"])).map(psRows));
+    same("ci/down", (await both(p.dir, "ci", ["down"])).map((r) => r.code));
+    same("ci/left", await leftovers("ci"));
+    check();
+  });
+
   // Last: it restarts both daemons.
   test("restart: always and on-failure[:N], after the process exits and after a daemon restart; kill", async () => {
     const p = project("rs", { "docker-compose.yml": RESTART });
@@ -289,8 +300,6 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     await Promise.all(["rs_always_1", "rs_onfail_1", "rs_never_1"].map((c) => dockerBoth(["exec", c, "touch", "/stop"])));
     await settle("rs", (s) => s["/rs_always_1"]?.RestartCount === 1 && s["/rs_always_1"]?.Running && s["/rs_onfail_1"]?.RestartCount === 1 && s["/rs_onfail_1"]?.Running && s["/rs_never_1"]?.Status === "exited");
     same("restart/after-exit", await states("rs"));
-    // Lines of several containers interleave as they come; "Attaching to" lists them in list order (creation: parallel).
-    const logLines = (r: RunResult) => ({ code: r.code, lines: r.stdout.split("\n").map((l) => l.replace(/^(Attaching to )(.*)$/, (_, a, b) => a + b.split(", ").sort().join(", "))).sort() });
     same("restart/logs", (await both(p.dir, "rs", ["logs", "--no-color", "always", "twice"])).map(logLines));
     // A kill is a stop asked by the user: no policy brings the container back.
     same("restart/kill", (await both(p.dir, "rs", ["kill", "always", "onfail"])).map(progress));
@@ -311,6 +320,8 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     check();
   });
 
+  /** Lines of several containers interleave as they come; "Attaching to" lists them in list order (creation: parallel). */
+  const logLines = (r: RunResult) => ({ code: r.code, lines: r.stdout.split("\n").map((l) => l.replace(/^(Attaching to )(.*)$/, (_, a, b) => a + b.split(", ").sort().join(", "))).sort() });
   /** Exit code, stdout and Compose's progress lines (stderr; their order follows parallel work, so sorted). */
   const progress = (r: RunResult) => ({
     code: r.code,
