@@ -2,7 +2,10 @@
 // SIGUSR1 dumps its goroutines): RSS split anon/file from /proc, the JS heap, the
 // memory JSC knows lives outside it (ArrayBuffers), and the most numerous object types.
 // A soak or a bench can then tell the JS heap from the allocator from the mapped binary.
-import { readFileSync } from "node:fs";
+// With CTR_HEAP_SNAPSHOT_DIR set, each report also writes a JavaScriptCore heap snapshot
+// there (after the collection: what is live), for scripts/soak/retained.ts or Safari.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { heapStats } from "bun:jsc";
 import { log } from "../log.ts";
 import { releaseMemory } from "./idle-release.ts";
@@ -38,6 +41,8 @@ export function reportMemoryOnSignal(): void {
     // What is garbage and what is live: the same figures after a full collection.
     releaseMemory();
     const after = memoryFields();
+    const dir = process.env.CTR_HEAP_SNAPSHOT_DIR;
+    if (dir) writeFileSync(join(dir, `heap-${process.pid}-${Date.now()}.json`), JSON.stringify(Bun.generateHeapSnapshot()));
     log.info("memory", { ...before, afterGC: { rssMB: after.rssMB, anonMB: after.anonMB, heapMB: after.heapMB, extraMB: after.extraMB, objects: after.objects } });
   });
 }
