@@ -26,6 +26,7 @@ export const RTM_GETROUTE = 26;
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
+export const AF_INET6 = 10;
 
 export const IFF_UP = 0x1;
 
@@ -44,6 +45,9 @@ export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
 export const IFA_LABEL = 3;
 export const IFA_BROADCAST = 4;
+export const IFA_FLAGS = 8;
+/** No duplicate address detection: the address is usable at once (as libnetwork adds container addresses). */
+export const IFA_F_NODAD = 0x02;
 
 export const RTA_DST = 1;
 export const RTA_OIF = 4;
@@ -213,6 +217,44 @@ export function ipv4Bytes(ip: string): Uint8Array {
   return Uint8Array.from(parts);
 }
 export const ipv4String = (b: Uint8Array): string => Array.from(b.subarray(0, 4)).join(".");
+
+/** The 16 bytes of an IPv6 address in text form ("::" allowed; no embedded IPv4). */
+export function ipv6Bytes(ip: string): Uint8Array {
+  const [head = "", tail] = ip.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw new Error(`invalid IPv6 address: ${ip}`);
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const n = parseInt(g, 16);
+    out[2 * i] = n >> 8;
+    out[2 * i + 1] = n & 255;
+  });
+  return out;
+}
+
+/** RFC 5952 text of 16 bytes (the longest run of two or more zero groups as "::"). */
+export function ipv6String(b: Uint8Array): string {
+  const g = Array.from({ length: 8 }, (_, i) => ((b[2 * i] ?? 0) << 8) | (b[2 * i + 1] ?? 0));
+  let best = -1;
+  let len = 1;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > len) [best, len] = [i, j - i];
+    if (j > i) i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(":");
+  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + len))}`;
+}
+
+/** An address of either family as bytes, with its family. */
+export const ipBytes = (ip: string): { family: number; bytes: Uint8Array } =>
+  ip.includes(":") ? { family: AF_INET6, bytes: ipv6Bytes(ip) } : { family: AF_INET, bytes: ipv4Bytes(ip) };
+
+const ipText = (family: number, b: Uint8Array | undefined): string =>
+  !b ? "" : family === AF_INET ? ipv4String(b) : family === AF_INET6 ? ipv6String(b) : "";
 export function macBytes(mac: string): Uint8Array {
   const parts = mac.split(":").map((h) => parseInt(h, 16));
   if (parts.length !== 6 || parts.some((p) => Number.isNaN(p))) throw new Error(`bad MAC address ${mac}`);
@@ -264,7 +306,7 @@ export function decodeAddr(body: Uint8Array): AddrInfo {
     index: v.getUint32(4, true),
     family,
     prefixLen: v.getUint8(1),
-    address: raw && family === AF_INET ? ipv4String(raw) : "",
+    address: ipText(family, raw),
     label: cString(a.get(IFA_LABEL)),
   };
 }
@@ -281,13 +323,13 @@ export interface RouteInfo {
 export function decodeRoute(body: Uint8Array): RouteInfo {
   const a = decodeAttrs(body.subarray(12));
   const family = body[0] ?? 0;
-  const v4 = (b: Uint8Array | undefined) => (b && family === AF_INET ? ipv4String(b) : "");
+  const v4 = (b: Uint8Array | undefined) => ipText(family, b);
   return {
     family,
     dstLen: body[1] ?? 0,
     table: u32(a.get(RTA_TABLE)) ?? body[4] ?? 0,
     type: body[7] ?? 0,
-    dst: v4(a.get(RTA_DST)) || (family === AF_INET ? "0.0.0.0" : ""),
+    dst: v4(a.get(RTA_DST)) || (family === AF_INET ? "0.0.0.0" : family === AF_INET6 ? "::" : ""),
     gateway: v4(a.get(RTA_GATEWAY)),
     oif: u32(a.get(RTA_OIF)) ?? null,
   };

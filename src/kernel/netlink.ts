@@ -8,6 +8,7 @@ import * as M from "./netlink-msg.ts";
 export type { AddrInfo, LinkInfo, RouteInfo } from "./netlink-msg.ts";
 
 export const ENODEV = 19;
+export { AF_INET, AF_INET6 } from "./netlink-msg.ts";
 export const EEXIST = 17;
 export const ESRCH = 3;
 
@@ -20,8 +21,9 @@ export interface VethOptions {
 export interface Netlink {
   links(): M.LinkInfo[];
   link(name: string): M.LinkInfo | null;
-  addrs(): M.AddrInfo[];
-  routes(): M.RouteInfo[];
+  /** Addresses (routes) of one family: AF_INET unless AF_INET6 is given. */
+  addrs(family?: number): M.AddrInfo[];
+  routes(family?: number): M.RouteInfo[];
   createBridge(name: string, o?: { mtu?: number }): void;
   createVeth(name: string, peer: string, o?: VethOptions): void;
   setUp(name: string, up?: boolean): void;
@@ -127,14 +129,14 @@ class RouteSocket implements Netlink {
     }
   }
 
-  addrs(): M.AddrInfo[] {
-    return this.request(M.RTM_GETADDR, M.NLM_F_DUMP, M.ifaddrmsg({ family: M.AF_INET, prefixLen: 0, index: 0 }), "dump addrs")
+  addrs(family = M.AF_INET): M.AddrInfo[] {
+    return this.request(M.RTM_GETADDR, M.NLM_F_DUMP, M.ifaddrmsg({ family, prefixLen: 0, index: 0 }), "dump addrs")
       .filter((m) => m.type === M.RTM_NEWADDR)
       .map((m) => M.decodeAddr(m.body));
   }
 
-  routes(): M.RouteInfo[] {
-    return this.request(M.RTM_GETROUTE, M.NLM_F_DUMP, M.rtmsg({ family: M.AF_INET, table: 0, protocol: 0, type: 0 }), "dump routes")
+  routes(family = M.AF_INET): M.RouteInfo[] {
+    return this.request(M.RTM_GETROUTE, M.NLM_F_DUMP, M.rtmsg({ family, table: 0, protocol: 0, type: 0 }), "dump routes")
       .filter((m) => m.type === M.RTM_NEWROUTE)
       .map((m) => M.decodeRoute(m.body));
   }
@@ -213,6 +215,13 @@ export function vethRequest(name: string, peer: string, o: VethOptions = {}): Ui
 }
 
 export function addrRequest(index: number, ip: string, prefixLen: number): Uint8Array {
+  if (ip.includes(":")) {
+    const a6 = M.ipv6Bytes(ip);
+    return M.concat([
+      M.ifaddrmsg({ family: M.AF_INET6, prefixLen, index }),
+      M.encodeAttrs([M.attr.bytes(M.IFA_LOCAL, a6), M.attr.bytes(M.IFA_ADDRESS, a6), M.attr.u32(M.IFA_FLAGS, M.IFA_F_NODAD)]),
+    ]);
+  }
   const a = M.ipv4Bytes(ip);
   return M.concat([
     M.ifaddrmsg({ family: M.AF_INET, prefixLen, index }),
@@ -225,8 +234,9 @@ export function addrRequest(index: number, ip: string, prefixLen: number): Uint8
 }
 
 export function defaultRouteRequest(gateway: string, oif: number): Uint8Array {
+  const gw = M.ipBytes(gateway);
   return M.concat([
-    M.rtmsg({ family: M.AF_INET }),
-    M.encodeAttrs([M.attr.bytes(M.RTA_GATEWAY, M.ipv4Bytes(gateway)), M.attr.u32(M.RTA_OIF, oif)]),
+    M.rtmsg({ family: gw.family }),
+    M.encodeAttrs([M.attr.bytes(M.RTA_GATEWAY, gw.bytes), M.attr.u32(M.RTA_OIF, oif)]),
   ]);
 }

@@ -56,6 +56,8 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
     Entrypoint: entrypoint,
     OnBuild: null,
     Labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
+    // API < 1.44 clients set the NetworkMode endpoint's MAC here (dockerd omits it when empty).
+    ...(req.MacAddress ? { MacAddress: req.MacAddress } : {}),
     ...(req.StopSignal || ic.StopSignal ? { StopSignal: req.StopSignal || ic.StopSignal } : {}),
     ...(req.StopTimeout !== undefined && req.StopTimeout !== null ? { StopTimeout: req.StopTimeout } : {}),
     ...withHealthcheck(req, image),

@@ -52,7 +52,7 @@ export class ExecService {
     e.started = true;
     let proc: ProcessHandle;
     try {
-      proc = await this.containers.d.runtime.exec(c, pid, e.config);
+      proc = await this.containers.d.runtime.exec(this.containers.linked(c), pid, e.config);
     } catch (err) {
       // Like dockerd 20.10, an exec whose command cannot start (not found, not executable)
       // ends with 126 whatever the reason, which `docker exec` then exits with (a container's

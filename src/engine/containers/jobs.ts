@@ -23,6 +23,7 @@ export const RestartJob = jobType<Ref & { timeout?: number }, void>("restart");
 export const PauseJob = jobType<Ref, void>("pause");
 export const UnpauseJob = jobType<Ref, void>("unpause");
 export const RemoveJob = jobType<Ref & { force: boolean; volumes: boolean }, void>("rm");
+export const RemoveLinkJob = jobType<Ref, void>("rm-link");
 export const RenameJob = jobType<Ref & { name: string }, void>("rename");
 export const UpdateJob = jobType<Ref & { body: UpdateBody }, { Warnings: null }>("update");
 export const ResizeJob = jobType<Ref & { rows: number; cols: number }, void>("resize");
@@ -48,6 +49,7 @@ export function containerJobs(svc: ContainerService, execs: ExecService): JobDef
     handle(PauseJob, (_c, a) => svc.pause(a.ref), (a) => [a.ref]),
     handle(UnpauseJob, (_c, a) => svc.unpause(a.ref), (a) => [a.ref]),
     handle(RemoveJob, (_c, a) => svc.remove(a.ref, a), (a) => [a.ref]),
+    handle(RemoveLinkJob, (_c, a) => svc.removeLink(a.ref), (a) => [a.ref]),
     handle(RenameJob, (_c, a) => svc.rename(a.ref, a.name), (a) => [a.ref, a.name]),
     handle(UpdateJob, (_c, a) => svc.update(a.ref, a.body), (a) => [a.ref]),
     handle(ResizeJob, (_c, a) => svc.resize(a.ref, a.rows, a.cols), (a) => [a.ref]),

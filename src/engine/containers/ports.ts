@@ -135,8 +135,8 @@ export interface Networking {
   disconnect(c: import("./types.ts").Container): Promise<void>;
   /** NetworkSettings as they are now (after `network connect/disconnect` on a running container). */
   settings(c: import("./types.ts").Container, pid: number): Record<string, unknown>;
-  /** Content of /etc/hosts and /etc/resolv.conf for the container. */
-  files(c: import("./types.ts").Container): { hosts: string; resolvConf: string };
+  /** Content of /etc/hosts and /etc/resolv.conf for the container; `linkHosts`: the lines of its legacy links. */
+  files(c: import("./types.ts").Container, linkHosts?: readonly string[]): { hosts: string; resolvConf: string };
   /** Whether the container gets its own network namespace we must plug. */
   needsNetns(c: import("./types.ts").Container): boolean;
   /** At start, after reconcile: drops what a crashed daemon left for containers other than `running` (netns pins). */

@@ -40,7 +40,8 @@ export function inspectView(c: Container, o: { root: string; driver: string; exe
 export function networkSettingsView(c: Container) {
   const ns = c.networkSettings as Record<string, any>;
   const networks = (ns.Networks ?? {}) as Record<string, any>;
-  const primary = Object.values(networks)[0] ?? {};
+  // dockerd fills the top-level address fields from the default bridge only (empty on user networks).
+  const primary = networks["bridge"] ?? {};
   return {
     Bridge: "",
     SandboxID: "",
@@ -54,11 +55,11 @@ export function networkSettingsView(c: Container) {
     SecondaryIPv6Addresses: null,
     EndpointID: primary.EndpointID ?? "",
     Gateway: primary.Gateway ?? "",
-    GlobalIPv6Address: "",
-    GlobalIPv6PrefixLen: 0,
+    GlobalIPv6Address: primary.GlobalIPv6Address ?? "",
+    GlobalIPv6PrefixLen: primary.GlobalIPv6PrefixLen ?? 0,
     IPAddress: primary.IPAddress ?? "",
     IPPrefixLen: primary.IPPrefixLen ?? 0,
-    IPv6Gateway: "",
+    IPv6Gateway: primary.IPv6Gateway ?? "",
     MacAddress: primary.MacAddress ?? "",
     Networks: Object.keys(networks).length ? networks : unpluggedNetworks(c),
   };

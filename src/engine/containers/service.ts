@@ -14,6 +14,7 @@ import { applyUpdate, type UpdateBody } from "./update.ts";
 import { checkIpcMode, mountShareableShm, shmSpec, unmountShareableShm } from "./ipc.ts";
 import { probeArgs, startingHealth, stoppedHealth, type Health } from "./health.ts";
 import { configuredEndpoints, initialEndpoints, type EndpointsConfig } from "./endpoints.ts";
+import { linkContext, storedLinks, withLinkEnv } from "./links.ts";
 import { resolveCaps } from "./spec.ts";
 import { defaultSecurity, validateSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { claimUserns } from "../security/userns-ownership.ts";
@@ -94,6 +95,44 @@ export class ContainerService {
     return this.d.store.get(ref);
   }
 
+  private find(ref: string): Container | null {
+    try {
+      return this.get(ref);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The container with its links' variables, as its processes see it (start, exec); refuses a link to a stopped container. */
+  linked(c: Container): Container {
+    return withLinkEnv(c, linkContext(c, (n) => this.get(n)));
+  }
+
+  /**
+   * `DELETE /containers/<parent>/<alias>?link=1` (`docker rm --link`): drops
+   * the link from the parent and its hosts line; dockerd's answers for a name
+   * that is no link (404) and for a container's own name (500).
+   */
+  removeLink(ref: string): void {
+    const full = `/${ref.replace(/^\/+/, "")}`;
+    const cut = full.lastIndexOf("/");
+    if (cut === 0) {
+      this.get(ref);
+      throw new EngineError("Conflict, cannot remove the default link name of the container");
+    }
+    const parent = this.find(full.slice(1, cut));
+    const link = parent?.hostConfig.Links?.find((l) => l.endsWith(`:${full}`));
+    if (!parent || !link) throw new NotFoundError(`No such container: ${ref}`);
+    parent.hostConfig.Links = parent.hostConfig.Links!.filter((l) => l !== link);
+    this.d.store.save(parent);
+    if (parent.state.Running && this.d.network.needsNetns(parent)) rewriteHosts(this.d.dir, parent.id, this.files(parent).hosts);
+  }
+
+  /** /etc/hosts and resolv.conf, with a hosts line per link whose container runs. */
+  private files(c: Container) {
+    return this.d.network.files(c, linkContext(c, (n) => this.get(n), false).hosts);
+  }
+
   // ---- create ----------------------------------------------------------
 
   async create(name: string | undefined, body: Record<string, unknown>): Promise<{ Id: string; Warnings: string[] }> {
@@ -132,6 +171,7 @@ export class ContainerService {
       created: nowRfc3339(),
     };
     if (!c.config.Hostname) c.config.Hostname = id.slice(0, 12);
+    c.hostConfig.Links = storedLinks(c.hostConfig.Links, c.name, (n) => this.find(n));
     if (!c.config.Cmd?.length && !c.config.Entrypoint?.length) {
       throw new InvalidParameterError("no command specified");
     }
@@ -217,14 +257,16 @@ export class ContainerService {
     // Volumes with driver options are mounted while used (again after a reboot).
     for (const p of c.mounts) if (p.Type === "volume" && p.Name) this.d.volumes?.activate?.(p.Name);
     const ipcDonor = this.takeDonors(c);
-    writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.d.network.files(c) });
+    // dockerd checks the links first: a linked container must be running.
+    const processView = this.linked(c);
+    writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.files(c) });
     const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
     this.pendingHubs.delete(c.id);
     let settings: Record<string, unknown> = {};
     let proc: ProcessHandle;
     try {
       mountShareableShm(this.d.dir, c);
-      proc = await this.d.runtime.start(c, {
+      proc = await this.d.runtime.start(processView, {
         rootfs: this.d.rootfs.mount(c.id),
         dir: paths.dir,
         image,
@@ -260,7 +302,7 @@ export class ContainerService {
     };
     c.networkSettings = settings;
     this.d.store.save(c);
-    if (this.d.network.needsNetns(c)) rewriteHosts(this.d.dir, c.id, this.d.network.files(c).hosts);
+    if (this.d.network.needsNetns(c)) rewriteHosts(this.d.dir, c.id, this.files(c).hosts);
     this.event(c, "start");
     for (const o of this.observers) o.running(c);
     void proc.exited.then((exit) => this.onExit(c.id, exit));
@@ -578,7 +620,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (c.state.Running && c.state.Pid > 0) c.networkSettings = this.d.network.settings(c, c.state.Pid);
     this.d.store.save(c);
-    rewriteHosts(this.d.dir, c.id, this.d.network.files(c).hosts);
+    rewriteHosts(this.d.dir, c.id, this.files(c).hosts);
   }
 
   /** `network connect/disconnect`: the networks the container is plugged into at its next start (and now, if running). */

@@ -71,6 +71,8 @@ export interface HostConfig extends ResourceLimits {
   Sysctls?: Record<string, string> | null;
   OomScoreAdj?: number;
   CgroupParent?: string;
+  /** Legacy links, stored as dockerd stores them: "/child:/parent/alias". */
+  Links?: string[] | null;
   [k: string]: unknown;
 }
 

@@ -1,5 +1,6 @@
 // Just enough of RFC 1035 for the embedded resolver: read a query's first
-// question, write an answer with A records, or relay bytes untouched.
+// question, write an answer with A or AAAA records, or relay bytes untouched.
+import { ip6Bytes as ipv6Bytes, ip6String as ipv6String } from "./ipv6.ts";
 
 export const TYPE_A = 1;
 export const TYPE_AAAA = 28;
@@ -35,10 +36,11 @@ export function parseQuery(buf: Uint8Array): Question | null {
   return { id: v.getUint16(0), flags: v.getUint16(2), name: labels.join(".").toLowerCase(), type: v.getUint16(off), cls: v.getUint16(off + 2), end: off + 4 };
 }
 
-/** A response to `query` carrying `ips` as A records (empty: NODATA, or NXDOMAIN with rcode). */
+/** A response to `query` carrying `ips` as A (v4) or AAAA (v6) records (empty: NODATA, or NXDOMAIN with rcode). */
 export function buildAnswer(query: Uint8Array, q: Question, ips: readonly string[], rcode = 0, ttl = 600): Uint8Array {
   const question = query.subarray(12, q.end);
-  const out = new Uint8Array(12 + question.length + ips.length * 16);
+  const rdata = ips.map((ip) => (ip.includes(":") ? ipv6Bytes(ip) : new Uint8Array(ip.split(".").map(Number))));
+  const out = new Uint8Array(12 + question.length + rdata.reduce((n, d) => n + 12 + d.length, 0));
   const v = new DataView(out.buffer);
   v.setUint16(0, q.id);
   // QR, opcode copied, AA, RD copied, RA.
@@ -47,14 +49,14 @@ export function buildAnswer(query: Uint8Array, q: Question, ips: readonly string
   v.setUint16(6, ips.length);
   out.set(question, 12);
   let off = 12 + question.length;
-  for (const ip of ips) {
+  for (const d of rdata) {
     v.setUint16(off, 0xc00c); // pointer to the name in the question
-    v.setUint16(off + 2, TYPE_A);
+    v.setUint16(off + 2, d.length === 16 ? TYPE_AAAA : TYPE_A);
     v.setUint16(off + 4, 1);
     v.setUint32(off + 6, ttl);
-    v.setUint16(off + 10, 4);
-    out.set(ip.split(".").map(Number), off + 12);
-    off += 16;
+    v.setUint16(off + 10, d.length);
+    out.set(d, off + 12);
+    off += 12 + d.length;
   }
   return out;
 }
@@ -93,6 +95,7 @@ export function answerIps(buf: Uint8Array): { rcode: number; ips: string[] } {
     const type = v.getUint16(off);
     const rdlen = v.getUint16(off + 8);
     if (type === TYPE_A && rdlen === 4) ips.push(Array.from(buf.subarray(off + 10, off + 14)).join("."));
+    if (type === TYPE_AAAA && rdlen === 16) ips.push(ipv6String(buf.subarray(off + 10, off + 26)));
     off += 10 + rdlen;
   }
   return { rcode, ips };

@@ -1,14 +1,17 @@
 // The embedded resolver of user networks (Docker's 127.0.0.11 resolver, but
 // bound on the network's gateway address so containers need no iptables magic
-// in their namespace): A records for container names, short ids and aliases on
-// that network; everything else relayed to the host's resolvers.
+// in their namespace): A and AAAA records for container names, short ids and
+// aliases, as the asking container sees them (its networks, its links);
+// everything else relayed to its --dns servers, or the host's resolvers.
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, connect, type Server } from "node:net";
 import { readFileSync } from "node:fs";
-import { buildAnswer, parseQuery, TYPE_A } from "./dns-msg.ts";
+import { buildAnswer, parseQuery, TYPE_A, TYPE_AAAA } from "./dns-msg.ts";
 
-/** ips for a name we own, or null when the name is not ours (forward it). */
-export type Lookup = (name: string) => string[] | null;
+/** ips (v4 and v6) for a name we own as seen by the client at `from`, or null when the name is not ours (forward it). */
+export type Lookup = (name: string, from: string) => string[] | null;
+/** Where to forward the names of the client at `from`. */
+export type Upstreams = readonly string[] | ((from: string) => readonly string[]);
 
 /** The host's nameservers: the daemon runs on the host, so loopback resolvers are fine here. */
 export function hostResolvers(path = "/etc/resolv.conf"): string[] {
@@ -27,21 +30,30 @@ export interface DnsServer {
   close(): Promise<void>;
 }
 
-function answer(query: Uint8Array, lookup: Lookup): Uint8Array | null {
+function answer(query: Uint8Array, lookup: Lookup, from: string): Uint8Array | null {
   const q = parseQuery(query);
   if (!q) return null;
-  const ips = lookup(q.name.replace(/\.$/, ""));
+  const ips = lookup(q.name.replace(/\.$/, ""), from);
   if (ips === null) return null;
-  // Our names have only A records: other types get an empty NOERROR answer.
-  return buildAnswer(query, q, q.type === TYPE_A ? ips : []);
+  // A gets the v4 addresses, AAAA the v6 ones; other types an empty NOERROR answer.
+  const want = q.type === TYPE_A ? ips.filter((ip) => !ip.includes(":")) : q.type === TYPE_AAAA ? ips.filter((ip) => ip.includes(":")) : [];
+  return buildAnswer(query, q, want);
 }
 
-/** Relays one UDP query upstream; resolves null on timeout. Not exercised by tests (network rule). */
-function forwardUdp(query: Uint8Array, upstreams: readonly string[]): Promise<Uint8Array | null> {
-  const up = upstreams[0];
-  if (!up) return Promise.resolve(null);
+const upstreamsOf = (u: Upstreams, from: string): readonly string[] => (typeof u === "function" ? u(from) : u);
+
+/** Relays one UDP query to each upstream in turn (dockerd's order) until one answers; null when none does. */
+async function forwardUdp(query: Uint8Array, upstreams: readonly string[]): Promise<Uint8Array | null> {
+  for (const up of upstreams) {
+    const r = await forwardUdpTo(query, up);
+    if (r) return r;
+  }
+  return null;
+}
+
+function forwardUdpTo(query: Uint8Array, up: string): Promise<Uint8Array | null> {
   return new Promise((resolve) => {
-    const s = createSocket("udp4");
+    const s = createSocket(up.includes(":") ? "udp6" : "udp4");
     let over = false;
     const done = (r: Uint8Array | null) => {
       if (over) return;
@@ -62,11 +74,11 @@ function servfail(query: Uint8Array): Uint8Array | null {
   return q ? buildAnswer(query, q, [], 2) : null;
 }
 
-export async function startDnsServer(address: string, lookup: Lookup, upstreams: readonly string[] = hostResolvers(), port = 53): Promise<DnsServer> {
+export async function startDnsServer(address: string, lookup: Lookup, upstreams: Upstreams = hostResolvers(), port = 53): Promise<DnsServer> {
   const udp: Socket = createSocket({ type: "udp4", reuseAddr: true });
   udp.on("message", async (msg, rinfo) => {
     const query = new Uint8Array(msg);
-    const r = answer(query, lookup) ?? (await forwardUdp(query, upstreams)) ?? servfail(query);
+    const r = answer(query, lookup, rinfo.address) ?? (await forwardUdp(query, upstreamsOf(upstreams, rinfo.address))) ?? servfail(query);
     if (r) udp.send(r, rinfo.port, rinfo.address);
   });
   await new Promise<void>((resolve, reject) => {
@@ -91,7 +103,8 @@ export async function startDnsServer(address: string, lookup: Lookup, upstreams:
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const query = new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0)));
         buf = buf.subarray(2 + query.length);
-        const r = answer(query, lookup) ?? (await forwardTcp(query, upstreams)) ?? servfail(query);
+        const from = sock.remoteAddress ?? "";
+        const r = answer(query, lookup, from) ?? (await forwardTcp(query, upstreamsOf(upstreams, from))) ?? servfail(query);
         if (r) {
           const len = Buffer.alloc(2);
           len.writeUInt16BE(r.length);

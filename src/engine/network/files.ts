@@ -8,6 +8,8 @@ export interface HostFilesInput {
   ips?: readonly string[];
   /** --add-host entries, "name:ip" (Docker also accepts "name=ip"). */
   extraHosts?: readonly string[] | null;
+  /** Legacy links' lines ("ip\talias hostname name"), after the --add-host ones as dockerd writes them. */
+  links?: readonly string[];
 }
 
 export function hostsFile(o: HostFilesInput): string {
@@ -23,6 +25,7 @@ export function hostsFile(o: HostFilesInput): string {
     const m = /^([^:=]+)[:=](.+)$/.exec(h);
     if (m) lines.push(`${m[2]}\t${m[1]}`);
   }
+  lines.push(...(o.links ?? []));
   const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t${o.hostname}` : o.hostname;
   for (const ip of o.ips ?? []) lines.push(`${ip}\t${fqdn}`);
   return lines.join("\n") + "\n";

@@ -2,7 +2,8 @@ import { handle, jobType, type JobDef } from "../engine.ts";
 import { EngineError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import { configuredEndpoints, withShortIdAlias, type EndpointsConfig } from "../containers/endpoints.ts";
 import type { EndpointConfig } from "../containers/types.ts";
-import type { NetworkRecord } from "./store.ts";
+import type { IpamConfigEntry, NetworkRecord } from "./store.ts";
+import { endpointRequest } from "./endpoint-request.ts";
 import { filterNetworks, pruneKeeps } from "./filters.ts";
 import type { ContainerService } from "../containers/service.ts";
 import { stableId, type NetworkManager } from "./manager.ts";
@@ -15,7 +16,8 @@ export interface NetworkCreateBody {
   Attachable?: boolean;
   Labels?: Record<string, string>;
   Options?: Record<string, string>;
-  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null } | null;
+  EnableIPv6?: boolean;
+  IPAM?: { Options?: Record<string, string> | null; Config?: IpamConfigEntry[] | null } | null;
 }
 
 export const NetworkListJob = jobType<{ filters?: Record<string, string[]> }, DockerNetwork[]>("network-ls");
@@ -45,8 +47,10 @@ export function networkJobs(m: NetworkManager, containers: ContainerService): Jo
       async (_c, b) => {
         if (!b.Name) throw new InvalidParameterError("network name is required");
         if (b.Driver && b.Driver !== "bridge") throw new NotFoundError(`plugin "${b.Driver}" not found`);
-        const cfg = b.IPAM?.Config?.[0];
-        const n = await m.create({ name: b.Name, subnet: cfg?.Subnet, gateway: cfg?.Gateway, internal: !!b.Internal, attachable: !!b.Attachable, labels: b.Labels ?? {}, options: b.Options ?? {} });
+        const n = await m.create({
+          name: b.Name, ipamConfigs: b.IPAM?.Config ?? [], ipamOptions: b.IPAM?.Options ?? null, enableIPv6: !!b.EnableIPv6,
+          internal: !!b.Internal, attachable: !!b.Attachable, labels: b.Labels ?? {}, options: b.Options ?? {},
+        });
         return { Id: n.id, Warning: "" };
       },
       (b) => [b.Name ?? ""],
@@ -73,7 +77,7 @@ export function networkJobs(m: NetworkManager, containers: ContainerService): Jo
       if (containers.isRunning(c.id)) {
         if (m.endpointsOf(c.id).some((e) => e.networkId === n.id)) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${n.name}`);
         const { pid } = containers.process(c.id);
-        await m.connect(n.id, { containerId: c.id, name: c.name, netns: { pid }, aliases: cfg.Aliases ?? [], ip: cfg.IPAMConfig?.IPv4Address || undefined });
+        await m.connect(n.id, { containerId: c.id, name: c.name, netns: { pid }, ...endpointRequest(cfg, c.hostConfig.Dns) });
       }
       // Not running: dockerd only records the network; it is plugged in at start.
       containers.setEndpoints(c.id, (eps) => ({ ...withoutNetwork(eps, n), [n.name]: cfg }));

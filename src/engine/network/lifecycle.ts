@@ -9,6 +9,7 @@ import { bindingsOf } from "./publish.ts";
 import { renderNetworkSettings } from "./render.ts";
 import { NetnsPins } from "./netns-pins.ts";
 import { configuredEndpoints, withShortIdAlias } from "../containers/endpoints.ts";
+import { endpointRequest } from "./endpoint-request.ts";
 
 const networkOf = (c: Container): string => {
   const m = c.hostConfig.NetworkMode;
@@ -49,8 +50,8 @@ export function managedNetworking(m: NetworkManager, o: { netnsDir?: string } = 
           containerId: c.id,
           name: c.name,
           netns: { pid },
-          aliases: eps[name]!.Aliases ?? [],
-          ip: cfg.IPAMConfig?.IPv4Address || undefined,
+          // Config.MacAddress (API < 1.44) is the NetworkMode network's; newer clients set it per endpoint.
+          ...endpointRequest(eps[name]!, c.hostConfig.Dns, name === mode ? (c.config.MacAddress as string | undefined) : undefined),
           ports: i === 0 ? ports : undefined,
         });
       }
@@ -68,7 +69,7 @@ export function managedNetworking(m: NetworkManager, o: { netnsDir?: string } = 
       await m.releaseExited(c.id);
     },
 
-    files(c) {
+    files(c, linkHosts = []) {
       const mode = networkOf(c);
       const kind = modeKind(mode);
       // Written before connect (no address yet), and again in place once the
@@ -76,9 +77,10 @@ export function managedNetworking(m: NetworkManager, o: { netnsDir?: string } = 
       const ips = m.endpointsOf(c.id).map((e) => e.ipAddress);
       const userNet = kind === "user" ? m.find(mode) : null;
       return {
-        hosts: hostsFile({ hostname: c.config.Hostname, domainname: c.config.Domainname, ips, extraHosts: c.hostConfig.ExtraHosts }),
+        hosts: hostsFile({ hostname: c.config.Hostname, domainname: c.config.Domainname, ips, extraHosts: c.hostConfig.ExtraHosts, links: linkHosts }),
         resolvConf: resolvConfFile({
-          resolver: userNet && !c.hostConfig.Dns?.length ? userNet.gateway : undefined,
+          // dockerd keeps its resolver with --dns too: the servers become where it forwards (connect passes them).
+          resolver: userNet ? userNet.gateway : undefined,
           dns: c.hostConfig.Dns,
           dnsSearch: c.hostConfig.DnsSearch,
           dnsOptions: c.hostConfig.DnsOptions,

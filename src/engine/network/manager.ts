@@ -5,14 +5,15 @@ import { randomBytes, createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import type { Database } from "../../store/db.ts";
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errors.ts";
-import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV } from "../../kernel/netlink.ts";
+import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV, AF_INET6 } from "../../kernel/netlink.ts";
 import { closeSync } from "node:fs";
 import { type Cidr, contains, formatCidr, formatIp, macForIp, parseCidr, parseIp, size, overlaps } from "./ipv4.ts";
 import { type AddressPool, DEFAULT_POOLS, chooseSubnet } from "./subnets.ts";
-import { NetworkStore, type EndpointRecord, type NetworkRecord, type PortMap } from "./store.ts";
+import { NetworkStore, type EndpointRecord, type IpamConfigEntry, type NetworkRecord, type PortMap } from "./store.ts";
+import { contains6, formatCidr6, formatIp6, isIp6, overlaps6, parseCidr6, parseIp6 } from "./ipv6.ts";
 import { type Firewall, nftFirewall } from "./nft.ts";
 import { type Binding, ephemeralRange, portFree } from "./publish.ts";
-import { type DnsServer, startDnsServer } from "./dns-server.ts";
+import { type DnsServer, hostResolvers, startDnsServer } from "./dns-server.ts";
 
 /** What the driver needs from the kernel; `realNetKernel` is the real one. */
 export interface NetKernel {
@@ -63,6 +64,10 @@ export interface Endpoint {
   gateway: string;
   macAddress: string;
   aliases: string[];
+  /** "" unless the network has IPv6. */
+  ipv6Address: string;
+  ipv6PrefixLen: number;
+  ipv6Gateway: string;
 }
 
 export interface ConnectRequest {
@@ -74,14 +79,30 @@ export interface ConnectRequest {
   aliases?: readonly string[];
   /** --ip */
   ip?: string;
+  /** --ip6 (on an --ipv6 network) */
+  ip6?: string;
+  /** --mac-address (Docker's 02:42:<ipv4> otherwise) */
+  mac?: string;
+  /** --link-local-ip: more addresses on the interface */
+  linkLocal?: readonly string[];
+  /** Legacy links on a user network ("name:alias"): names only this endpoint's queries resolve. */
+  links?: readonly string[];
+  /** HostConfig.Dns: the upstreams the resolver forwards this container's other names to. */
+  dns?: readonly string[];
   /** Ports to publish through this endpoint (only the first network publishes, as in Docker). */
   ports?: readonly Binding[];
 }
 
 export interface CreateNetworkRequest {
   name: string;
+  /** A v4 subnet (shortcut for one ipamConfigs entry). */
   subnet?: string;
   gateway?: string;
+  /** IPAM.Config as the client gave it: one v4 and/or one v6 entry. */
+  ipamConfigs?: readonly IpamConfigEntry[];
+  ipamOptions?: Record<string, string> | null;
+  /** --ipv6: endpoints get an address of the v6 subnet too. */
+  enableIPv6?: boolean;
   internal?: boolean;
   attachable?: boolean;
   labels?: Record<string, string>;
@@ -161,6 +182,7 @@ export class NetworkManager {
         "com.docker.network.driver.mtu": String(this.o.mtu ?? 1500),
       },
       created: new Date().toISOString(),
+      subnet6: "", gateway6: "", enableIPv6: false, ipam: { options: null, configs: null },
     };
     this.store.insertNetwork(n);
     return n;
@@ -171,25 +193,57 @@ export class NetworkManager {
     // dockerd's PredefinedNetworkError, trailing space included.
     if (RESERVED.has(r.name)) throw new ForbiddenError(`operation is not permitted on predefined ${r.name} network `);
     if (this.store.networks().some((n) => n.name === r.name)) throw new ConflictError(`network with name ${r.name} already exists`);
+    const given = r.ipamConfigs?.length ? [...r.ipamConfigs] : r.subnet ? [{ Subnet: r.subnet, ...(r.gateway ? { Gateway: r.gateway } : {}) }] : [];
+    const v4 = given.find((c) => c.Subnet && !isIp6(c.Subnet));
+    const v6 = given.find((c) => c.Subnet && isIp6(c.Subnet));
+    // dockerd has no default IPv6 pools: --ipv6 needs a v6 subnet (its answer is a 404).
+    if (r.enableIPv6 && !v6) throw new NotFoundError("could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network");
+    const { subnet, gateway } = this.v4Config(v4);
+    const { subnet6, gateway6 } = this.v6Config(v6);
+    const id = hex(64);
+    const bridge = r.options?.["com.docker.network.bridge.name"] || `br-${id.slice(0, 12)}`;
+    if (this.store.networks().some((n) => n.bridge === bridge)) throw new ConflictError(`bridge device ${bridge} is in use by another network`);
+    const n: NetworkRecord = {
+      id, name: r.name, driver: "bridge", bridge, subnet: formatCidr(subnet), gateway,
+      internal: !!r.internal, attachable: !!r.attachable, isDefault: false, labels: r.labels ?? {}, options: r.options ?? {},
+      created: new Date().toISOString(), subnet6, gateway6, enableIPv6: !!r.enableIPv6,
+      ipam: { options: r.ipamOptions ?? null, configs: given.length ? given : null },
+    };
+    this.store.insertNetwork(n);
+    // The bridge exists from now on, as dockerd's: another daemon choosing a pool sees its route.
+    try {
+      this.ensureBridge(n);
+    } catch (e) {
+      await this.teardownBridge(n).catch(() => {});
+      this.store.deleteNetwork(n.id);
+      throw e;
+    }
+    return n;
+  }
+
+  private v4Config(c: IpamConfigEntry | undefined): { subnet: Cidr; gateway: string } {
     let subnet: Cidr;
-    if (r.subnet) {
-      subnet = parseCidr(r.subnet);
-      if (subnet.prefixLen > 30) throw new InvalidParameterError(`subnet ${r.subnet} is too small`);
+    if (c?.Subnet) {
+      subnet = parseCidr(c.Subnet);
+      if (subnet.prefixLen > 30) throw new InvalidParameterError(`subnet ${c.Subnet} is too small`);
       const clash = this.store.networks().find((n) => overlaps(parseCidr(n.subnet), subnet));
       if (clash) throw new ConflictError(`Pool overlaps with other one on this address space (${clash.name} ${clash.subnet})`);
     } else {
       subnet = this.pickSubnet();
     }
-    const gateway = r.gateway ?? formatIp(subnet.base + 1);
+    const gateway = c?.Gateway || formatIp(subnet.base + 1);
     if (!contains(subnet, parseIp(gateway))) throw new InvalidParameterError(`failed to allocate gateway (${gateway}): Requested address is out of range`);
-    const id = hex(64);
-    const n: NetworkRecord = {
-      id, name: r.name, driver: "bridge", bridge: `br-${id.slice(0, 12)}`, subnet: formatCidr(subnet), gateway,
-      internal: !!r.internal, attachable: !!r.attachable, isDefault: false, labels: r.labels ?? {}, options: r.options ?? {},
-      created: new Date().toISOString(),
-    };
-    this.store.insertNetwork(n);
-    return n;
+    return { subnet, gateway };
+  }
+
+  private v6Config(c: IpamConfigEntry | undefined): { subnet6: string; gateway6: string } {
+    if (!c?.Subnet) return { subnet6: "", gateway6: "" };
+    const subnet = parseCidr6(c.Subnet);
+    const clash = this.store.networks().find((n) => n.subnet6 && overlaps6(parseCidr6(n.subnet6), subnet));
+    if (clash) throw new ConflictError(`Pool overlaps with other one on this address space (${clash.name} ${clash.subnet6})`);
+    const gateway6 = c.Gateway || formatIp6(subnet.base + 1n);
+    if (!contains6(subnet, parseIp6(gateway6))) throw new InvalidParameterError(`failed to allocate gateway (${gateway6}): Requested address is out of range`);
+    return { subnet6: formatCidr6(subnet), gateway6: formatIp6(parseIp6(gateway6)) };
   }
 
   async remove(ref: string): Promise<void> {
@@ -236,10 +290,12 @@ export class NetworkManager {
     const ip = r.ip ?? this.freeIp(n);
     if (!contains(subnet, parseIp(ip))) throw new InvalidParameterError(`requested IP ${ip} is not in subnet ${n.subnet}`);
     if (ip === n.gateway || this.store.leases(n.id).includes(ip)) throw new ConflictError(`Address already in use: ${ip}`);
-    const mac = macForIp(ip);
+    const ip6 = this.ip6For(n, r.ip6);
+    const mac = r.mac || macForIp(ip);
     const ep: EndpointRecord = {
       id: hex(64), networkId: n.id, containerId: r.containerId, containerName: name, ip, prefixLen: subnet.prefixLen, mac,
       hostVeth: `veth${hex(7)}`, aliases: [...(r.aliases ?? [])],
+      ip6, links: [...(r.links ?? [])], linkLocal: [...(r.linkLocal ?? [])], dns: [...(r.dns ?? [])],
     };
     try {
       this.store.insertEndpoint(ep);
@@ -256,6 +312,22 @@ export class NetworkManager {
       throw e;
     }
     return this.endpointOf(n, ep);
+  }
+
+  /** The v6 address of a new endpoint: the one asked for, or the lowest free; "" on a network without IPv6. */
+  private ip6For(n: NetworkRecord, asked: string | undefined): string {
+    if (!n.enableIPv6 || !n.subnet6) return "";
+    const c = parseCidr6(n.subnet6);
+    const used = new Set(this.store.leases6(n.id).map(parseIp6));
+    used.add(parseIp6(n.gateway6));
+    if (asked) {
+      const want = parseIp6(asked);
+      if (!contains6(c, want)) throw new InvalidParameterError(`requested IP ${asked} is not in subnet ${n.subnet6}`);
+      if (used.has(want)) throw new ConflictError(`Address already in use: ${asked}`);
+      return formatIp6(want);
+    }
+    for (let i = 1n; i < 1n << 20n; i++) if (!used.has(c.base + i)) return formatIp6(c.base + i);
+    throw new ConflictError(`no available IPv6 addresses on network ${n.name}`);
   }
 
   async disconnect(ref: string, containerId: string): Promise<void> {
@@ -318,13 +390,54 @@ export class NetworkManager {
     return this.store.ports(containerId);
   }
 
-  /** The names our resolver answers on a network: container name, short id, aliases. */
+  /**
+   * The names our resolver answers on a network: container name, short id,
+   * aliases. Every endpoint that has the name answers (an alias of several
+   * containers, a scaled service): its v4 and, on an IPv6 network, v6 address.
+   */
   resolve(networkId: string, name: string): string[] | null {
     const q = name.toLowerCase();
     const hits = this.store
       .endpoints(networkId)
       .filter((e) => e.containerName.toLowerCase() === q || e.containerId.slice(0, 12) === q || e.containerId === q || e.aliases.some((a) => a.toLowerCase() === q));
-    return hits.length ? hits.map((e) => e.ip) : null;
+    return hits.length ? hits.flatMap((e) => (e.ip6 ? [e.ip, e.ip6] : [e.ip])) : null;
+  }
+
+  /**
+   * A name asked by the container at `from` on `networkId`, as dockerd's
+   * per-container resolver answers it: the container's links first, then the
+   * names of every network it is on (the one asked first), not only this one.
+   */
+  resolveFrom(networkId: string, from: string, name: string): string[] | null {
+    const me = this.querier(networkId, from);
+    if (!me) return this.resolve(networkId, name);
+    const q = name.toLowerCase();
+    const order = [me, ...this.store.endpointsOf(me.containerId).filter((e) => e.id !== me.id)];
+    for (const ep of order) {
+      for (const l of ep.links) {
+        const [target = "", alias = target] = l.split(":");
+        if (alias.toLowerCase() === q) {
+          const hit = this.resolve(ep.networkId, target);
+          if (hit) return hit;
+        }
+      }
+    }
+    for (const ep of order) {
+      const hit = this.resolve(ep.networkId, name);
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  /** Where the resolver forwards names that are not ours for the container at `from`: its --dns, else the host's. */
+  upstreamsFor(networkId: string, from: string): readonly string[] {
+    const me = this.querier(networkId, from);
+    return me?.dns.length ? me.dns : hostResolvers();
+  }
+
+  private querier(networkId: string, from: string): EndpointRecord | undefined {
+    const ip = from.replace(/^::ffff:/, "");
+    return this.store.endpoints(networkId).find((e) => e.ip === ip || e.ip6 === ip);
   }
 
   /**
@@ -355,7 +468,8 @@ export class NetworkManager {
     } finally {
       nl.close();
     }
-    for (const n of nets) if (n.isDefault || this.store.endpoints(n.id).length) this.ensureBridge(n);
+    // Every network's bridge, as dockerd restores them: its route keeps other daemons off its subnet.
+    for (const n of nets) this.ensureBridge(n);
     this.applyFirewall();
     return { removedEndpoints, removedVeths };
   }
@@ -385,6 +499,7 @@ export class NetworkManager {
       networkId: n.id, networkName: n.name, endpointId: e.id, ipAddress: e.ip, prefixLen: e.prefixLen,
       // dockerd shows the gateway of internal networks too (they just get no default route through it).
       gateway: n.gateway, macAddress: e.mac, aliases: e.aliases,
+      ipv6Address: e.ip6, ipv6PrefixLen: e.ip6 ? parseCidr6(n.subnet6).prefixLen : 0, ipv6Gateway: e.ip6 ? n.gateway6 : "",
     };
   }
 
@@ -438,6 +553,11 @@ export class NetworkManager {
       const idx = nl.link(n.bridge)!.index;
       const prefix = parseCidr(n.subnet).prefixLen;
       if (!nl.addrs().some((a) => a.index === idx && a.address === n.gateway)) nl.addAddr(n.bridge, n.gateway, prefix);
+      if (n.enableIPv6 && n.gateway6) {
+        // A bridge made while the host's default has IPv6 off would refuse the address.
+        this.k.sysctl(`net.ipv6.conf.${n.bridge}.disable_ipv6`, "0");
+        if (!nl.addrs(AF_INET6).some((a) => a.index === idx && a.address === n.gateway6)) nl.addAddr(n.bridge, n.gateway6, parseCidr6(n.subnet6).prefixLen);
+      }
       nl.setUp(n.bridge);
     } finally {
       nl.close();
@@ -451,7 +571,7 @@ export class NetworkManager {
       // Not awaited: connect stays synchronous up to here; names resolve once it listens.
       this.dnsServers.set(
         n.id,
-        startDnsServer(n.gateway, (name) => this.resolve(n.id, name), undefined, this.o.dnsPort ?? 53).catch((e) => {
+        startDnsServer(n.gateway, (name, from) => this.resolveFrom(n.id, from, name), (from) => this.upstreamsFor(n.id, from), this.o.dnsPort ?? 53).catch((e) => {
           console.error(`ctr: dns on ${n.name} (${n.gateway}): ${(e as Error).message}`);
           return null;
         }),
@@ -493,12 +613,16 @@ export class NetworkManager {
       this.k.hairpin(ep.hostVeth);
       inner.setMac(ifname, ep.mac);
       inner.addAddr(ifname, ep.ip, ep.prefixLen);
+      if (ep.ip6) inner.addAddr(ifname, ep.ip6, parseCidr6(n.subnet6).prefixLen);
+      // dockerd puts --link-local-ip addresses on the interface with the link-local prefix.
+      for (const ll of ep.linkLocal) inner.addAddr(ifname, ll, isIp6(ll) ? 64 : 16);
       inner.setUp("lo");
       inner.setUp(ifname);
       // One default route per netns: the first non-internal network's gateway. An internal
       // network gives none (dockerd 20.10 routes through its gateway and drops in FORWARD; with
       // no route, not even the host's other addresses are reachable).
       if (!n.internal && !inner.routes().some((r) => r.table === 254 && r.dstLen === 0)) inner.addDefaultRoute(n.gateway, ifname);
+      if (ep.ip6 && !n.internal && !inner.routes(AF_INET6).some((r) => r.table === 254 && r.dstLen === 0)) inner.addDefaultRoute(n.gateway6, ifname);
     } finally {
       this.k.closeFd(nsfd);
       inner.close();

@@ -1,6 +1,6 @@
 // Docker Engine API shapes for /networks and a container's NetworkSettings.
 import { stableId, type Endpoint } from "./manager.ts";
-import type { EndpointRecord, NetworkRecord, PortMap } from "./store.ts";
+import type { EndpointRecord, IpamConfigEntry, NetworkRecord, PortMap } from "./store.ts";
 import type { EndpointConfig } from "../containers/types.ts";
 
 export interface DockerNetwork {
@@ -10,7 +10,7 @@ export interface DockerNetwork {
   Scope: "local";
   Driver: "bridge" | "host" | "null";
   EnableIPv6: boolean;
-  IPAM: { Driver: "default"; Options: Record<string, string> | null; Config: { Subnet: string; Gateway: string }[] };
+  IPAM: { Driver: "default"; Options: Record<string, string> | null; Config: IpamConfigEntry[] };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;
@@ -24,13 +24,27 @@ export interface DockerNetwork {
 export function renderNetwork(n: NetworkRecord, endpoints: readonly EndpointRecord[]): DockerNetwork {
   const containers: DockerNetwork["Containers"] = {};
   for (const e of endpoints)
-    containers[e.containerId] = { Name: e.containerName, EndpointID: e.id, MacAddress: e.mac, IPv4Address: `${e.ip}/${e.prefixLen}`, IPv6Address: "" };
+    containers[e.containerId] = {
+      Name: e.containerName, EndpointID: e.id, MacAddress: e.mac, IPv4Address: `${e.ip}/${e.prefixLen}`,
+      IPv6Address: e.ip6 ? `${e.ip6}/${n.subnet6.split("/")[1]}` : "",
+    };
   return {
-    Name: n.name, Id: n.id, Created: n.created, Scope: "local", Driver: "bridge", EnableIPv6: false,
-    IPAM: { Driver: "default", Options: null, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    Name: n.name, Id: n.id, Created: n.created, Scope: "local", Driver: "bridge", EnableIPv6: n.enableIPv6,
+    IPAM: { Driver: "default", Options: n.ipam.options ?? null, Config: ipamConfig(n) },
     Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: "" }, ConfigOnly: false,
     Containers: containers, Options: n.options, Labels: n.labels,
   };
+}
+
+/**
+ * IPAM.Config as dockerd shows it: a v4 entry as the client gave it (without
+ * the Gateway it did not give), or the chosen subnet with its gateway; then
+ * the given v6 entry.
+ */
+function ipamConfig(n: NetworkRecord): IpamConfigEntry[] {
+  const given = n.ipam.configs ?? [];
+  const v4 = given.find((c) => c.Subnet && !c.Subnet.includes(":")) ?? { Subnet: n.subnet, Gateway: n.gateway };
+  return [v4, ...given.filter((c) => c.Subnet?.includes(":"))];
 }
 
 /** `host` and `none` always exist; containers in them are listed by the caller if it wants to. */
@@ -56,7 +70,7 @@ export function renderEndpointSettings(e: Endpoint, cfg?: EndpointConfig) {
     IPAMConfig: cfg?.IPAMConfig ?? null, Links: cfg?.Links ?? null, Aliases: e.aliases.length ? e.aliases : (cfg?.Aliases ?? null),
     MacAddress: e.macAddress, DriverOpts: cfg?.DriverOpts ?? null,
     NetworkID: e.networkId, EndpointID: e.endpointId, Gateway: e.gateway, IPAddress: e.ipAddress, IPPrefixLen: e.prefixLen,
-    IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null,
+    IPv6Gateway: e.ipv6Gateway, GlobalIPv6Address: e.ipv6Address, GlobalIPv6PrefixLen: e.ipv6PrefixLen, DNSNames: null,
   };
 }
 
@@ -74,13 +88,13 @@ export function renderNetworkSettings(
   const def = endpoints.find((e) => e.networkName === "bridge");
   const networks: Record<string, ReturnType<typeof renderEndpointSettings>> = {};
   for (const e of endpoints) networks[e.networkName] = renderEndpointSettings(e, o.configs?.[e.networkName] ?? o.configs?.[e.networkId]);
-  if (mode === "host" || mode === "none") networks[mode] = renderEndpointSettings({ networkId: stableId(mode), networkName: mode, endpointId: "", ipAddress: "", prefixLen: 0, gateway: "", macAddress: "", aliases: [] });
+  if (mode === "host" || mode === "none") networks[mode] = renderEndpointSettings({ networkId: stableId(mode), networkName: mode, endpointId: "", ipAddress: "", prefixLen: 0, gateway: "", macAddress: "", aliases: [], ipv6Address: "", ipv6PrefixLen: 0, ipv6Gateway: "" });
   return {
     Bridge: "", SandboxID: "", SandboxKey: o.sandboxKey ?? "", HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0,
     Ports: renderPorts(ports, o.exposed),
     SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: def?.endpointId ?? "",
-    Gateway: def?.gateway ?? "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, IPAddress: def?.ipAddress ?? "",
-    IPPrefixLen: def?.prefixLen ?? 0, IPv6Gateway: "", MacAddress: def?.macAddress ?? "",
+    Gateway: def?.gateway ?? "", GlobalIPv6Address: def?.ipv6Address ?? "", GlobalIPv6PrefixLen: def?.ipv6PrefixLen ?? 0, IPAddress: def?.ipAddress ?? "",
+    IPPrefixLen: def?.prefixLen ?? 0, IPv6Gateway: def?.ipv6Gateway ?? "", MacAddress: def?.macAddress ?? "",
     Networks: networks,
   };
 }

@@ -14,6 +14,23 @@ export interface NetworkRecord {
   labels: Record<string, string>;
   options: Record<string, string>;
   created: string;
+  /** --ipv6: the v6 subnet and gateway ("" when the network has none). */
+  subnet6: string;
+  gateway6: string;
+  enableIPv6: boolean;
+  ipam: IpamView;
+}
+
+/** IPAM as the client asked for it: Options passed back, Config entries as given (null: chosen by us). */
+export interface IpamView {
+  options?: Record<string, string> | null;
+  configs?: IpamConfigEntry[] | null;
+}
+export interface IpamConfigEntry {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string>;
 }
 
 export interface EndpointRecord {
@@ -26,6 +43,14 @@ export interface EndpointRecord {
   mac: string;
   hostVeth: string;
   aliases: string[];
+  /** The v6 address on an --ipv6 network ("" otherwise); its prefix is the network's. */
+  ip6: string;
+  /** Legacy links on a user network, "name:alias": the alias resolves for this endpoint only. */
+  links: string[];
+  /** IPAMConfig.LinkLocalIPs: extra addresses on the interface. */
+  linkLocal: string[];
+  /** HostConfig.Dns: where the resolver forwards this endpoint's other names (the host's resolvers when empty). */
+  dns: string[];
 }
 
 export interface PortMap {
@@ -41,10 +66,12 @@ export interface PortMap {
 type NetRow = {
   id: string; name: string; driver: string; bridge: string; subnet: string; gateway: string;
   internal: number; attachable: number; is_default: number; labels: string; options: string; created_at: string;
+  subnet6: string; gateway6: string; enable_ipv6: number; ipam: string;
 };
 type EpRow = {
   id: string; network_id: string; container_id: string; container_name: string; ip: string;
   prefix_len: number; mac: string; host_veth: string; aliases: string;
+  ip6: string; links: string; link_local: string; dns: string;
 };
 type PortRow = {
   container_id: string; endpoint_id: string; proto: string; host_ip: string; host_port: number;
@@ -55,10 +82,12 @@ const net = (r: NetRow): NetworkRecord => ({
   id: r.id, name: r.name, driver: "bridge", bridge: r.bridge, subnet: r.subnet, gateway: r.gateway,
   internal: !!r.internal, attachable: !!r.attachable, isDefault: !!r.is_default,
   labels: JSON.parse(r.labels), options: JSON.parse(r.options), created: r.created_at,
+  subnet6: r.subnet6, gateway6: r.gateway6, enableIPv6: !!r.enable_ipv6, ipam: JSON.parse(r.ipam),
 });
 const ep = (r: EpRow): EndpointRecord => ({
   id: r.id, networkId: r.network_id, containerId: r.container_id, containerName: r.container_name,
   ip: r.ip, prefixLen: r.prefix_len, mac: r.mac, hostVeth: r.host_veth, aliases: JSON.parse(r.aliases),
+  ip6: r.ip6, links: JSON.parse(r.links), linkLocal: JSON.parse(r.link_local), dns: JSON.parse(r.dns),
 });
 const port = (r: PortRow): PortMap => ({
   containerId: r.container_id, endpointId: r.endpoint_id, proto: r.proto as "tcp" | "udp", hostIp: r.host_ip,
@@ -82,9 +111,9 @@ export class NetworkStore {
   insertNetwork(n: NetworkRecord): void {
     this.db
       .query(
-        "INSERT INTO networks (id, name, driver, bridge, subnet, gateway, internal, attachable, is_default, labels, options, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO networks (id, name, driver, bridge, subnet, gateway, internal, attachable, is_default, labels, options, created_at, subnet6, gateway6, enable_ipv6, ipam) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .run(n.id, n.name, n.driver, n.bridge, n.subnet, n.gateway, n.internal ? 1 : 0, n.attachable ? 1 : 0, n.isDefault ? 1 : 0, JSON.stringify(n.labels), JSON.stringify(n.options), n.created);
+      .run(n.id, n.name, n.driver, n.bridge, n.subnet, n.gateway, n.internal ? 1 : 0, n.attachable ? 1 : 0, n.isDefault ? 1 : 0, JSON.stringify(n.labels), JSON.stringify(n.options), n.created, n.subnet6, n.gateway6, n.enableIPv6 ? 1 : 0, JSON.stringify(n.ipam));
   }
   deleteNetwork(id: string): void {
     this.db.query("DELETE FROM networks WHERE id = ?").run(id);
@@ -104,10 +133,11 @@ export class NetworkStore {
     this.tx(() => {
       this.db
         .query(
-          "INSERT INTO endpoints (id, network_id, container_id, container_name, ip, prefix_len, mac, host_veth, aliases, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO endpoints (id, network_id, container_id, container_name, ip, prefix_len, mac, host_veth, aliases, created_at, ip6, links, link_local, dns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .run(e.id, e.networkId, e.containerId, e.containerName, e.ip, e.prefixLen, e.mac, e.hostVeth, JSON.stringify(e.aliases), new Date().toISOString());
+        .run(e.id, e.networkId, e.containerId, e.containerName, e.ip, e.prefixLen, e.mac, e.hostVeth, JSON.stringify(e.aliases), new Date().toISOString(), e.ip6, JSON.stringify(e.links), JSON.stringify(e.linkLocal), JSON.stringify(e.dns));
       this.db.query("INSERT INTO ip_leases (network_id, ip, endpoint_id) VALUES (?, ?, ?)").run(e.networkId, e.ip, e.id);
+      if (e.ip6) this.db.query("INSERT INTO ip_leases (network_id, ip, endpoint_id) VALUES (?, ?, ?)").run(e.networkId, e.ip6, e.id);
     });
   }
   /** Deleting the endpoint cascades to its lease and port maps. */
@@ -115,7 +145,15 @@ export class NetworkStore {
     this.db.query("DELETE FROM endpoints WHERE id = ?").run(id);
   }
 
+  /** IPv4 addresses in use on a network. */
   leases(networkId: string): string[] {
+    return this.allLeases(networkId).filter((ip) => !ip.includes(":"));
+  }
+  /** IPv6 addresses in use on a network. */
+  leases6(networkId: string): string[] {
+    return this.allLeases(networkId).filter((ip) => ip.includes(":"));
+  }
+  private allLeases(networkId: string): string[] {
     return this.db.query<{ ip: string }, [string]>("SELECT ip FROM ip_leases WHERE network_id = ?").all(networkId).map((r) => r.ip);
   }
 

@@ -16,6 +16,7 @@ import {
   PauseJob,
   PruneJob,
   RemoveJob,
+  RemoveLinkJob,
   RenameJob,
   UpdateJob,
   ResizeJob,
@@ -71,7 +72,15 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     return noContent();
   });
   app.delete("/containers/:id", async (c) => {
-    await engine.run(RemoveJob, { ref: c.req.param("id"), force: boolQuery(c, "force"), volumes: boolQuery(c, "v") });
+    if (boolQuery(c, "link")) await engine.run(RemoveLinkJob, { ref: c.req.param("id") });
+    else await engine.run(RemoveJob, { ref: c.req.param("id"), force: boolQuery(c, "force"), volumes: boolQuery(c, "v") });
+    return noContent();
+  });
+  // A link's name is "<parent>/<alias>" (`docker rm --link`).
+  app.delete("/containers/:parent/:alias", async (c) => {
+    const ref = `${c.req.param("parent")}/${c.req.param("alias")}`;
+    if (boolQuery(c, "link")) await engine.run(RemoveLinkJob, { ref });
+    else await engine.run(RemoveJob, { ref, force: boolQuery(c, "force"), volumes: boolQuery(c, "v") });
     return noContent();
   });
   app.post("/containers/:id/rename", async (c) => {

@@ -55,4 +55,21 @@ CREATE TABLE port_maps (
 CREATE INDEX port_maps_container ON port_maps(container_id);
 `,
   },
+  {
+    id: "networks-002",
+    sql: `
+-- IPv6 (--ipv6 networks): the v6 subnet and gateway of a network, an endpoint's v6 address
+-- (its lease is a row of ip_leases like a v4 one), whether --ipv6 was asked for. Legacy links by alias ("name:alias"), the
+-- endpoint's extra link-local addresses, and the --dns servers its resolver forwards to.
+ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT '';
+ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT '';
+ALTER TABLE networks ADD COLUMN enable_ipv6 INTEGER NOT NULL DEFAULT 0;
+-- IPAM as the client gave it (inspect shows it so: a subnet given without gateway stays without).
+ALTER TABLE networks ADD COLUMN ipam TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE endpoints ADD COLUMN ip6 TEXT NOT NULL DEFAULT '';
+ALTER TABLE endpoints ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE endpoints ADD COLUMN link_local TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE endpoints ADD COLUMN dns TEXT NOT NULL DEFAULT '[]';
+`,
+  },
 ];
