@@ -1,5 +1,6 @@
 import type { CAC } from "cac";
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { defaultConfig, type DaemonConfig } from "../server/config.ts";
 import { list } from "./context.ts";
 import { log, setLogLevel } from "../log.ts";
@@ -30,6 +31,7 @@ interface DaemonFlags {
   liveRestore?: boolean;
   cgroupParent?: string;
   execOpt?: string | string[];
+  dns?: string | string[];
 }
 
 export function registerDaemon(cli: CAC): void {
@@ -49,6 +51,7 @@ export function registerDaemon(cli: CAC): void {
     .option("-b, --bridge <name>", "Device name of the default bridge (default ctr0)")
     .option("--firewall <backend>", "nftables or iptables (default: nftables where nft exists)")
     .option("--default-address-pool <cidr>", "Pool that bridge subnets are taken from")
+    .option("--dns <ip>", "DNS server for containers (repeatable): the default bridge's resolv.conf, and where user networks' resolver forwards")
     .option("--max-concurrent-downloads <n>", "Layers downloaded in parallel per pull", { default: 3 })
     .option("--seccomp-profile <path>", "Default seccomp profile for containers (a Docker profile JSON, or unconfined)")
     .option("--no-new-privileges", "Set no_new_privs for every new container")
@@ -115,6 +118,8 @@ function configFrom(f: DaemonFlags): DaemonConfig {
     c.firewall = f.firewall;
   }
   c.defaultAddressPool = f.defaultAddressPool;
+  c.dns = list(f.dns);
+  if (c.dns.some((d) => !isIP(d))) throw new Error(`invalid --dns ${c.dns.find((d) => !isIP(d))}: want an IP address`);
   if (f.maxConcurrentDownloads !== undefined) c.maxConcurrentDownloads = Number(f.maxConcurrentDownloads);
   c.security = { seccompProfile: f.seccompProfile, noNewPrivileges: f.newPrivileges === false, defaultUlimits: list(f.defaultUlimit), ...(f.usernsRemap ? { usernsRemap: f.usernsRemap } : {}) };
   if (f.group) c.group = f.group;

@@ -16,6 +16,8 @@ export interface DaemonConfig {
   /** Firewall backend; default nftables where `nft` exists, else iptables. */
   firewall?: "nftables" | "iptables";
   defaultAddressPool?: string;
+  /** --dns: containers' nameservers unless they name their own (dockerd's daemon-wide --dns). */
+  dns?: string[];
   maxConcurrentDownloads: number;
   /** --seccomp-profile, --no-new-privileges, --default-ulimit */
   security: SecurityFlags;

@@ -113,6 +113,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     bip: config.bip,
     pools: config.defaultAddressPool ? [parsePoolFlag(config.defaultAddressPool)] : undefined,
     defaultBridge: config.bridge,
+    upstreams: config.dns?.length ? config.dns : undefined,
     kernel: { ...realNetKernel, firewall: firewallFor(config) },
   });
   const imageSource = {

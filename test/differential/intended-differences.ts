@@ -9,6 +9,18 @@ export interface IntendedDifference {
 }
 
 export const INTENDED: Record<string, IntendedDifference> = {
+  "networks/dns/resolv-conf/out[0]": {
+    what: "the nameserver of a container on a user network: dockerd writes 127.0.0.11, ctr the network's gateway",
+    why: "ctr's embedded resolver listens on each network's gateway address, so a container needs no DNAT rules in its own namespace; it answers the same names (and forwards to --dns) as dockerd's",
+  },
+  "networks/dns/forward-search/out[3]": {
+    what: "the same nameserver line, with --dns/--dns-search/--dns-option",
+    why: "as networks/dns/resolv-conf: the resolver is on the gateway; --dns is where it forwards, as in dockerd",
+  },
+  "networks/dns/forward/out[3]": {
+    what: "the same nameserver line, with --dns",
+    why: "as networks/dns/resolv-conf",
+  },
   "orchestrators/sysctl-refused/message": {
     what: "a sysctl outside the container's namespaces: dockerd answers \"failed to create shim task: OCI runtime create failed: runc create failed: <runc's sentence>: unknown\", ctr runc's sentence alone",
     why: "ctr has no shim and no runc; the sentence that says what is wrong is runc's, word for word",

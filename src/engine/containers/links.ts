@@ -158,9 +158,16 @@ export function withLinkEnv(c: Container, ctx: LinkContext): Container {
   return ctx.env.length ? { ...c, config: { ...c.config, Env: replaceOrAppend(ctx.env, c.config.Env) } } : c;
 }
 
-/** HostConfig.Links in dockerd's stored form; each child must exist (dockerd's 400 otherwise). */
-export function storedLinks(links: readonly string[] | null | undefined, parent: string, find: (name: string) => Container | null): string[] | null | undefined {
+/**
+ * HostConfig.Links in dockerd's stored form; each child must exist (dockerd's
+ * 400 otherwise). On a user network dockerd keeps none there: the docker CLI
+ * sends them as the endpoint's Links, which the resolver answers.
+ */
+export function storedLinks(c: Container, find: (name: string) => Container | null): string[] | null | undefined {
+  const links = c.hostConfig.Links;
+  const parent = c.name;
   if (!links?.length) return links as string[] | null | undefined;
+  if (!onDefaultBridge(c)) return null;
   return links.map((s) => {
     const l = parseLink(s);
     const child = find(l.child);

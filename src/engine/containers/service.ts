@@ -171,7 +171,7 @@ export class ContainerService {
       created: nowRfc3339(),
     };
     if (!c.config.Hostname) c.config.Hostname = id.slice(0, 12);
-    c.hostConfig.Links = storedLinks(c.hostConfig.Links, c.name, (n) => this.find(n));
+    c.hostConfig.Links = storedLinks(c, (n) => this.find(n));
     if (!c.config.Cmd?.length && !c.config.Entrypoint?.length) {
       throw new InvalidParameterError("no command specified");
     }

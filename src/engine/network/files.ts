@@ -54,7 +54,9 @@ export function resolvConfFile(o: ResolvInput): string {
   } catch {}
   const hostLines = host.split("\n").map((l) => l.trim());
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(" ")}`] : hostLines.filter((l) => /^(search|domain)\s/.test(l));
-  const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(" ")}`] : hostLines.filter((l) => /^options\s/.test(l));
+  let options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(" ")}`] : hostLines.filter((l) => /^options\s/.test(l));
+  // With the embedded resolver dockerd adds ndots:0 unless an ndots option is given (libnetwork sandbox_dns_unix.go).
+  if (o.resolver && !options.some((l) => /\sndots:/.test(l))) options = options.length ? options.map((l, i) => (i === options.length - 1 ? `${l} ndots:0` : l)) : ["options ndots:0"];
   let ns: string[];
   if (o.resolver) ns = [`nameserver ${o.resolver}`];
   else if (o.dns?.length) ns = o.dns.map((d) => `nameserver ${d}`);

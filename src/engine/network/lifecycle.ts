@@ -81,7 +81,7 @@ export function managedNetworking(m: NetworkManager, o: { netnsDir?: string } = 
         resolvConf: resolvConfFile({
           // dockerd keeps its resolver with --dns too: the servers become where it forwards (connect passes them).
           resolver: userNet ? userNet.gateway : undefined,
-          dns: c.hostConfig.Dns,
+          dns: c.hostConfig.Dns?.length ? c.hostConfig.Dns : m.daemonDns(),
           dnsSearch: c.hostConfig.DnsSearch,
           dnsOptions: c.hostConfig.DnsOptions,
         }),

@@ -51,6 +51,8 @@ export interface NetworkManagerOptions {
   mtu?: number;
   /** Run the embedded DNS server on user networks (default true). */
   dns?: boolean;
+  /** The daemon's --dns: where the resolver forwards for containers without their own, and the default bridge's nameservers. */
+  upstreams?: readonly string[];
   dnsPort?: number;
 }
 
@@ -231,9 +233,19 @@ export class NetworkManager {
     } else {
       subnet = this.pickSubnet();
     }
-    const gateway = c?.Gateway || formatIp(subnet.base + 1);
+    // Without a gateway, dockerd's IPAM gives the bridge the first address of the pool (of the IP range, if any).
+    const gateway = c?.Gateway || formatIp(this.pool(subnet, c?.IPRange).first);
     if (!contains(subnet, parseIp(gateway))) throw new InvalidParameterError(`failed to allocate gateway (${gateway}): Requested address is out of range`);
     return { subnet, gateway };
+  }
+
+  /** The addresses handed out on a subnet: all hosts, or those of --ip-range (never the subnet's own network and broadcast). */
+  private pool(subnet: Cidr, range?: string): { first: number; last: number } {
+    const r = range ? parseCidr(range) : subnet;
+    if (range && !contains(subnet, r.base)) throw new InvalidParameterError(`Invalid address ${range}: It does not belong to any of this network's subnets`);
+    const first = Math.max(r.base, subnet.base + 1);
+    const last = Math.min(r.base + size(r) - 1, subnet.base + size(subnet) - 2);
+    return { first, last };
   }
 
   private v6Config(c: IpamConfigEntry | undefined): { subnet6: string; gateway6: string } {
@@ -288,8 +300,8 @@ export class NetworkManager {
       throw new ConflictError(`container ${name} is already attached to network ${n.name}`);
     const subnet = parseCidr(n.subnet);
     const ip = r.ip ?? this.freeIp(n);
-    if (!contains(subnet, parseIp(ip))) throw new InvalidParameterError(`requested IP ${ip} is not in subnet ${n.subnet}`);
-    if (ip === n.gateway || this.store.leases(n.id).includes(ip)) throw new ConflictError(`Address already in use: ${ip}`);
+    if (!contains(subnet, parseIp(ip))) throw new InvalidParameterError(`Invalid address ${ip}: It does not belong to any of this network's subnets`);
+    if (ip === n.gateway || this.store.leases(n.id).includes(ip)) throw new ConflictError("Address already in use");
     const ip6 = this.ip6For(n, r.ip6);
     const mac = r.mac || macForIp(ip);
     const ep: EndpointRecord = {
@@ -300,7 +312,7 @@ export class NetworkManager {
     try {
       this.store.insertEndpoint(ep);
     } catch (e) {
-      throw new ConflictError(`Address already in use: ${ip} (${(e as Error).message})`);
+      throw new ConflictError("Address already in use", { cause: e });
     }
     try {
       this.plug(n, ep, nsPath(r.netns));
@@ -322,8 +334,8 @@ export class NetworkManager {
     used.add(parseIp6(n.gateway6));
     if (asked) {
       const want = parseIp6(asked);
-      if (!contains6(c, want)) throw new InvalidParameterError(`requested IP ${asked} is not in subnet ${n.subnet6}`);
-      if (used.has(want)) throw new ConflictError(`Address already in use: ${asked}`);
+      if (!contains6(c, want)) throw new InvalidParameterError(`Invalid address ${asked}: It does not belong to any of this network's subnets`);
+      if (used.has(want)) throw new ConflictError("Address already in use");
       return formatIp6(want);
     }
     for (let i = 1n; i < 1n << 20n; i++) if (!used.has(c.base + i)) return formatIp6(c.base + i);
@@ -432,7 +444,17 @@ export class NetworkManager {
   /** Where the resolver forwards names that are not ours for the container at `from`: its --dns, else the host's. */
   upstreamsFor(networkId: string, from: string): readonly string[] {
     const me = this.querier(networkId, from);
-    return me?.dns.length ? me.dns : hostResolvers();
+    return me?.dns.length ? me.dns : this.defaultUpstreams();
+  }
+
+  /** The daemon's --dns (default-bridge containers get it in resolv.conf, as with dockerd). */
+  daemonDns(): string[] {
+    return [...(this.o.upstreams ?? [])];
+  }
+
+  /** The daemon's --dns, else the host's resolvers (the daemon runs on the host, so loopback ones work here). */
+  defaultUpstreams(): readonly string[] {
+    return this.o.upstreams?.length ? this.o.upstreams : hostResolvers();
   }
 
   private querier(networkId: string, from: string): EndpointRecord | undefined {
@@ -524,13 +546,11 @@ export class NetworkManager {
 
   /** Lowest free host address (Docker allocates sequentially; lowest-free keeps it compact across restarts). */
   private freeIp(n: NetworkRecord): string {
-    const c = parseCidr(n.subnet);
+    const range = n.ipam.configs?.find((x) => x.Subnet && !isIp6(x.Subnet))?.IPRange;
+    const { first, last } = this.pool(parseCidr(n.subnet), range);
     const used = new Set(this.store.leases(n.id).map(parseIp));
     used.add(parseIp(n.gateway));
-    for (let i = 1; i < size(c) - 1; i++) {
-      const ip = (c.base + i) >>> 0;
-      if (!used.has(ip)) return formatIp(ip);
-    }
+    for (let ip = first; ip <= last; ip++) if (!used.has(ip >>> 0)) return formatIp(ip >>> 0);
     throw new ConflictError(`no available IPv4 addresses on network ${n.name}`);
   }
 
