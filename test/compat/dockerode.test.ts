@@ -277,7 +277,7 @@ describe.skipIf(!ready)("dockerode against ctr", () => {
     // starting a running container: dockerd answers 304 (no body), which docker-modem turns into an error
     const again = (await c.start().then(() => undefined, (e: unknown) => e)) as { statusCode?: number } | undefined;
     expect(again?.statusCode).toBe(304);
-    await expectHttpError(c.remove(), 409, "cannot remove container");
+    await expectHttpError(c.remove(), 409, "You cannot remove a running container");
     await expectHttpError(docker.createContainer({ Image: bb, name: "dlife" }), 409, 'The container name "/dlife" is already in use');
     await c.kill({ signal: "SIGKILL" });
     expect((await c.wait()).StatusCode).toBe(137);

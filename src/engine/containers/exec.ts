@@ -118,7 +118,7 @@ export class ExecService {
       ID: e.id,
       Running: e.running,
       ExitCode: e.exitCode,
-      ProcessConfig: { tty: !!e.config.Tty, entrypoint, arguments: args, privileged: !!e.config.Privileged, user: e.config.User ?? "" },
+      ProcessConfig: { tty: !!e.config.Tty, entrypoint, arguments: args, privileged: !!e.config.Privileged, ...(e.config.User ? { user: e.config.User } : {}) },
       OpenStdin: !!e.config.AttachStdin,
       OpenStderr: !!e.config.AttachStderr,
       OpenStdout: !!e.config.AttachStdout,

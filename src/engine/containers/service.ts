@@ -506,8 +506,11 @@ export class ContainerService {
     const c = this.get(ref);
     if (this.live.has(c.id) || c.state.Running) {
       if (!opts.force) {
+        // dockerd 20.10's words (daemon/delete.go).
         throw new ConflictError(
-          `cannot remove container "/${c.name}": container is ${c.state.Paused ? "paused" : "running"}: stop the container before removing or force remove`,
+          c.state.Paused
+            ? `You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`
+            : `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
         );
       }
       this.setManuallyStopped(c, true);

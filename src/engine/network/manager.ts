@@ -4,7 +4,7 @@
 import { randomBytes, createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import type { Database } from "../../store/db.ts";
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errors.ts";
+import { ConflictError, EngineError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV, AF_INET6 } from "../../kernel/netlink.ts";
 import { closeSync } from "node:fs";
 import { type Cidr, contains, formatCidr, formatIp, macForIp, parseCidr, parseIp, size, overlaps } from "./ipv4.ts";
@@ -262,7 +262,8 @@ export class NetworkManager {
     const n = this.find(ref);
     if (n.isDefault) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const eps = this.store.endpoints(n.id);
-    if (eps.length) throw new ConflictError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    // dockerd 20.10 answers 403 here (libnetwork's ActiveEndpointsError is Forbidden).
+    if (eps.length) throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     await this.teardownBridge(n);
     this.store.deleteNetwork(n.id);
     this.applyFirewall();
@@ -345,7 +346,8 @@ export class NetworkManager {
   async disconnect(ref: string, containerId: string): Promise<void> {
     const n = this.find(ref);
     const ep = this.store.endpointsOf(containerId).find((e) => e.networkId === n.id);
-    if (!ep) throw new NotFoundError(`container ${containerId} is not connected to network ${n.name}`);
+    // A plain error, as dockerd's (its 500).
+    if (!ep) throw new EngineError(`container ${containerId} is not connected to network ${n.name}`);
     this.release(ep);
     this.applyFirewall();
   }

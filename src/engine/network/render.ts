@@ -70,7 +70,8 @@ export function renderEndpointSettings(e: Endpoint, cfg?: EndpointConfig) {
     IPAMConfig: cfg?.IPAMConfig ?? null, Links: cfg?.Links ?? null, Aliases: e.aliases.length ? e.aliases : (cfg?.Aliases ?? null),
     MacAddress: e.macAddress, DriverOpts: cfg?.DriverOpts ?? null,
     NetworkID: e.networkId, EndpointID: e.endpointId, Gateway: e.gateway, IPAddress: e.ipAddress, IPPrefixLen: e.prefixLen,
-    IPv6Gateway: e.ipv6Gateway, GlobalIPv6Address: e.ipv6Address, GlobalIPv6PrefixLen: e.ipv6PrefixLen, DNSNames: null,
+    // No DNSNames: API 1.44 added it (dockerd 20.10 has none; the names are the Aliases here).
+    IPv6Gateway: e.ipv6Gateway, GlobalIPv6Address: e.ipv6Address, GlobalIPv6PrefixLen: e.ipv6PrefixLen,
   };
 }
 

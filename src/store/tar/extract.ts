@@ -98,6 +98,9 @@ class LayerWriter {
       case "symlink":
         await drain(body);
         symlinkSync(h.linkname ?? "", path);
+        // dockerd's layer size is directory.Size of the extracted layer (lstat sizes of all but
+        // directories, once per inode): a symlink counts the length of its target.
+        this.size += Buffer.byteLength(h.linkname ?? "");
         break;
       case "link":
         await drain(body);

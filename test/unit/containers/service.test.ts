@@ -89,7 +89,7 @@ describe("container lifecycle", () => {
     const { svc, store } = fakeWorld();
     const { Id } = await svc.create("xx", { Image: "busybox" });
     await svc.start(Id);
-    await expect(svc.remove(Id)).rejects.toThrow('cannot remove container "/xx": container is running');
+    await expect(svc.remove(Id)).rejects.toThrow("You cannot remove a running container");
     await svc.remove("xx", { force: true });
     expect(store.find(Id)).toBeNull();
   });

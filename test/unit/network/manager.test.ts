@@ -98,7 +98,7 @@ describe("network manager (fake kernel)", () => {
     expect(m.resolve(n.id, "DB")).toEqual([e.ipAddress]);
     expect(m.resolve(n.id, "aaaaaaaaaaaa")).toEqual([e.ipAddress]);
     expect(m.resolve(n.id, "b")).toBeNull();
-    await expect(m.remove("app")).rejects.toBeInstanceOf(ConflictError);
+    await expect(m.remove("app")).rejects.toBeInstanceOf(ForbiddenError);
     expect(renderNetwork(n, m.endpoints(n.id))).toEqual({
       Name: "app", Id: n.id, Created: n.created, Scope: "local", Driver: "bridge", EnableIPv6: false,
       IPAM: { Driver: "default", Options: null, Config: [{ Subnet: "10.77.0.0/24" }] /* as given: dockerd adds no Gateway */ },
