@@ -106,7 +106,7 @@ describe.skipIf(!ready)("docker CLI against ctr", () => {
     expect(r.stderr).toContain("No such container: nope");
     await d.docker(["run", "-d", "--name", "t2", bb, "sleep", "100"]);
     const busy = await d.docker(["rm", "t2"]);
-    expect(busy.stderr).toContain("container is running");
+    expect(busy.stderr).toContain("You cannot remove a running container");
     const dup = await d.docker(["create", "--name", "t2", bb]);
     expect(dup.stderr).toContain('The container name "/t2" is already in use');
     expect((await d.docker(["rm", "-f", "t2"])).code).toBe(0);
