@@ -37,6 +37,10 @@ export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
 export const IFLA_LINKINFO = 18;
 export const IFLA_NET_NS_FD = 28;
+export const IFLA_AF_SPEC = 26;
+/** Inside IFLA_AF_SPEC/AF_INET6 (include/uapi/linux/if_link.h): how the kernel makes link-local addresses. */
+export const IFLA_INET6_ADDR_GEN_MODE = 8;
+export const IN6_ADDR_GEN_MODE_NONE = 1;
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 export const VETH_INFO_PEER = 1;

@@ -34,6 +34,8 @@ export interface Netlink {
   setNetns(name: string, netnsFd: number, newName?: string): void;
   rename(name: string, newName: string): void;
   setMac(name: string, mac: string): void;
+  /** No IPv6 link-local address on `name` (set before it goes up): the kernel's addr_gen_mode none. */
+  noIpv6LinkLocal(name: string): void;
   addAddr(name: string, ip: string, prefixLen: number): void;
   delAddr(name: string, ip: string, prefixLen: number): void;
   addDefaultRoute(gateway: string, dev: string): void;
@@ -179,6 +181,11 @@ class RouteSocket implements Netlink {
 
   setMac(name: string, mac: string): void {
     this.setLink(name, [M.attr.bytes(M.IFLA_ADDRESS, M.macBytes(mac))], {}, "mac");
+  }
+
+  noIpv6LinkLocal(name: string): void {
+    const mode = new Uint8Array([M.IN6_ADDR_GEN_MODE_NONE]);
+    this.setLink(name, [M.attr.nested(M.IFLA_AF_SPEC, [M.attr.nested(M.AF_INET6, [M.attr.bytes(M.IFLA_INET6_ADDR_GEN_MODE, mode)])])], {}, "addr_gen_mode");
   }
 
   addAddr(name: string, ip: string, prefixLen: number): void {

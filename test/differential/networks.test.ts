@@ -268,6 +268,11 @@ describe.skipIf(!!skip)("differential networks: docker CLI against dockerd and c
     same("ipv6/addr", (await exec("v6a", "ip -6 -o addr show dev eth0 scope global | awk '{print $4}'; ip -6 route show default | cut -d' ' -f1-5")).map(lines));
     same("ipv6/ping", (await both((t) => ["exec", "v6a", "ping", "-6", "-c1", "-W2", `${t.net6}:99`])).map((r) => ({ code: r.code, first: r.stdout.split("\n")[0] })));
     same("ipv6/aaaa", (await exec("v6a", "nslookup -type=aaaa v6b 2>&1 | grep -A9 '^Name'")).map(lines));
+    // Without a v6 address dockerd turns IPv6 off in the container: no ::1, no fe80:: (default bridge, none).
+    const v6lines = (r: RunResult) => ({ code: r.code, out: r.stdout.split("\n").filter(Boolean).map((l) => l.replace(/^\d+: /, "").replace(/\s+\\.*$/, "")).sort() });
+    same("ipv6/off-bridge", (await both(() => ["run", "--rm", bb, "ip", "-6", "-o", "addr"])).map(v6lines));
+    same("ipv6/off-none", (await both(() => ["run", "--rm", "--network", "none", bb, "ip", "-6", "-o", "addr"])).map(v6lines));
+    same("ipv6/on-v6-network", (await both(() => ["run", "--rm", "--network", "n_6", bb, "ip", "-6", "-o", "addr"])).map((r) => ({ code: r.code, out: v6lines(r).out.map((l) => l.replace(/fe80::\S+/, "<ll6>")) })));
     same("ipv6/ip6-outside", (await both(() => ["run", "--rm", "--network", "n_6", "--ip6", "fd00:ffff::9", bb, "true"])).map(lines));
     check();
   });

@@ -371,6 +371,8 @@ export class NetworkManager {
     const inner = this.k.inNetns(nsPath(netns));
     try {
       inner.setUp("lo");
+      // IPv6 off, as dockerd leaves such a container: no ::1 either.
+      if (inner.addrs(AF_INET6).some((a) => a.address === "::1")) inner.delAddr("lo", "::1", 128);
     } finally {
       inner.close();
     }
@@ -634,11 +636,19 @@ export class NetworkManager {
       // Hairpin lets a container reach its own published port through the bridge.
       this.k.hairpin(ep.hostVeth);
       inner.setMac(ifname, ep.mac);
+      // dockerd disables IPv6 in a container without a v6 address (no fe80:: on its interfaces);
+      // sysctls are per netns and the daemon is not in that one, so the interface makes none.
+      if (!ep.ip6) inner.noIpv6LinkLocal(ifname);
       inner.addAddr(ifname, ep.ip, ep.prefixLen);
       if (ep.ip6) inner.addAddr(ifname, ep.ip6, parseCidr6(n.subnet6).prefixLen);
       // dockerd puts --link-local-ip addresses on the interface with the link-local prefix.
       for (const ll of ep.linkLocal) inner.addAddr(ifname, ll, isIp6(ll) ? 64 : 16);
       inner.setUp("lo");
+      // ...nor ::1 (it comes with lo): a container with IPv6 gets it back when its v6 endpoint is plugged.
+      const v6 = this.store.endpointsOf(ep.containerId).some((e) => e.ip6);
+      const loopback6 = inner.addrs(AF_INET6).some((a) => a.address === "::1");
+      if (!v6 && loopback6) inner.delAddr("lo", "::1", 128);
+      if (v6 && !loopback6) inner.addAddr("lo", "::1", 128);
       inner.setUp(ifname);
       // One default route per netns: the first non-internal network's gateway. An internal
       // network gives none (dockerd 20.10 routes through its gateway and drops in FORWARD; with

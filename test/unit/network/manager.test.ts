@@ -27,6 +27,7 @@ function fakeKernel() {
     setNetns: () => {},
     rename: () => {},
     setMac: (n, mac) => void calls.push(`${where} mac ${n} ${mac}`),
+    noIpv6LinkLocal: (n) => void calls.push(`${where} no-ll6 ${n}`),
     addAddr: (n, ip, p) => void calls.push(`${where} addr ${n} ${ip}/${p}`),
     delAddr: () => {},
     addDefaultRoute: (gw, dev) => void calls.push(`${where} route ${gw} ${dev}`),
