@@ -22,7 +22,9 @@ const keeperBundle = await keeper.outputs[0]!.text();
 
 const result = await Bun.build({
   entrypoints: ["src/cli.ts"],
-  compile: { outfile: "dist/ctr" },
+  // The binary reads no bunfig.toml, .env, tsconfig.json or package.json from the directory it runs in: a
+  // daemon or client must not change with its cwd, and looking for them cost every start a walk up the tree.
+  compile: { outfile: "dist/ctr", autoloadBunfig: false, autoloadDotenv: false, autoloadTsconfig: false, autoloadPackageJson: false },
   // Precompiled bytecode: the runtime skips parsing the bundle at every start
   // (the client's `ctr version` went from ~50 ms to ~? ms).
   bytecode: true,

@@ -26,12 +26,13 @@ export class CliContext {
     return this.global.host ?? process.env.CTR_HOST ?? DEFAULT_HOST;
   }
 
+  /** The client; a daemon is started (or the error shown) only when its first connection is refused. */
   async client(): Promise<ApiClient> {
     if (this.cached) return this.cached;
     const client = new ApiClient(this.host);
-    await ensureDaemon(client, { allowed: mayAutostart(this.host, process.env.CTR_ROOT), root: process.env.CTR_ROOT });
-    this.cached = client;
-    return client;
+    const opts = { allowed: mayAutostart(this.host, process.env.CTR_ROOT), root: process.env.CTR_ROOT };
+    this.cached = client.onUnreachable(() => ensureDaemon(client, opts));
+    return this.cached;
   }
 }
 

@@ -1,4 +1,4 @@
-import { humanDuration } from "../engine/containers/render.ts";
+import { humanDuration } from "../units.ts";
 
 export { humanDuration };
 // Output helpers shared by CLI commands: docker-style tables, sizes, times.

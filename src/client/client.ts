@@ -31,10 +31,51 @@ export interface Hijacked {
 export class ApiClient {
   readonly addr: HostAddr;
   private readonly base: string;
+  /**
+   * Called when connections find nobody listening before any has reached the
+   * daemon: may start it (autostart.ts) or throw the error to show; the
+   * request is then sent again. Asking first (a /_ping before every command)
+   * cost each command a round trip (issue 16).
+   */
+  private unreachable?: () => Promise<void>;
+  /** The one run of `unreachable` that requests refused at the same time all wait for. */
+  private starting?: Promise<void>;
 
   constructor(readonly host: string, private readonly tlsOpts?: { ca?: string; cert?: string; key?: string }) {
     this.addr = parseHost(host);
     this.base = this.addr.kind === "unix" ? "http://localhost" : `https://${this.addr.host}:${this.addr.port}`;
+  }
+
+  /** See `unreachable`. */
+  onUnreachable(f: () => Promise<void>): this {
+    this.unreachable = f;
+    return this;
+  }
+
+  /** Runs `connect`; when nobody listened and we may act on it, acts (once) and runs it again. */
+  private async reaching<T>(connect: () => Promise<T>): Promise<T> {
+    try {
+      const r = await connect();
+      this.unreachable = undefined; // the daemon is there: a refusal from now on is an error to show
+      return r;
+    } catch (e) {
+      if (!neverConnected(e) || !this.mayAct()) throw e;
+      await this.act();
+      return connect();
+    }
+  }
+
+  private mayAct(): boolean {
+    return !!(this.unreachable || this.starting);
+  }
+
+  private act(): Promise<void> {
+    if (!this.starting) {
+      const f = this.unreachable!;
+      this.unreachable = undefined;
+      this.starting = f();
+    }
+    return this.starting;
   }
 
   url(path: string, query?: Query): string {
@@ -57,17 +98,21 @@ export class ApiClient {
       body = JSON.stringify(opts.body);
       headers["Content-Type"] = "application/json";
     }
-    let res: Response;
-    try {
-      res = await fetch(this.url(path, opts.query), {
+    // A stream is partly read by a refused fetch, so it cannot be sent again: make sure of the daemon first.
+    if (body instanceof ReadableStream && this.mayAct() && !(await this.ping())) await this.act();
+    const send = () =>
+      fetch(this.url(path, opts.query), {
         method,
         headers,
         body,
         signal: opts.signal,
         ...(this.addr.kind === "unix" ? { unix: this.addr.path } : { tls: this.tlsOpts }),
       } as RequestInit);
+    let res: Response;
+    try {
+      res = await this.reaching(send);
     } catch (e) {
-      if ((e as Error).name === "AbortError") throw e;
+      if ((e as Error).name === "AbortError" || e instanceof ConnectError) throw e;
       throw new ConnectError(`cannot connect to the ctr daemon at ${this.host}: ${(e as Error).message}. Is the daemon running?`);
     }
     if (res.status >= 400) throw new ApiError(res.status, await messageOf(res));
@@ -107,10 +152,11 @@ export class ApiClient {
     ].join("\r\n");
     let socket: RawSocket;
     try {
-      socket = await connectRaw(
-        this.addr.kind === "unix" ? { unix: this.addr.path } : { hostname: this.addr.host, port: this.addr.port, tls: this.tlsOpts ?? true },
+      socket = await this.reaching(() =>
+        connectRaw(this.addr.kind === "unix" ? { unix: this.addr.path } : { hostname: this.addr.host, port: this.addr.port, tls: this.tlsOpts ?? true }),
       );
     } catch (e) {
+      if (e instanceof ConnectError) throw e;
       throw new ConnectError(`cannot connect to the ctr daemon at ${this.host}: ${(e as Error).message}`);
     }
     return new Promise((resolve, reject) => {
@@ -137,6 +183,12 @@ export class ApiClient {
       socket.write(head + payload);
     });
   }
+}
+
+/** Nobody listened (no socket file, or refused): the request never reached a daemon, so sending it again is safe. */
+function neverConnected(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === "ENOENT" || code === "ECONNREFUSED";
 }
 
 async function messageOf(res: Response): Promise<string> {

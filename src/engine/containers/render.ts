@@ -5,6 +5,7 @@ import { ZERO_TIME } from "./types.ts";
 import { healthSuffix } from "./health.ts";
 import { configuredEndpoints, unpluggedEndpoint } from "./endpoints.ts";
 import { portNumber, stringMap } from "../string-map.ts";
+import { humanDuration } from "../../units.ts";
 
 /** GET /containers/{id}/json: dockerd's shape (the CLI prints it as-is; `logs` needs Config). */
 export function inspectView(c: Container, o: { root: string; driver: string; execIds: string[]; imageConfigId: string }) {
@@ -140,19 +141,3 @@ function portsList(ports: Record<string, { HostIp: string; HostPort: string }[] 
   return out;
 }
 
-export function humanDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 1) return "Less than a second";
-  if (s === 1) return "1 second";
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return "About a minute";
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return "About an hour";
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
-  return `${Math.round(h / 24 / 365)} years`;
-}

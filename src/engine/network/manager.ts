@@ -12,7 +12,8 @@ import { type AddressPool, DEFAULT_POOLS, chooseSubnet } from "./subnets.ts";
 import { NetworkStore, type EndpointRecord, type IpamConfigEntry, type NetworkRecord, type PortMap } from "./store.ts";
 import { contains6, formatCidr6, formatIp6, isIp6, overlaps6, parseCidr6, parseIp6 } from "./ipv6.ts";
 import { type Firewall, nftFirewall } from "./nft.ts";
-import { type Binding, ephemeralRange, portFree } from "./publish.ts";
+import type { Binding } from "./publish.ts";
+import { ephemeralRange, portFree } from "./host-ports.ts";
 import { type DnsServer, hostResolvers, startDnsServer } from "./dns-server.ts";
 
 /** What the driver needs from the kernel; `realNetKernel` is the real one. */
