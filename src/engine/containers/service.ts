@@ -22,6 +22,7 @@ import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
 import { Waits, type WaitCondition, type WaitResult } from "./waits.ts";
+import { Tidier } from "./tidy.ts";
 
 export interface EventSink {
   publish(e: { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } }): void;
@@ -84,8 +85,12 @@ export class ContainerService {
   /** Exits being recorded (endpoints released, state saved): a stop answers after, and a start waits for it. */
   private readonly exiting = new Map<string, Promise<void>>();
   private readonly observers: LifecycleObserver[] = [];
+  /** Cgroups, rw layers and directories of ended or removed containers, after the answer (tidy.ts). */
+  private readonly tidier: Tidier;
 
-  constructor(readonly d: ContainerDeps) {}
+  constructor(readonly d: ContainerDeps) {
+    this.tidier = new Tidier(d.log);
+  }
 
   observe(o: LifecycleObserver): void {
     this.observers.push(o);
@@ -251,6 +256,8 @@ export class ContainerService {
   }
 
   private async launch(c: Container): Promise<void> {
+    // The cgroup of the previous run must be gone before this one takes its name.
+    await this.tidier.done(c.id);
     const image = this.d.images.get(c.imageId);
     if (!image) throw new NotFoundError(`No such image: ${c.imageRef}`);
     const paths = containerPaths(this.d.dir, c.id);
@@ -342,7 +349,8 @@ export class ContainerService {
     for (const o of this.observers) o.stopped(id);
     const c = this.d.store.find(id);
     if (!c) return;
-    await this.release(c);
+    await this.releaseNow(c);
+    this.tidier.later(id, "cgroup cleanup", () => this.d.runtime.cleanup(c));
     c.state = exitedState(c.state, { ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, ...(exit.finishedAt ? { FinishedAt: exit.finishedAt } : {}) });
     c.networkSettings = {};
     if (exit.oomKilled) this.event(c, "oom");
@@ -525,13 +533,17 @@ export class ContainerService {
     this.clearRestartTimer(c.id);
     const cur = this.d.store.find(c.id);
     if (!cur) return; // auto-removed meanwhile
-    await this.release(cur);
-    await this.d.rootfs.remove(cur.id);
+    await this.releaseNow(cur);
     this.d.volumes?.release(cur.id, !!opts.volumes);
-    rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
     this.d.store.delete(cur.id);
     this.event(cur, "destroy");
     this.waits.removed(cur.id, cur.state.ExitCode);
+    // Gone for every client now; what is left on disk goes after the answer.
+    this.tidier.later(cur.id, "removal", async () => {
+      await this.d.runtime.cleanup(cur);
+      await this.d.rootfs.remove(cur.id);
+      rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
+    });
   }
 
   rename(ref: string, newName: string): void {
@@ -723,7 +735,7 @@ export class ContainerService {
   async shutdown(timeoutSeconds = 10): Promise<void> {
     this.shuttingDown = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
-    if (this.d.liveRestore) return;
+    if (this.d.liveRestore) return this.tidier.all();
     await Promise.all(
       [...this.live.keys()].map(async (id) => {
         const c = this.d.store.find(id);
@@ -737,13 +749,22 @@ export class ContainerService {
       }),
     );
     await Promise.all([...this.live.keys()].map((id) => this.settled(id)));
+    await this.tidier.all();
   }
 
   /** What a stopped container no longer needs: its network endpoints, its shareable /dev/shm and its cgroup. */
   private async release(c: Container): Promise<void> {
+    await this.releaseNow(c);
+    await this.d.runtime.cleanup(c).catch(() => {});
+  }
+
+  /**
+   * What goes before an exit or a removal is told (the cgroup goes after, tidy.ts): leases and port
+   * maps, as a start right after may want the same address, and the shareable /dev/shm host mount.
+   */
+  private async releaseNow(c: Container): Promise<void> {
     unmountShareableShm(this.d.dir, c.id);
     await this.d.network.disconnect(c).catch((e) => this.d.log?.("network disconnect failed", { id: c.id, error: String(e) }));
-    await this.d.runtime.cleanup(c).catch(() => {});
   }
 
   private event(c: Container, action: string, extra: Record<string, string> = {}): void {

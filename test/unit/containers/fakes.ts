@@ -44,9 +44,12 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
   const updates: Container["hostConfig"][] = [];
   const events: { Action: string; id: string }[] = [];
   const logs = new Map<string, LogEntry[]>();
+  /** Starts and cgroup cleanups, in the order they happened. */
+  const order: string[] = [];
   const image: ImageInfo = { id: "sha256:" + "a".repeat(64), config: { Cmd: ["sh"], Env: ["PATH=/bin", "A=1"], WorkingDir: "/" }, topLayer: "sha256:top" };
   const runtime: Runtime = {
-    start: async (_c, ctx) => {
+    start: async (c, ctx) => {
+      order.push(`start ${c.id}`);
       const p = new FakeProcess();
       await ctx.onNetns?.(p.pid);
       procs.push(p);
@@ -64,7 +67,11 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
     resume: async () => {},
     stats: async () => ({ cpuTotal: 0, cpuPercpu: [], systemCpu: 0, onlineCpus: 1, memoryUsage: 0, memoryLimit: 0, memoryStats: {}, pids: 1, blkioRead: 0, blkioWrite: 0 }),
     top: async () => ({ Titles: ["PID"], Processes: [] }),
-    cleanup: async () => {},
+    // Slow, like rmdir in every v1 hierarchy: a start that does not wait for it comes first.
+    cleanup: async (c) => {
+      await Bun.sleep(5);
+      order.push(`cleanup ${c.id}`);
+    },
     ...(o.restore ? { restore: o.restore } : {}),
     leftovers: () => [],
   };
@@ -110,7 +117,7 @@ export function fakeWorld(o: { restore?: Runtime["restore"]; liveRestore?: boole
     dir: join(dir, "containers"),
     liveRestore: o.liveRestore,
   });
-  return { svc, store, procs, events, rootfsMade, dir, db, updates };
+  return { svc, store, procs, events, rootfsMade, dir, db, updates, order };
 }
 
 export type { Container };

@@ -71,7 +71,20 @@ describe("container lifecycle", () => {
     procs[0]!.exit(0);
     expect(await removed).toEqual({ StatusCode: 0, Error: null });
     expect(store.find(Id)).toBeNull();
-    expect(rootfsMade).toEqual([]);
+    // Its rw layer goes after the answer (tidy.ts), and then for sure.
+    await until(() => rootfsMade.length === 0);
+  });
+
+  test("a start after an exit waits for the exit's cgroup cleanup (the new cgroup takes the same id)", async () => {
+    const { svc, procs, order } = fakeWorld();
+    const { Id } = await svc.create(undefined, { Image: "busybox" });
+    await svc.start(Id);
+    const exited = svc.wait(Id, "next-exit");
+    procs[0]!.exit(0);
+    await exited;
+    await svc.start(Id);
+    expect(order).toEqual([`start ${Id}`, `cleanup ${Id}`, `start ${Id}`]);
+    procs[1]!.exit(0);
   });
 
   test("stop sends the stop signal, then SIGKILL after the timeout", async () => {
