@@ -6,9 +6,13 @@ import { Demuxer } from "../server/stdcopy.ts";
  * half-close, so `cat` ends), the socket to our stdout/stderr — raw with a
  * tty, demultiplexed without. Resolves when the daemon closes the stream.
  */
-export function pumpAttached(h: Hijacked, o: { tty: boolean; stdin: boolean }): Promise<void> {
+export function pumpAttached(h: Hijacked, o: { tty: boolean; stdin: boolean; onStatus?: (json: string) => void }): Promise<void> {
   const { socket } = h;
-  const write = (stream: number, b: Uint8Array) => (stream === 2 ? process.stderr : process.stdout).write(b);
+  const write = (stream: number, b: Uint8Array) => {
+    // Stream 3 ends ctr's run conversation with the exit status (server/routes/attach-run.ts).
+    if (stream === 3 && o.onStatus) return o.onStatus(new TextDecoder().decode(b));
+    (stream === 2 ? process.stderr : process.stdout).write(b);
+  };
   const demux = o.tty ? null : new Demuxer((stream, payload) => write(stream, payload));
   const onData = (d: Uint8Array) => (demux ? demux.push(d) : write(1, d));
   if (h.head.length) onData(h.head);

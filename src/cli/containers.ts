@@ -1,5 +1,6 @@
 import type { CAC } from "cac";
-import type { ApiClient } from "../client/client.ts";
+import type { ApiClient, Query } from "../client/client.ts";
+import type { RunEnd } from "../server/routes/attach-run.ts";
 import { ApiError } from "../client/errors.ts";
 import { CliExit, list, type CliContext } from "./context.ts";
 import { createBody, createOptions, type CreateFlags } from "./create-options.ts";
@@ -57,28 +58,25 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     } catch (e) {
       throw exit125(e);
     }
-    const tty = !!f.tty;
-    const hijacked = f.detach ? null : await client.hijack(`/containers/${id}/attach`, { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: detachKeys(f.detachKeys) });
-    // Register the wait before start (headers come back at once), so a fast exit is never missed.
-    const waitAbort = new AbortController();
-    const waitRes = await client.request("POST", `/containers/${id}/wait`, { query: { condition: f.rm ? "removed" : "next-exit" }, signal: waitAbort.signal });
-    const waited = waitRes.text().catch(() => "");
-    try {
-      await client.request("POST", `/containers/${id}/start`);
-    } catch (e) {
-      hijacked?.socket.destroy();
-      throw startFailed(e);
-    }
+    const condition = f.rm ? "removed" : "next-exit";
     if (f.detach) {
-      waitAbort.abort(); // like the docker CLI: the pending wait is simply dropped
+      await start(client, id);
       console.log(id);
       return;
     }
-    if (tty) resizer(client, `/containers/${id}/resize`)();
-    await pumpAttached(hijacked!, { tty, stdin: attach.stdin });
-    const r = JSON.parse((await waited) || "{}") as { StatusCode?: number; Error?: { Message?: string } | null };
-    if (r.Error?.Message) throw new CliExit(125, `Error waiting for container: ${r.Error.Message}`);
-    throw new CliExit(r.StatusCode ?? 0);
+    const tty = !!f.tty;
+    const attachQuery = { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: detachKeys(f.detachKeys) };
+    if (!tty) return runAttached(client, id, attachQuery, condition, attach.stdin);
+    const hijacked = await client.hijack(`/containers/${id}/attach`, attachQuery);
+    // Register the wait before start (headers come back at once), so a fast exit is never missed.
+    const waited = (await client.request("POST", `/containers/${id}/wait`, { query: { condition } })).text().catch(() => "");
+    await start(client, id).catch((e) => {
+      hijacked.socket.destroy();
+      throw e;
+    });
+    resizer(client, `/containers/${id}/resize`)();
+    await pumpAttached(hijacked, { tty, stdin: attach.stdin });
+    throw exitOf(JSON.parse((await waited) || "{}"));
   });
 
   addOptions(cli.command("create <image> [...command]", "Create a new container"), createOptions).action(
@@ -256,6 +254,35 @@ export async function forEachArg(ids: string[], fn: (id: string) => Promise<void
 }
 
 /** The docker CLI's toStatusError: a command that is missing exits 127, one that cannot run 126, else 125. */
+async function start(client: ApiClient, id: string): Promise<void> {
+  try {
+    await client.request("POST", `/containers/${id}/start`);
+  } catch (e) {
+    throw startFailed(e);
+  }
+}
+
+/** What the wait answered, as the CLI's exit. */
+function exitOf(r: RunEnd): CliExit {
+  if (r.Error?.Message) return new CliExit(125, `Error waiting for container: ${r.Error.Message}`);
+  return new CliExit(r.StatusCode ?? 0);
+}
+
+/**
+ * Without a TTY, one conversation: the attach starts the container and ends
+ * with its exit status (ctr's `run` attach, server/routes/attach-run.ts),
+ * instead of attach, wait and start one after the other.
+ */
+async function runAttached(client: ApiClient, id: string, query: Query, condition: string, stdin: boolean): Promise<never> {
+  const hijacked = await client.hijack(`/containers/${id}/attach`, { ...query, run: condition });
+  let status = "";
+  await pumpAttached(hijacked, { tty: false, stdin, onStatus: (json) => (status = json) });
+  if (!status) throw new CliExit(125, "Error: the daemon ended the attach without the container's exit status");
+  const r = JSON.parse(status) as RunEnd;
+  if (r.start) throw startFailed(new ApiError(r.start.status, r.start.message));
+  throw exitOf(r);
+}
+
 function startFailed(e: unknown): CliExit {
   const base = exit125(e);
   if (/executable file not found|no such file or directory/.test(base.message)) return new CliExit(127, base.message);

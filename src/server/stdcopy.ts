@@ -1,7 +1,8 @@
 // Docker's multiplexed stream framing (attach, exec and logs when Tty=false):
 // [stream id (1 stdout, 2 stderr), 0, 0, 0, uint32 big-endian length] + payload.
+// Stream 3 (stdcopy's Systemerr) only ends ctr's own run conversation (routes/attach-run.ts).
 
-export function frame(stream: 0 | 1 | 2, payload: Uint8Array): Uint8Array {
+export function frame(stream: 0 | 1 | 2 | 3, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + payload.length);
   out[0] = stream;
   // Bytes by hand: touching `out.buffer` of a small array makes the engine give

@@ -6,6 +6,7 @@ import { markStreaming, streamResponse } from "../stream.ts";
 import { logFrames } from "../log-frames.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
+import { runCondition, startAndWait, type RunEnd } from "./attach-run.ts";
 import {
   AttachJob,
   CreateJob,
@@ -135,12 +136,22 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     const container = await engine.run(InspectJob, { ref });
     const tty = container.Config.Tty;
     const keys = detachKeysOrThrow(c.req.query("detachKeys"), (k) => `Invalid detach keys (${k}) provided`);
+    const run = runCondition(c.req.query("run"), stream, tty);
     const { conn, response } = openRaw(c, tty);
     // A slow client's write promise goes back to the hub, which then waits (backpressure).
     const send = (s: 1 | 2, chunk: Uint8Array): Promise<void> | undefined =>
       (s === 1 && stdout) || (s === 2 && stderr) ? conn.write(tty ? chunk : frame(s, chunk)) : undefined;
+    // ctr's run (attach-run.ts): the stream ends with the exit status, once it is known.
+    let ending: (() => Promise<RunEnd>) | null = null;
+    let ended = false;
+    const end = async () => {
+      if (ended) return;
+      ended = true;
+      if (ending) await conn.write(frame(3, new TextEncoder().encode(JSON.stringify(await ending()))));
+      conn.end();
+    };
     // logs=1 replays what the container wrote so far; live output waits behind it.
-    const live = new HeldOutput(send, () => conn.end(), logs);
+    const live = new HeldOutput(send, () => void end(), logs);
     if (stream) {
       // Subscribed before we answer: `docker run` sends start once it has the 101.
       const { hub, detach } = await engine.run(AttachJob, { ref, sub: { onOutput: (s, b) => live.output(s, b), onEnd: () => live.end() } });
@@ -161,6 +172,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
         });
       }
       void conn.closed.then(() => detach());
+      if (run) ending = await startAndWait(engine, container.Id, run, () => void end());
     }
     void (async () => {
       if (logs) {

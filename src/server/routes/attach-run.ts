@@ -1,0 +1,51 @@
+// ctr's own `run` conversation (issue 16): POST /containers/{id}/attach with
+// stream=1 and run=<wait condition>. Once subscribed, the attach also starts
+// the container, and the stream ends with one frame of stream 3 (stdcopy's
+// Systemerr) holding JSON: the wait's answer, or the start's error as the
+// start route would have answered it. `ctr run` so makes one round trip where
+// the docker CLI makes three (attach, wait, start) — each ~2–3 ms here, and the
+// client's answer to start came only after the daemon's work that follows it.
+// Docker's clients never send `run`; without it the attach is Docker's.
+import type { Engine } from "../../engine/engine.ts";
+import { StartJob, WaitJob } from "../../engine/containers/jobs.ts";
+import type { WaitCondition } from "../../engine/containers/waits.ts";
+import { BadRequestError, statusOf } from "../errors.ts";
+
+const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
+
+/** The last frame's JSON: Docker's wait answer, or `start` when the container did not start. */
+export interface RunEnd {
+  StatusCode?: number;
+  Error?: { Message: string } | null;
+  start?: { status: number; message: string };
+}
+
+/** The `run` query value, checked; undefined for Docker's plain attach. */
+export function runCondition(value: string | undefined, stream: boolean, tty: boolean): WaitCondition | undefined {
+  if (value === undefined) return undefined;
+  if (!CONDITIONS.includes(value as WaitCondition)) throw new BadRequestError(`invalid run condition: "${value}"`);
+  // A terminal's output is not framed: there is no place for the last frame.
+  if (!stream || tty) throw new BadRequestError("run needs stream=1 and a container without a TTY");
+  return value as WaitCondition;
+}
+
+/**
+ * Registers the wait, then starts `id` (call it once the attach is
+ * subscribed). Returns what ends the stream, once it is known; `failed` is
+ * called when the start fails (some failures never end the output).
+ */
+export async function startAndWait(engine: Engine, id: string, condition: WaitCondition, failed: () => void): Promise<() => Promise<RunEnd>> {
+  const { result: waited } = await engine.start(WaitJob, { ref: id, condition });
+  const started = engine.run(StartJob, { ref: id }).then(
+    () => null,
+    (e: unknown) => {
+      queueMicrotask(failed);
+      return e as Error;
+    },
+  );
+  return async () => {
+    const err = await started;
+    if (err) return { start: { status: statusOf(err), message: err.message } };
+    return await waited;
+  };
+}
