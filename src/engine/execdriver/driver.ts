@@ -118,7 +118,7 @@ export class ExecDriver {
     // A terminal's init gets no stdio pipes; the one kept ahead has them, so it serves the others.
     // One kept ahead sits in a pid namespace of its own: a pid joiner needs a fresh spawn.
     // One kept ahead waits below the daemon's parent: a cgroup cannot be renamed into another parent.
-    const child = spec.process.terminal || spec.joinPid || spec.hostPid || spec.cgroupParent ? null : (this.warm?.take(spec.id) ?? null);
+    const child = spec.process.terminal || spec.joinPid || spec.hostPid || spec.cgroupParent ? null : ((await this.warm?.take(spec.id)) ?? null);
     const resources = { ...spec.cgroup, devices: spec.privileged ? ("all" as const) : ("default" as const) };
     this.cgroups.place(spec.id, spec.cgroupParent);
     this.cgroups.create(spec.id, resources);

@@ -5,6 +5,11 @@
 // namespace in a cgroup of its own (`warm-<hex>`); the next start renames that
 // cgroup to the container's id (its process stays in it, no migration) and
 // hands over the spec. Nothing else about it is shared or decided early.
+// The next one is started a little after a start, not at once: spawning
+// blocks the daemon's loop for 1–10 ms (the child's exec of a big binary),
+// and right after a start is when that container's output, exit and removal
+// are on their way to a client (issue 16); a start that comes while it still
+// boots waits for it, which is always sooner than booting another.
 // The init writes itself into that cgroup, so the daemon never waits on the
 // migration. After `idleMs` without a start it is stopped, so an idle box holds no
 // extra process. If the daemon dies it exits at EOF on its pipe; a stale
@@ -17,6 +22,10 @@ import type { CgroupManager } from "../../kernel/cgroups/types.ts";
 import type { InitChild } from "./init-child.ts";
 
 export const WARM_PREFIX = "warm-";
+/** After a start, the next init is started this much later (see above). */
+const REFILL_DELAY_MS = 15;
+/** How long a start waits for an init still on its way into its cgroup. */
+const JOIN_WAIT_MS = 100;
 
 /** Whether `pid` has written itself into the last of its cgroup.procs files (it writes them in order). */
 function joined(procs: string[], pid: number): boolean {
@@ -33,6 +42,9 @@ export class WarmInit {
   private waiting: { child: InitChild; cgroup: string; procs: string[] } | null = null;
   private idle: Timer | null = null;
   private closed = false;
+  private refillTimer: Timer | null = null;
+  /** The spawn under way, if any. */
+  private spawned: Promise<void> | null = null;
 
   constructor(
     /** Starts an init that joins these cgroup.procs files itself (through the keeper: asynchronously). */
@@ -50,19 +62,24 @@ export class WarmInit {
   }
 
   /** The waiting init, its cgroup renamed to `id`; null when there is none (the caller spawns one). */
-  take(id: string): InitChild | null {
+  async take(id: string): Promise<InitChild | null> {
+    // One due soon, or on its way: sooner than a spawn of our own.
+    if (this.refillTimer) {
+      clearTimeout(this.refillTimer);
+      this.refillTimer = null;
+      void this.spawnOne();
+    }
+    if (!this.waiting && this.spawned) await this.spawned;
     const w = this.waiting;
     this.waiting = null;
     if (this.idle) clearTimeout(this.idle);
     if (!w) return null;
-    if (!w.child.running()) {
-      void this.discard(w); // dead already: what is left is its pipes and cgroup
-      return null;
-    }
     // Still booting, not yet in its cgroup: a rename now would leave it outside, or (v1: one
     // cgroup.procs per hierarchy, written in order) make its next write fail. The last file tells.
-    if (!joined(w.procs, w.child.pid)) {
-      void this.discard(w);
+    const deadline = Date.now() + JOIN_WAIT_MS;
+    while (w.child.running() && !joined(w.procs, w.child.pid) && Date.now() < deadline) await Bun.sleep(1);
+    if (!w.child.running() || !joined(w.procs, w.child.pid)) {
+      void this.discard(w); // dead, or too slow: what is left is its pipes and cgroup
       return null;
     }
     try {
@@ -74,26 +91,34 @@ export class WarmInit {
     return w.child;
   }
 
-  /** Starts the next one soon, off the start that just happened. */
+  /** Starts the next one a little later, off the start that just happened. */
   refill(): void {
-    if (this.closed || this.waiting) return;
-    setTimeout(() => void this.spawnOne(), 0).unref?.();
+    if (this.closed || this.waiting || this.refillTimer) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = null;
+      void this.spawnOne();
+    }, REFILL_DELAY_MS);
+    this.refillTimer.unref?.();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.idle) clearTimeout(this.idle);
+    if (this.refillTimer) clearTimeout(this.refillTimer);
+    await this.spawned;
     const w = this.waiting;
     this.waiting = null;
     if (w) await this.discard(w);
   }
 
-  private spawning = false;
+  private spawnOne(): Promise<void> {
+    if (this.closed || this.waiting || this.spawned) return this.spawned ?? Promise.resolve();
+    this.spawned = this.spawnInto().finally(() => (this.spawned = null));
+    return this.spawned;
+  }
 
-  private async spawnOne(): Promise<void> {
-    if (this.closed || this.waiting || this.spawning) return;
+  private async spawnInto(): Promise<void> {
     const cgroup = `${this.prefix}${randomBytes(6).toString("hex")}`;
-    this.spawning = true;
     try {
       // No limits and no device list yet: the container's are written when it is taken.
       this.cgroups.create(cgroup, { devices: "all" });
@@ -111,8 +136,6 @@ export class WarmInit {
       this.idle.unref?.();
     } catch {
       void this.cgroups.remove(cgroup).catch(() => {});
-    } finally {
-      this.spawning = false;
     }
   }
 
