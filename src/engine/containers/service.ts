@@ -535,14 +535,14 @@ export class ContainerService {
     if (!cur) return; // auto-removed meanwhile
     await this.releaseNow(cur);
     this.d.volumes?.release(cur.id, !!opts.volumes);
+    // Its directory (hosts, logs, mounts/shm) goes now, as dockerd's; the cgroup and rw layer after the answer.
+    rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
     this.d.store.delete(cur.id);
     this.event(cur, "destroy");
     this.waits.removed(cur.id, cur.state.ExitCode);
-    // Gone for every client now; what is left on disk goes after the answer.
     this.tidier.later(cur.id, "removal", async () => {
       await this.d.runtime.cleanup(cur);
       await this.d.rootfs.remove(cur.id);
-      rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
     });
   }
 

@@ -1,6 +1,6 @@
 // What is left of a container after its exit or removal has been reported:
-// its cgroup (rmdir in every v1 hierarchy), its rw layer and its directory.
-// None of it is visible through the API, and doing it before answering cost
+// its cgroup (rmdir in every v1 hierarchy) and its rw layer. Neither is
+// visible through the API, and doing it before answering cost
 // every `run --rm` 5–15 ms between the exit and the answer (issue 16), so it
 // runs afterwards, one piece of work after the other per container. A start
 // of the same container first waits for its own (the cgroup gets its id
