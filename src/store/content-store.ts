@@ -7,10 +7,11 @@
 // checked against the expected digest and renamed into place: a blob is either
 // whole and verified or absent. A partial ingest stays under tmp so a later
 // pull can resume it with an HTTP Range request.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, readSync, createReadStream, writeFileSync } from "node:fs";
+import { constants, fsync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, readSync, createReadStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { EngineError, InvalidParameterError, NotFoundError } from "../engine/errors.ts";
+import { PositionalWriter } from "./positional-writer.ts";
 
 /** The blob's bytes did not hash to the digest it was stored under. */
 export class DigestMismatchError extends EngineError {
@@ -55,13 +56,14 @@ export interface Ingest {
   readonly offset: number;
   /** The earlier bytes, to replay through a pipeline that must see the whole blob. */
   replay(): AsyncIterable<Uint8Array>;
-  write(chunk: Uint8Array): void;
+  /** Hashes `chunk` now and writes it off the loop (positional-writer.ts); waits only while much is in flight. */
+  write(chunk: Uint8Array): Promise<void>;
   /** Checks size and digest of everything written; on mismatch deletes the partial and throws. */
   verify(): void;
-  /** fsync, verify (if not yet), rename into the store. */
-  commit(): void;
-  /** Stops; keepPartial leaves the bytes for a later resume. */
-  abort(keepPartial: boolean): void;
+  /** Verify (if not yet), the writes done, fsync, rename into the store. */
+  commit(): Promise<void>;
+  /** Stops (once the writes under way are done); keepPartial leaves the bytes for a later resume. */
+  abort(keepPartial: boolean): Promise<void>;
 }
 
 export interface ContentWriter {
@@ -199,9 +201,11 @@ class FileIngest implements Ingest {
   readonly offset: number;
   private readonly hasher = new Bun.CryptoHasher("sha256");
   private fd: number | null;
+  private readonly writer: PositionalWriter;
   private written: number;
   private done = false;
   private verified = false;
+  private aborted: Promise<void> | null = null;
 
   constructor(
     readonly digest: string,
@@ -233,7 +237,9 @@ class FileIngest implements Ingest {
     }
     this.offset = offset;
     this.written = offset;
-    this.fd = openSync(partial, "a", 0o600);
+    // Not O_APPEND: Linux appends every pwrite then, whatever its offset (pwrite(2) BUGS).
+    this.fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT, 0o600);
+    this.writer = new PositionalWriter(this.fd, offset);
   }
 
   async *replay(): AsyncIterable<Uint8Array> {
@@ -242,15 +248,15 @@ class FileIngest implements Ingest {
     for await (const c of s) yield c as Uint8Array;
   }
 
-  write(chunk: Uint8Array): void {
-    if (this.fd === null) throw new EngineError(`ingest of ${this.digest} is closed`);
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.fd === null || this.aborted) throw new EngineError(`ingest of ${this.digest} is closed`);
     if (this.expectedSize !== undefined && this.written + chunk.byteLength > this.expectedSize) {
-      this.abort(false);
+      void this.abort(false);
       throw new DigestMismatchError(this.digest, `more than ${this.expectedSize} bytes`);
     }
-    for (let off = 0; off < chunk.byteLength; ) off += writeSync(this.fd, chunk, off, chunk.byteLength - off);
     this.hasher.update(chunk);
     this.written += chunk.byteLength;
+    await this.writer.write(chunk);
   }
 
   verify(): void {
@@ -258,28 +264,41 @@ class FileIngest implements Ingest {
     if (this.fd === null) throw new EngineError(`ingest of ${this.digest} is closed`);
     const actual = `sha256:${this.hasher.digest("hex")}`;
     if (actual !== this.digest || (this.expectedSize !== undefined && this.written !== this.expectedSize)) {
-      this.abort(false);
+      void this.abort(false);
       throw new DigestMismatchError(this.digest, actual);
     }
     this.verified = true;
   }
 
-  commit(): void {
-    this.verify();
-    fsyncSync(this.fd!);
-    closeSync(this.fd!);
+  async commit(): Promise<void> {
+    try {
+      this.verify();
+    } catch (e) {
+      await this.aborted; // the partial is gone when the caller hears of it
+      throw e;
+    }
+    const fd = this.fd!;
+    await this.writer.flush();
+    // On the thread pool: a layer's fsync stalled every other layer's bytes.
+    await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+    closeSync(fd);
     this.fd = null;
     renameSync(this.partial, this.final);
     this.finish();
   }
 
-  abort(keepPartial: boolean): void {
-    if (this.fd !== null) {
-      closeSync(this.fd);
-      this.fd = null;
-    }
-    if (!keepPartial) rmSync(this.partial, { force: true });
-    this.finish();
+  abort(keepPartial: boolean): Promise<void> {
+    this.aborted ??= (async () => {
+      // Closing under writes still queued could hand their descriptor to someone else's file.
+      await this.writer.flush().catch(() => {});
+      if (this.fd !== null) {
+        closeSync(this.fd);
+        this.fd = null;
+      }
+      if (!keepPartial) rmSync(this.partial, { force: true });
+      this.finish();
+    })();
+    return this.aborted;
   }
 
   private finish(): void {

@@ -44,7 +44,7 @@ export class LayerSource implements AsyncIterable<Uint8Array> {
       this.ingest?.verify();
       return r;
     }
-    this.ingest?.write(r.value);
+    await this.ingest?.write(r.value);
     this.received += r.value.byteLength;
     this.onBytes(this.received);
     return r;

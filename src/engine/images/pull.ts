@@ -211,7 +211,7 @@ export class Puller {
       emit(status("Verifying Checksum", id));
       emit(status("Download complete", id));
       emit(progress("Extracting", id, desc.size, desc.size));
-      ingest?.commit();
+      await ingest?.commit();
       this.d.images.recordLayerBlob({ digest: desc.digest, diffId, mediaType: desc.mediaType, size: desc.size, source: repoName(repo.ref) });
       emit(status("Pull complete", id));
       return rec;
@@ -228,7 +228,7 @@ export class Puller {
       }
       await src.close().catch(() => {});
       // Only a cut download is kept (for a Range resume); anything else is not trusted.
-      ingest?.abort(src.networkError instanceof ConnectionError);
+      await ingest?.abort(src.networkError instanceof ConnectionError);
       throw err;
     }
   }

@@ -5,9 +5,10 @@
 import { createHash } from "node:crypto";
 import {
   chmodSync, closeSync, constants, linkSync, lchownSync, lutimesSync, mkdirSync,
-  openSync, readdirSync, rmSync, symlinkSync, writeSync,
+  openSync, readdirSync, rmSync, symlinkSync,
 } from "node:fs";
 import { join } from "node:path";
+import { PositionalWriter } from "../positional-writer.ts";
 import { extract as tarExtract, type Extract, type Header as TarHeader } from "tar-stream";
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../../kernel/fs-ffi.ts";
 import { iterate, type ByteSource } from "./byte-source.ts";
@@ -199,13 +200,17 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
 
 async function writeFile(path: string, body: AsyncIterable<Uint8Array>): Promise<number> {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const out = new PositionalWriter(fd);
   let n = 0;
   try {
     for await (const chunk of body) {
-      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off);
+      await out.write(chunk);
       n += chunk.byteLength;
     }
+    // Every byte written before the caller's chmod/utimes (a write after them would undo the mtime).
+    await out.flush();
   } finally {
+    await out.flush().catch(() => {}); // on a failure too: no write may outlive the descriptor
     closeSync(fd);
   }
   return n;

@@ -24,35 +24,35 @@ test("ingest: resume a partial, verify, rename; mismatch refused and deleted", a
   const digest = sha256Digest(data);
   const a = cs.ingest(digest, data.byteLength);
   expect(() => cs.ingest(digest)).toThrow("already running");
-  a.write(data.subarray(0, 5000));
-  a.abort(true);
+  await a.write(data.subarray(0, 5000));
+  await a.abort(true);
   const b = cs.ingest(digest, data.byteLength);
   expect(b.offset).toBe(5000);
   let replayed = 0;
   for await (const c of b.replay()) replayed += c.byteLength;
   expect(replayed).toBe(5000);
-  b.write(data.subarray(5000));
-  b.commit();
+  await b.write(data.subarray(5000));
+  await b.commit();
   expect(cs.has(digest)).toBe(true);
   expect(cs.readBytes(digest)).toEqual(data);
   expect(readdirSync(join(d, "tmp"))).toEqual([]);
 
   const wrong = sha256Digest("something else");
   const c = cs.ingest(wrong);
-  c.write(data);
-  expect(() => c.commit()).toThrow(DigestMismatchError);
+  await c.write(data);
+  await expect(c.commit()).rejects.toThrow(DigestMismatchError);
   expect(() => cs.writeBytes(data, wrong)).toThrow(wrong);
   expect(cs.has(wrong)).toBe(false);
   expect(readdirSync(join(d, "tmp"))).toEqual([]);
 });
 
-test("cleanTmp drops staging files and old partials, keeps fresh ones", () => {
+test("cleanTmp drops staging files and old partials, keeps fresh ones", async () => {
   const d = tmp();
   const cs = new ContentStore(join(d, "blobs"), join(d, "tmp"));
   const digest = sha256Digest("x");
   const i = cs.ingest(digest);
-  i.write(new Uint8Array([1]));
-  i.abort(true);
+  await i.write(new Uint8Array([1]));
+  await i.abort(true);
   writeFileSync(join(d, "tmp", "write-abc"), "x");
   expect(cs.cleanTmp()).toEqual(["write-abc"]);
   expect(existsSync(cs.partialPath(digest))).toBe(true);
