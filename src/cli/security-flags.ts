@@ -3,7 +3,7 @@
 // sent as compact JSON ("seccomp=<json>"), "systempaths=unconfined" becomes
 // empty MaskedPaths/ReadonlyPaths, and ulimits travel as {Name, Soft, Hard}.
 import { readFileSync } from "node:fs";
-import { parseUlimit, type Ulimit } from "../engine/security/policy.ts";
+import { parseUlimit, type Ulimit } from "../engine/security/ulimits.ts";
 
 export interface SecurityFlagsOut {
   SecurityOpt: string[] | null;
