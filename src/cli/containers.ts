@@ -230,10 +230,12 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
         await client.request("POST", `/exec/${Id}/start`, { body: { Detach: true, Tty: tty } });
         return;
       }
-      const h = await client.hijack(`/exec/${Id}/start`, {}, { Detach: false, Tty: tty, ConsoleSize: size });
+      // Without a TTY the stream ends with the exit code (status=1, server/routes/exec.ts): no inspect after it.
+      const h = await client.hijack(`/exec/${Id}/start`, { status: tty ? undefined : 1 }, { Detach: false, Tty: tty, ConsoleSize: size });
       if (tty) resizer(client, `/exec/${Id}/resize`)();
-      await pumpAttached(h, { tty, stdin: !!f.interactive });
-      const r = await client.json<{ ExitCode: number | null }>("GET", `/exec/${Id}/json`);
+      let status = "";
+      await pumpAttached(h, { tty, stdin: !!f.interactive, onStatus: tty ? undefined : (json) => (status = json) });
+      const r = status ? (JSON.parse(status) as { ExitCode: number | null }) : await client.json<{ ExitCode: number | null }>("GET", `/exec/${Id}/json`);
       throw new CliExit(r.ExitCode ?? 0);
     });
 }

@@ -4,6 +4,7 @@ import { decodeBody, intQuery } from "../request.ts";
 import { ExecCreateBody, ExecStartBody } from "../schemas/index.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
+import type { RawConn } from "../hijack.ts";
 import { ExecCreateJob, ExecInspectJob, ExecResizeJob, ExecStartJob } from "../../engine/containers/jobs.ts";
 import type { ExecConfig } from "../../engine/containers/ports.ts";
 import { DetachWatcher, detachKeysOrThrow } from "../../engine/containers/detach-keys.ts";
@@ -23,6 +24,16 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
     const body = await decodeBody(c, ExecStartBody);
     const info = await engine.run(ExecInspectJob, { id });
     const tty = !!(body.Tty ?? info.ProcessConfig.tty);
+    // ctr's own `status=1` (no TTY): the stream ends with a stream-3 frame holding {"ExitCode"}, so
+    // `ctr exec` needs no inspect afterwards (issue 16; cf. attach-run.ts). Docker's clients never send it.
+    const status = !tty && c.req.query("status") === "1";
+    const end = async (conn: RawConn) => {
+      if (status) {
+        const { ExitCode } = await engine.run(ExecInspectJob, { id });
+        await conn.write(frame(3, new TextEncoder().encode(JSON.stringify({ ExitCode }))));
+      }
+      conn.end();
+    };
     const started = await engine.run(ExecStartJob, { id }).catch((e: unknown) => e as Error);
     if (started instanceof Error) {
       // dockerd has already hijacked when the process fails to start: the message goes down the
@@ -31,7 +42,7 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
       const { conn, response } = openRaw(c, tty);
       const msg = new TextEncoder().encode(`${started.message}\r\n`);
       conn.write(tty ? msg : frame(1, msg));
-      conn.end();
+      void end(conn);
       return response;
     }
     const { proc, done } = started;
@@ -67,7 +78,7 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
     } else proc.stdin?.end();
     void (async () => {
       await Promise.all([forward(proc.stdout, 1), forward(proc.stderr, 2), done]);
-      conn.end(); // only now: the CLI reads ExitCode right after the stream closes
+      await end(conn); // only now: the CLI reads ExitCode right after the stream closes
     })();
     return response;
   });
