@@ -4,7 +4,8 @@
 // deleted; a row whose rw layer is gone cannot run again and is marked dead
 // (`docker ps -a` shows it, `rm` removes it). A row without its containers/<id>
 // dir needs nothing: the dir and its files are written again at start.
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
+import { SET_ASIDE_SUFFIX } from "./tidy.ts";
 import { join } from "node:path";
 import type { LostFound } from "../../store/lost-found.ts";
 import type { ContainerStore } from "./store.ts";
@@ -31,6 +32,11 @@ export function repairContainerDisk(d: DiskRepairDeps): DiskRepairReport {
   const rows = d.store.all();
   const known = new Set(rows.map((c) => c.id));
   for (const n of readdirSync(d.dir)) {
+    // A removed container's directory whose deletion a crash cut short (tidy.ts).
+    if (n.endsWith(SET_ASIDE_SUFFIX) && ID.test(n.slice(0, -SET_ASIDE_SUFFIX.length))) {
+      rmSync(join(d.dir, n), { recursive: true, force: true });
+      continue;
+    }
     if (!ID.test(n) || known.has(n)) continue;
     d.lost.moveAside("containers", join(d.dir, n));
     report.movedAside.push(n);

@@ -22,7 +22,7 @@ import { StdioHub, type StreamId, type Subscriber } from "./stdio.ts";
 import { ContainerStore, nameInUse } from "./store.ts";
 import { initialState, nowRfc3339, type Container, type ContainerConfig, type ContainerState } from "./types.ts";
 import { Waits, type WaitCondition, type WaitResult } from "./waits.ts";
-import { Tidier } from "./tidy.ts";
+import { setAside, Tidier } from "./tidy.ts";
 
 export interface EventSink {
   publish(e: { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } }): void;
@@ -535,14 +535,16 @@ export class ContainerService {
     if (!cur) return; // auto-removed meanwhile
     await this.releaseNow(cur);
     this.d.volumes?.release(cur.id, !!opts.volumes);
-    // Its directory (hosts, logs, mounts/shm) goes now, as dockerd's; the cgroup and rw layer after the answer.
-    rmSync(containerPaths(this.d.dir, cur.id).dir, { recursive: true, force: true });
+    // The rw layer goes now (a crash must not leave it for lost+found); the directory (hosts, logs,
+    // mounts/shm) leaves its path now, as dockerd's, and is deleted after the answer with the cgroup.
+    await this.d.rootfs.remove(cur.id);
+    const dir = setAside(containerPaths(this.d.dir, cur.id).dir);
     this.d.store.delete(cur.id);
     this.event(cur, "destroy");
     this.waits.removed(cur.id, cur.state.ExitCode);
     this.tidier.later(cur.id, "removal", async () => {
       await this.d.runtime.cleanup(cur);
-      await this.d.rootfs.remove(cur.id);
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
   }
 

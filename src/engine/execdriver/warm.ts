@@ -5,11 +5,11 @@
 // namespace in a cgroup of its own (`warm-<hex>`); the next start renames that
 // cgroup to the container's id (its process stays in it, no migration) and
 // hands over the spec. Nothing else about it is shared or decided early.
-// The next one is started a little after a start, not at once: spawning
-// blocks the daemon's loop for 1–10 ms (the child's exec of a big binary),
-// and right after a start is when that container's output, exit and removal
-// are on their way to a client (issue 16); a start that comes while it still
-// boots waits for it, which is always sooner than booting another.
+// The next one is started a moment after a start, not in the same turn of
+// the loop: spawning blocks the loop for 1–10 ms (the child's exec of a big
+// binary), and the start's answer and first output go out first (issue 16);
+// later would make the next start of a busy box wait for it. A start that
+// comes while it still boots waits for it, always sooner than booting another.
 // The init writes itself into that cgroup, so the daemon never waits on the
 // migration. After `idleMs` without a start it is stopped, so an idle box holds no
 // extra process. If the daemon dies it exits at EOF on its pipe; a stale
@@ -23,7 +23,7 @@ import type { InitChild } from "./init-child.ts";
 
 export const WARM_PREFIX = "warm-";
 /** After a start, the next init is started this much later (see above). */
-const REFILL_DELAY_MS = 15;
+const REFILL_DELAY_MS = 2;
 /** How long a start waits for an init still on its way into its cgroup. */
 const JOIN_WAIT_MS = 100;
 

@@ -71,8 +71,7 @@ describe("container lifecycle", () => {
     procs[0]!.exit(0);
     expect(await removed).toEqual({ StatusCode: 0, Error: null });
     expect(store.find(Id)).toBeNull();
-    // Its rw layer goes after the answer (tidy.ts), and then for sure.
-    await until(() => rootfsMade.length === 0);
+    expect(rootfsMade).toEqual([]);
   });
 
   test("a start after an exit waits for the exit's cgroup cleanup (the new cgroup takes the same id)", async () => {
