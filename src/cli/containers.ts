@@ -1,6 +1,9 @@
 import type { CAC } from "cac";
 import type { ApiClient, Query } from "../client/client.ts";
 import type { RunEnd } from "../server/routes/attach-run.ts";
+
+/** The 101 header of a daemon that ends run/exec streams with the status (server/routes/attach-run.ts). */
+const ENDS_WITH_STATUS = "x-ctr-ends-with-status";
 import { ApiError } from "../client/errors.ts";
 import { CliExit, list, type CliContext } from "./context.ts";
 import { createBody, createOptions, type CreateFlags } from "./create-options.ts";
@@ -234,7 +237,8 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       const h = await client.hijack(`/exec/${Id}/start`, { status: tty ? undefined : 1 }, { Detach: false, Tty: tty, ConsoleSize: size });
       if (tty) resizer(client, `/exec/${Id}/resize`)();
       let status = "";
-      await pumpAttached(h, { tty, stdin: !!f.interactive, onStatus: tty ? undefined : (json) => (status = json) });
+      const framed = h.headers.has(ENDS_WITH_STATUS);
+      await pumpAttached(h, { tty, stdin: !!f.interactive, onStatus: framed ? (json) => (status = json) : undefined });
       const r = status ? (JSON.parse(status) as { ExitCode: number | null }) : await client.json<{ ExitCode: number | null }>("GET", `/exec/${Id}/json`);
       throw new CliExit(r.ExitCode ?? 0);
     });
@@ -277,6 +281,16 @@ function exitOf(r: RunEnd): CliExit {
  */
 async function runAttached(client: ApiClient, id: string, query: Query, condition: string, stdin: boolean): Promise<never> {
   const hijacked = await client.hijack(`/containers/${id}/attach`, { ...query, run: condition });
+  if (!hijacked.headers.has(ENDS_WITH_STATUS)) {
+    // A daemon without ctr's run (dockerd): Docker's order, wait then start.
+    const waited = (await client.request("POST", `/containers/${id}/wait`, { query: { condition } })).text().catch(() => "");
+    await start(client, id).catch((e) => {
+      hijacked.socket.destroy();
+      throw e;
+    });
+    await pumpAttached(hijacked, { tty: false, stdin });
+    throw exitOf(JSON.parse((await waited) || "{}"));
+  }
   let status = "";
   await pumpAttached(hijacked, { tty: false, stdin, onStatus: (json) => (status = json) });
   if (!status) throw new CliExit(125, "Error: the daemon ended the attach without the container's exit status");

@@ -22,6 +22,8 @@ export interface Hijacked {
   socket: RawSocket;
   /** Bytes that arrived with the 101 head. */
   head: Buffer;
+  /** The 101's header lines, lower-cased names (`name: value`). */
+  headers: Map<string, string>;
 }
 
 /**
@@ -169,7 +171,7 @@ export class ApiClient {
         socket.pause();
         const status = Number(/^HTTP\/1\.1 (\d+)/.exec(buf.subarray(0, end).toString())?.[1]);
         const rest = buf.subarray(end + 4);
-        if (status === 101) return resolve({ socket, head: rest });
+        if (status === 101) return resolve({ socket, head: rest, headers: headerMap(buf.subarray(0, end).toString()) });
         socket.destroy();
         let message = rest.toString();
         try {
@@ -183,6 +185,15 @@ export class ApiClient {
       socket.write(head + payload);
     });
   }
+}
+
+function headerMap(head: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of head.split("\r\n").slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0) m.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+  }
+  return m;
 }
 
 /** Nobody listened (no socket file, or refused): the request never reached a daemon, so sending it again is safe. */

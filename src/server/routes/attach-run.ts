@@ -13,6 +13,13 @@ import { BadRequestError, statusOf } from "../errors.ts";
 
 const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
 
+/**
+ * On the 101 of an attach (or exec start) that honours `run` (`status`): a
+ * daemon that ignores them (dockerd, an older ctr) sends none, and the client
+ * then starts and waits itself rather than wait for a start that never comes.
+ */
+export const ENDS_WITH_STATUS_HEADER = "X-Ctr-Ends-With-Status";
+
 /** The last frame's JSON: Docker's wait answer, or `start` when the container did not start. */
 export interface RunEnd {
   StatusCode?: number;

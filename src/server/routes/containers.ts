@@ -6,7 +6,7 @@ import { markStreaming, streamResponse } from "../stream.ts";
 import { logFrames } from "../log-frames.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
-import { runCondition, startAndWait, type RunEnd } from "./attach-run.ts";
+import { ENDS_WITH_STATUS_HEADER, runCondition, startAndWait, type RunEnd } from "./attach-run.ts";
 import {
   AttachJob,
   CreateJob,
@@ -137,7 +137,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     const tty = container.Config.Tty;
     const keys = detachKeysOrThrow(c.req.query("detachKeys"), (k) => `Invalid detach keys (${k}) provided`);
     const run = runCondition(c.req.query("run"), stream, tty);
-    const { conn, response } = openRaw(c, tty);
+    const { conn, response } = openRaw(c, tty, run ? { [ENDS_WITH_STATUS_HEADER]: "1" } : {});
     // A slow client's write promise goes back to the hub, which then waits (backpressure).
     const send = (s: 1 | 2, chunk: Uint8Array): Promise<void> | undefined =>
       (s === 1 && stdout) || (s === 2 && stderr) ? conn.write(tty ? chunk : frame(s, chunk)) : undefined;

@@ -4,6 +4,7 @@ import { decodeBody, intQuery } from "../request.ts";
 import { ExecCreateBody, ExecStartBody } from "../schemas/index.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
+import { ENDS_WITH_STATUS_HEADER } from "./attach-run.ts";
 import type { RawConn } from "../hijack.ts";
 import { ExecCreateJob, ExecInspectJob, ExecResizeJob, ExecStartJob } from "../../engine/containers/jobs.ts";
 import type { ExecConfig } from "../../engine/containers/ports.ts";
@@ -39,7 +40,7 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
       // dockerd has already hijacked when the process fails to start: the message goes down the
       // stream (stdout) and the exec's ExitCode (127/126) is what the client exits with.
       if (body.Detach || typeof (started as { exitCode?: unknown }).exitCode !== "number") throw started;
-      const { conn, response } = openRaw(c, tty);
+      const { conn, response } = openRaw(c, tty, status ? { [ENDS_WITH_STATUS_HEADER]: "1" } : {});
       const msg = new TextEncoder().encode(`${started.message}\r\n`);
       conn.write(tty ? msg : frame(1, msg));
       void end(conn);
@@ -53,7 +54,7 @@ export function execRoutes(app: App, { engine }: ApiDeps): void {
       })();
       return c.body(null, 200);
     }
-    const { conn, response } = openRaw(c, tty);
+    const { conn, response } = openRaw(c, tty, status ? { [ENDS_WITH_STATUS_HEADER]: "1" } : {});
     const forward = async (src: Readable | null, stream: 1 | 2) => {
       if (!src) return;
       try {

@@ -12,11 +12,11 @@ export function rawContentType(tty: boolean): string {
  * Opens the raw conversation for attach/exec: a 101 hijack when the client
  * asked to upgrade (the docker CLI always does), else a streamed 200 body.
  */
-export function openRaw(c: Context<AppEnv>, tty: boolean): { conn: RawConn; response: Response } {
+export function openRaw(c: Context<AppEnv>, tty: boolean, extra: Record<string, string> = {}): { conn: RawConn; response: Response } {
   const contentType = rawContentType(tty);
   const h = c.env?.hijack;
   if (h) {
-    const conn = acceptHijack(h, { "Content-Type": contentType, Connection: "Upgrade", Upgrade: "tcp" });
+    const conn = acceptHijack(h, { "Content-Type": contentType, Connection: "Upgrade", Upgrade: "tcp", ...extra });
     return { conn, response: new Response(null, { headers: { [HIJACKED_HEADER]: "1" } }) };
   }
   const { conn, body } = streamedConn();
