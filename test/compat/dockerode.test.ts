@@ -6,6 +6,7 @@ import { PassThrough, type Duplex, type Readable } from "node:stream";
 import Docker from "dockerode";
 import { isRoot, startDaemon, until, type TestDaemon } from "../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry } from "../helpers/registry.ts";
+import { frames } from "../helpers/stdcopy.ts";
 
 setDefaultTimeout(60_000);
 
@@ -23,17 +24,6 @@ function demux(docker: Docker, stream: Readable): { out: PassThrough; err: PassT
   err.on("data", (b: Buffer) => e.push(b));
   docker.modem.demuxStream(stream, out, err);
   return { out, err, text: () => ({ stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() }) };
-}
-
-/** Splits a non-streamed multiplexed body (logs with follow=false) into its frames. */
-function frames(buf: Buffer): { stream: number; text: string }[] {
-  const res: { stream: number; text: string }[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const len = buf.readUInt32BE(i + 4);
-    res.push({ stream: buf[i]!, text: buf.subarray(i + 8, i + 8 + len).toString() });
-    i += 8 + len;
-  }
-  return res;
 }
 
 function ended(s: Readable): Promise<void> {

@@ -11,6 +11,7 @@ import { dockerdSkipReason, startPeers, stopPeers, type TestDockerd } from "../h
 import { differences, normalise } from "../helpers/normalise.ts";
 import type { RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
+import { frames } from "../helpers/stdcopy.ts";
 
 setDefaultTimeout(120_000);
 const skip = dockerdSkipReason;
@@ -41,17 +42,6 @@ async function collect(docker: Docker, stream: Readable): Promise<{ stdout: stri
     stream.on("error", reject);
   });
   return { stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
-}
-
-/** A non-streamed multiplexed body (logs without follow) as its frames. */
-function frames(buf: Buffer): { stream: number; text: string }[] {
-  const res: { stream: number; text: string }[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const len = buf.readUInt32BE(i + 4);
-    res.push({ stream: buf[i]!, text: buf.subarray(i + 8, i + 8 + len).toString() });
-    i += 8 + len;
-  }
-  return res;
 }
 
 /** Lines of both streams, each stream's in order (they are two pipes: their interleaving is not fixed). */
