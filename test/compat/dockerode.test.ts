@@ -2,10 +2,11 @@
 // every call goes through docker-modem over the unix socket, as it would with dockerd.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { PassThrough, type Duplex, type Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import Docker from "dockerode";
 import { isRoot, startDaemon, until, type TestDaemon } from "../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry } from "../helpers/registry.ts";
+import { demux } from "../helpers/dockerode.ts";
 import { frames } from "../helpers/stdcopy.ts";
 
 setDefaultTimeout(60_000);
@@ -13,18 +14,6 @@ setDefaultTimeout(60_000);
 const ready = isRoot && haveRegistry;
 if (!isRoot) console.warn("skip: containers need root");
 else if (!haveRegistry) console.warn("skip: docker-registry not installed");
-
-/** Collects a demultiplexed (stdout, stderr) pair from a Docker stream until it ends. */
-function demux(docker: Docker, stream: Readable): { out: PassThrough; err: PassThrough; text: () => { stdout: string; stderr: string } } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on("data", (b: Buffer) => o.push(b));
-  err.on("data", (b: Buffer) => e.push(b));
-  docker.modem.demuxStream(stream, out, err);
-  return { out, err, text: () => ({ stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() }) };
-}
 
 function ended(s: Readable): Promise<void> {
   return new Promise((resolve, reject) => {

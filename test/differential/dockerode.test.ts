@@ -4,13 +4,14 @@
 // outputs, error status codes and messages — are normalised and compared. A
 // difference not listed in intended-differences.ts fails.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import type { TestDaemon } from "../helpers/daemon.ts";
 import { dockerdSkipReason, startPeers, stopPeers, type TestDockerd } from "../helpers/dockerd.ts";
 import { differences, normalise } from "../helpers/normalise.ts";
 import type { RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
+import { demux } from "../helpers/dockerode.ts";
 import { frames } from "../helpers/stdcopy.ts";
 
 setDefaultTimeout(120_000);
@@ -29,19 +30,13 @@ async function outcome<T>(p: Promise<T>): Promise<T | { status: number; message:
 
 /** stdout and stderr of a multiplexed stream, once it ends. */
 async function collect(docker: Docker, stream: Readable): Promise<{ stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on("data", (b: Buffer) => o.push(b));
-  err.on("data", (b: Buffer) => e.push(b));
-  docker.modem.demuxStream(stream, out, err);
+  const io = demux(docker, stream);
   await new Promise<void>((resolve, reject) => {
     stream.on("end", () => resolve());
     stream.on("close", () => resolve());
     stream.on("error", reject);
   });
-  return { stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
+  return io.text();
 }
 
 /** Lines of both streams, each stream's in order (they are two pipes: their interleaving is not fixed). */
