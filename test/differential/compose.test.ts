@@ -10,6 +10,7 @@ import { compose, haveCompose, projectDir, type ComposeTarget } from "../helpers
 import { differences, normalise } from "../helpers/normalise.ts";
 import type { RunningRegistry } from "../helpers/registry.ts";
 import { intended } from "./intended-differences.ts";
+import { freePrefixes } from "../helpers/free-prefix.ts";
 import { snapshotHostFirewall, type HostFirewallSnapshot } from "../helpers/host-firewall.ts";
 import { CI, DEPS, DEPS_BAD, DEPS_DOCKERFILE, LIFE, PAIR, RESTART } from "./compose-files.ts";
 
@@ -31,11 +32,12 @@ describe.skipIf(!!skip)("differential: docker-compose against dockerd and ctr", 
     host = await snapshotHostFirewall();
     let bb: string;
     ({ reg, bb, ctr, dkr } = await startPeers({ iptables: true }));
-    // Fixed subnets of the compose files: a /16 of each daemon's own, so the two never share a route.
-    const net = (k: number) => `10.${180 + ((process.pid + k) % 60)}`;
+    // Fixed subnets of the compose files: a /16 of each daemon's own that no host route touches,
+    // so the two never share a route and no bridge a killed run left takes their replies.
+    const [dNet, cNet] = freePrefixes(2, 180 + (process.pid % 60));
     targets = [
-      { name: "dockerd", host: dkr.host, docker: dkr.docker, env: { BB: bb, NET: net(0) } },
-      { name: "ctr", host: ctr.host, docker: ctr.docker, env: { BB: bb, NET: net(30) } },
+      { name: "dockerd", host: dkr.host, docker: dkr.docker, env: { BB: bb, NET: dNet! } },
+      { name: "ctr", host: ctr.host, docker: ctr.docker, env: { BB: bb, NET: cNet! } },
     ];
     await Promise.all(targets.map((t) => t.docker(["pull", "-q", bb])));
   });

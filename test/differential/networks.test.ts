@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createSocket, type Socket } from "node:dgram";
 import { hasDocker, run, startDaemon, type RunResult, type TestDaemon } from "../helpers/daemon.ts";
+import { freePrefixes } from "../helpers/free-prefix.ts";
 import { dockerdSkipReason, startDockerd, stopPeers, type TestDockerd } from "../helpers/dockerd.ts";
 import { seedBusybox, startRegistry } from "../helpers/registry.ts";
 import { differences, normalise } from "../helpers/normalise.ts";
@@ -88,9 +89,11 @@ describe.skipIf(!!skip)("differential networks: docker CLI against dockerd and c
     bb = await seedBusybox(reg.host);
     [ctr, dkr] = await Promise.all([startDaemon(["--dns", "127.0.0.1"]), startDockerd()]);
     const k = process.pid % 50;
+    // /16s no host route touches: a bridge a killed run left on the same subnet would take the replies.
+    const [dNet, cNet] = freePrefixes(2, 120 + k);
     targets = [
-      { name: "dockerd", host: dkr.host, net: `10.${120 + k}`, net6: `fd00:ab:${k}:`, bridge: `ntd${process.pid % 100000}` },
-      { name: "ctr", host: ctr.host, net: `10.${170 + k}`, net6: `fd00:ab:${k + 100}:`, bridge: `ntc${process.pid % 100000}` },
+      { name: "dockerd", host: dkr.host, net: dNet!, net6: `fd00:ab:${k}:`, bridge: `ntd${process.pid % 100000}` },
+      { name: "ctr", host: ctr.host, net: cNet!, net6: `fd00:ab:${k + 100}:`, bridge: `ntc${process.pid % 100000}` },
     ];
     dns = await startTestDns();
     await Promise.all(targets.map((t) => docker(t, ["pull", "-q", bb])));
