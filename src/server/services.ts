@@ -128,7 +128,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
     images: imageSource,
     rootfs: {
       create: (id, top) => layers.createRw(id, top),
-      mount: (id) => layers.rwMount(id),
+      mount: (id, o) => layers.rwMount(id, o),
       remove: (id) => layers.removeRw(id),
       size: (id) => layers.rwSize(id),
     },

@@ -40,7 +40,8 @@ import type { MountSpec } from "../../kernel/mount.ts";
 export interface RootfsProvider {
   /** Creates the container's rw layer on top of the image's top layer; returns the rootfs mount. */
   create(containerId: string, topLayer: string | null): Promise<MountSpec>;
-  mount(containerId: string): MountSpec;
+  /** `volatile`: the layer goes with the container (--rm), so nothing needs syncing (graphdriver RwMountOptions). */
+  mount(containerId: string, o?: { volatile?: boolean }): MountSpec;
   remove(containerId: string): Promise<void>;
   /** Bytes in the container's rw layer (SizeRw); absent in fakes that do not track it. */
   size?(containerId: string): Promise<number>;

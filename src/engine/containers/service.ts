@@ -274,7 +274,7 @@ export class ContainerService {
     try {
       mountShareableShm(this.d.dir, c);
       proc = await this.d.runtime.start(processView, {
-        rootfs: this.d.rootfs.mount(c.id),
+        rootfs: this.d.rootfs.mount(c.id, { volatile: !!c.hostConfig.AutoRemove }),
         dir: paths.dir,
         image,
         shm: shmSpec(c, this.d.dir, ipcDonor),

@@ -94,7 +94,7 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls, beforeRootfs?: () 
   beforeRootfs?.();
   const root = spec.rootfsPath;
   mkdirSync(root, { recursive: true });
-  sys.mountSpec(spec.rootfs, root);
+  mountRootfs(spec.rootfs, root, sys);
   // pivot_root wants new_root to be a mount point whose parent is not shared.
   sys.mount(root, root, null, K.MS_BIND | K.MS_REC, null);
   sys.mount(null, root, null, K.MS_REC | K.MS_PRIVATE, null);
@@ -114,6 +114,16 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls, beforeRootfs?: () 
   sys.pivotRoot(".", ".");
   sys.umount2(".", K.MNT_DETACH);
   sys.chdir("/");
+}
+
+/** overlayfs before Linux 5.10 knows no "volatile" (EINVAL): such a layer is then synced at the exit, as before. */
+function mountRootfs(rootfs: ContainerSpec["rootfs"], root: string, sys: Syscalls): void {
+  try {
+    sys.mountSpec(rootfs, root);
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== 22 || !rootfs.options.includes("volatile")) throw e;
+    sys.mountSpec({ ...rootfs, options: rootfs.options.filter((o) => o !== "volatile") }, root);
+  }
 }
 
 /** tmpfs options that give the mount to a user namespace's root ("" without one). */

@@ -18,6 +18,17 @@ export interface ApplyOptions {
   diffId?: string;
 }
 
+export interface RwMountOptions {
+  /**
+   * The layer is thrown away when the container ends (--rm): the kernel may
+   * skip syncing it. overlay2 mounts it "volatile" (overlayfs.rst "Volatile
+   * mount"); without it the unmount at the container's exit syncs the whole
+   * host filesystem under the upper dir (ovl_sync_fs → sync_filesystem), 1–70 ms
+   * here before the daemon even learns of the exit. Podman does the same for --rm.
+   */
+  volatile?: boolean;
+}
+
 export interface LayerDriver {
   readonly name: "overlay2" | "vfs";
   readonly home: string;
@@ -39,7 +50,7 @@ export interface LayerDriver {
 
   /** A container's rw layer over `lowers` (cache ids, top first); returns its rootfs mount. */
   createRw(containerId: string, lowers: readonly string[]): Promise<MountSpec>;
-  rwMount(containerId: string): MountSpec;
+  rwMount(containerId: string, o?: RwMountOptions): MountSpec;
   removeRw(containerId: string): Promise<void>;
   rwIds(): string[];
   /** What the container changed, like `docker diff`, sorted by path. */

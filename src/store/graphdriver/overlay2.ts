@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { extractLayer } from "../tar/extract.ts";
 import type { ByteSource } from "../tar/byte-source.ts";
-import type { ApplyOptions, Change, LayerDriver, MountSpec } from "./driver.ts";
+import type { ApplyOptions, Change, LayerDriver, MountSpec, RwMountOptions } from "./driver.ts";
 import { LayerDirs } from "./layer-dirs.ts";
 import { changesSize, overlayChanges } from "./changes.ts";
 import { overlayDiffTar } from "./diff-tar.ts";
@@ -17,6 +17,8 @@ import { lstatOrNull } from "../tar/safe-path.ts";
 /** The kernel copies mount data into one page (fs/namespace.c copy_mount_options). */
 const PAGE_SIZE = 4096;
 const LINK_DIR = "l";
+/** What a volatile mount leaves in its workdir's work/ (fs/overlayfs/super.c ovl_make_workdir). */
+const VOLATILE_MARK = "incompat/volatile";
 
 function shortId(): string {
   // Docker: 26 chars of base32 from 16 random bytes.
@@ -109,10 +111,14 @@ export class Overlay2Driver implements LayerDriver {
     return this.rwMount(containerId);
   }
 
-  rwMount(containerId: string): MountSpec {
+  rwMount(containerId: string, o: RwMountOptions = {}): MountSpec {
     const dir = this.dirs.requireRw(containerId);
     const lower = readFileSync(join(dir, "lower"), "utf8").split(":");
-    const tail = [`upperdir=${join(dir, "upper")}`, `workdir=${join(dir, "work")}`];
+    // A volatile mount leaves work/incompat/volatile behind, and overlayfs refuses the
+    // next mount of the same upper while it is there (EINVAL): a restart of an --rm
+    // container, a cp into it. Its contents are as good as any unsynced write's.
+    rmSync(join(dir, "work", "work", VOLATILE_MARK), { recursive: true, force: true });
+    const tail = [`upperdir=${join(dir, "upper")}`, `workdir=${join(dir, "work")}`, ...(o.volatile ? ["volatile"] : [])];
     const abs = [`lowerdir=${lower.map((l) => join(this.home, l)).join(":")}`, ...tail];
     if (abs.join(",").length < PAGE_SIZE) return { type: "overlay", source: "overlay", options: abs };
     // Too long for one page: relative lowerdirs resolved from <home> (Docker's mountFrom).

@@ -6,7 +6,7 @@ import type { Database } from "../db.ts";
 import { ConflictError, NotFoundError } from "../../engine/errors.ts";
 import type { ByteSource } from "../tar/byte-source.ts";
 import { exportTar } from "../graphdriver/diff-tar.ts";
-import type { Change, LayerDriver, MountSpec } from "../graphdriver/driver.ts";
+import type { Change, LayerDriver, MountSpec, RwMountOptions } from "../graphdriver/driver.ts";
 import { chainIdOf } from "./chain-id.ts";
 import { dirname } from "node:path";
 import type { LostFound } from "../lost-found.ts";
@@ -206,8 +206,8 @@ export class LayerStore {
     const lowers = chainId ? this.chain(chainId).map((r) => r.cacheId) : [];
     return this.driver.createRw(containerId, lowers);
   }
-  rwMount(containerId: string): MountSpec {
-    return this.driver.rwMount(containerId);
+  rwMount(containerId: string, o?: RwMountOptions): MountSpec {
+    return this.driver.rwMount(containerId, o);
   }
   removeRw(containerId: string): Promise<void> {
     return this.driver.removeRw(containerId);

@@ -1,7 +1,7 @@
 // Containers through `ctr` against a real daemon: exit codes, limits, logs,
 // restart policies, and what a daemon restart or kill -9 leaves behind.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isRoot, run, startDaemon, until, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
@@ -63,6 +63,23 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     const missing = await ctr(["run", "--rm", bb, "no-such-command"]);
     expect(missing.code).toBe(127);
     expect(missing.stderr).toContain('exec: "no-such-command": executable file not found in $PATH');
+  });
+
+  test("--rm: the rw layer is mounted volatile (its exit syncs nothing); a kept container's is not; cp into a running --rm one works", async () => {
+    const rootOptions = "grep ' / / ' /proc/self/mountinfo";
+    const gone = await ctr(["run", "--rm", bb, "sh", "-c", rootOptions]);
+    expect(gone.code).toBe(0);
+    // Linux 6.1 lists "volatile", newer kernels "fsync=volatile".
+    expect(gone.stdout).toMatch(/ - overlay overlay \S*[,=]volatile\b/);
+    const kept = await ctr(["run", "--name", "kept-rw", bb, "sh", "-c", rootOptions]);
+    expect(kept.stdout).toMatch(/ - overlay overlay /);
+    expect(kept.stdout).not.toContain("volatile");
+    // The volatile mount's mark in the workdir would make the kernel refuse cp's own mount of the layer.
+    const id = (await ctr(["run", "-d", "--rm", bb, "sleep", "100"])).stdout.trim();
+    writeFileSync(join(d.dir, "cp-in"), "copied\n");
+    expect((await ctr(["cp", `${d.dir}/cp-in`, `${id}:/cp-in`])).code).toBe(0);
+    expect((await ctr(["exec", id, "cat", "/cp-in"])).stdout).toBe("copied\n");
+    expect((await ctr(["rm", "-f", id, "kept-rw"])).code).toBe(0);
   });
 
   test("-m: a memory hog is OOM-killed with 137 and State.OOMKilled", async () => {

@@ -227,6 +227,42 @@ for (const c of cases) {
   });
 }
 
+describe.skipIf(!overlayOk)("overlay2: a volatile rw layer (--rm)", () => {
+  test("mounts with volatile, keeps what was written, and mounts again despite the kernel's incompat mark", async () => {
+    const dir = mkdtempSync(join(work, "overlay2-volatile-"));
+    const db = openDatabase(join(dir, "ctr.db"));
+    const target = mkdtempSync(join(work, "merged-volatile-"));
+    try {
+      const store = new LayerStore(db, newOverlay2Driver(join(dir, "layers")));
+      const top = await applyChain(store, false);
+      await store.createRw("v1", top);
+      expect(store.rwMount("v1").options).not.toContain("volatile");
+      const spec = store.rwMount("v1", { volatile: true });
+      expect(spec.options).toContain("volatile");
+      mountSpec(spec, target);
+      try {
+        writeFileSync(join(target, "d/written"), "w");
+      } finally {
+        unmount(target);
+      }
+      // The kernel leaves its mark, and refuses a mount of the same upper while it is there.
+      const mark = join(dir, "layers", "rw", "v1", "work", "work", "incompat", "volatile");
+      expect(existsSync(mark)).toBe(true);
+      for (const again of [store.rwMount("v1"), store.rwMount("v1", { volatile: true })]) {
+        mountSpec(again, target);
+        try {
+          expect(readFileSync(join(target, "d/written"), "utf8")).toBe("w");
+        } finally {
+          unmount(target);
+        }
+      }
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+      db.close();
+    }
+  });
+});
+
 describe.skipIf(!isRoot)("vfs: a symlink in a lower layer", () => {
   test("cannot be written through by an upper layer", async () => {
     const dir = mkdtempSync(join(work, "vfs-lower-link-"));
