@@ -1,5 +1,5 @@
 import type { CAC } from "cac";
-import type { ApiClient, Query } from "../client/client.ts";
+import type { ApiClient, Hijacked, Query } from "../client/client.ts";
 import type { RunEnd } from "../server/routes/attach-run.ts";
 
 /** The 101 header of a daemon that ends run/exec streams with the status (server/routes/attach-run.ts). */
@@ -55,21 +55,21 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     const cmd = [...command, ...(f["--"] ?? [])];
     const attach = { stdin: !!f.interactive && !f.detach, stdout: !f.detach, stderr: !f.detach };
     const body = createBody(image, cmd, f, attach, !!f.rm);
+    const condition = f.rm ? "removed" : "next-exit";
+    const tty = !!f.tty;
+    const attachQuery = { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: detachKeys(f.detachKeys) };
+    if (!tty && !f.detach) return createAndRun(client, f.name, body, f.platform, attachQuery, condition, attach.stdin);
     let id: string;
     try {
       id = await createContainer(client, f.name, body, f.platform);
     } catch (e) {
       throw exit125(e);
     }
-    const condition = f.rm ? "removed" : "next-exit";
     if (f.detach) {
       await start(client, id);
       console.log(id);
       return;
     }
-    const tty = !!f.tty;
-    const attachQuery = { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: detachKeys(f.detachKeys) };
-    if (!tty) return runAttached(client, id, attachQuery, condition, attach.stdin);
     const hijacked = await client.hijack(`/containers/${id}/attach`, attachQuery);
     // Register the wait before start (headers come back at once), so a fast exit is never missed.
     const waited = (await client.request("POST", `/containers/${id}/wait`, { query: { condition } })).text().catch(() => "");
@@ -275,6 +275,38 @@ function exitOf(r: RunEnd): CliExit {
 }
 
 /**
+ * Without a TTY, one request: the create answers with the attach, which
+ * starts the container and ends with its exit status (ctr's create with run=,
+ * server/routes/attach-run.ts). A daemon without it answers the create
+ * alone (201): then the attach with run=, or Docker's order (runAttached).
+ */
+async function createAndRun(client: ApiClient, name: string | undefined, body: Record<string, unknown>, platform: string | undefined, query: Query, condition: string, stdin: boolean): Promise<never> {
+  const create = () => client.upgrade("/containers/create", { name, ...query, run: condition }, body);
+  let r: Awaited<ReturnType<typeof create>>;
+  try {
+    r = await create();
+    if (!("socket" in r) && r.status === 404 && /No such image/.test(r.body)) {
+      process.stderr.write(`Unable to find image '${qualified(String(body.Image))}' locally\n`);
+      await pullWithProgress(client, String(body.Image), { platform, out: process.stderr });
+      r = await create();
+    }
+  } catch (e) {
+    throw exit125(e);
+  }
+  if ("socket" in r) return endRun(r, stdin);
+  if (r.status >= 400) throw exit125(new ApiError(r.status, messageOf(r.body)));
+  return runAttached(client, (JSON.parse(r.body) as { Id: string }).Id, query, condition, stdin);
+}
+
+function messageOf(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    return text;
+  }
+}
+
+/**
  * Without a TTY, one conversation: the attach starts the container and ends
  * with its exit status (ctr's `run` attach, server/routes/attach-run.ts),
  * instead of attach, wait and start one after the other.
@@ -291,6 +323,11 @@ async function runAttached(client: ApiClient, id: string, query: Query, conditio
     await pumpAttached(hijacked, { tty: false, stdin });
     throw exitOf(JSON.parse((await waited) || "{}"));
   }
+  return endRun(hijacked, stdin);
+}
+
+/** The rest of ctr's run conversation: the output, then the frame with the exit status (or the start's error). */
+async function endRun(hijacked: Hijacked, stdin: boolean): Promise<never> {
   let status = "";
   await pumpAttached(hijacked, { tty: false, stdin, onStatus: (json) => (status = json) });
   if (!status) throw new CliExit(125, "Error: the daemon ended the attach without the container's exit status");

@@ -138,8 +138,19 @@ export class ApiClient {
     }
   }
 
-  /** POSTs with `Upgrade: tcp` and returns the raw socket after the 101. */
+  /** POSTs with `Upgrade: tcp` and returns the raw socket after the 101; any other answer is an ApiError. */
   async hijack(path: string, query: Query, body?: unknown): Promise<Hijacked> {
+    const r = await this.upgrade(path, query, body);
+    if ("socket" in r) return r;
+    throw new ApiError(r.status, messageOfText(r.body) || `${r.status}`);
+  }
+
+  /**
+   * POSTs with `Upgrade: tcp`: the raw socket after a 101, or the plain answer
+   * (status and body) of a daemon that did not switch — ctr's create with run=
+   * (server/routes/attach-run.ts) is a plain 201 on dockerd or an older ctr.
+   */
+  async upgrade(path: string, query: Query, body?: unknown): Promise<Hijacked | PlainAnswer> {
     const u = new URL(this.url(path, query));
     const payload = body === undefined ? "" : JSON.stringify(body);
     const head = [
@@ -163,27 +174,71 @@ export class ApiClient {
     }
     return new Promise((resolve, reject) => {
       let buf = Buffer.alloc(0);
+      let plain: { status: number; headers: Map<string, string>; at: number } | null = null;
+      const finish = (closed: boolean) => {
+        const body = plainBody(buf.subarray(plain!.at), plain!.headers, closed);
+        if (body === null) return;
+        socket.off("data", onData);
+        socket.destroy();
+        resolve({ status: plain!.status, headers: plain!.headers, body });
+      };
       const onData = (d: Uint8Array) => {
         buf = Buffer.concat([buf, d]);
+        if (plain) return finish(false);
         const end = buf.indexOf("\r\n\r\n");
         if (end < 0) return;
-        socket.off("data", onData);
-        socket.pause();
         const status = Number(/^HTTP\/1\.1 (\d+)/.exec(buf.subarray(0, end).toString())?.[1]);
-        const rest = buf.subarray(end + 4);
-        if (status === 101) return resolve({ socket, head: rest, headers: headerMap(buf.subarray(0, end).toString()) });
-        socket.destroy();
-        let message = rest.toString();
-        try {
-          message = JSON.parse(message).message ?? message;
-        } catch {}
-        reject(new ApiError(status, message));
+        const headers = headerMap(buf.subarray(0, end).toString());
+        if (status === 101) {
+          socket.off("data", onData);
+          socket.pause();
+          return resolve({ socket, head: buf.subarray(end + 4), headers });
+        }
+        plain = { status, headers, at: end + 4 };
+        finish(false);
       };
       socket.on("data", onData);
       socket.once("error", () => reject(new ConnectError(`connection to the ctr daemon at ${this.host} failed`)));
-      socket.once("close", () => reject(new ConnectError(`the ctr daemon at ${this.host} closed the connection`)));
+      socket.once("close", () => {
+        if (plain) return finish(true);
+        reject(new ConnectError(`the ctr daemon at ${this.host} closed the connection`));
+      });
       socket.write(head + payload);
     });
+  }
+}
+
+/** A daemon's answer to an upgrade request it did not switch. */
+export interface PlainAnswer {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+}
+
+/** The body once complete (Content-Length, chunked, or up to the close); null while more is due. */
+function plainBody(b: Buffer, headers: Map<string, string>, closed: boolean): string | null {
+  const length = headers.get("content-length");
+  if (length !== undefined) return b.length >= Number(length) ? b.subarray(0, Number(length)).toString() : closed ? b.toString() : null;
+  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
+    const parts: Buffer[] = [];
+    for (let at = 0; ; ) {
+      const eol = b.indexOf("\r\n", at);
+      if (eol < 0) return closed ? Buffer.concat(parts).toString() : null;
+      const size = parseInt(b.subarray(at, eol).toString(), 16);
+      if (size === 0) return Buffer.concat(parts).toString();
+      if (!(size > 0) || b.length < eol + 2 + size + 2) return closed ? Buffer.concat(parts).toString() : null;
+      parts.push(b.subarray(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+  }
+  return closed ? b.toString() : null;
+}
+
+function messageOfText(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    return text;
   }
 }
 

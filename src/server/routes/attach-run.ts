@@ -6,6 +6,12 @@
 // the docker CLI makes three (attach, wait, start) — each ~2–3 ms here, and the
 // client's answer to start came only after the daemon's work that follows it.
 // Docker's clients never send `run`; without it the attach is Docker's.
+// `ctr run` goes one step further: POST /containers/create with `Upgrade: tcp`
+// and run= (plus the attach's stream/stdin/stdout/stderr) creates the
+// container and answers with this same conversation (X-Ctr-Container-Id on
+// the 101), so the run is one request on one connection. A create that fails
+// answers as Docker's would; a daemon without it answers 201 and the client
+// attaches with run= (or Docker's order) as before.
 import type { Engine } from "../../engine/engine.ts";
 import { StartJob, WaitJob } from "../../engine/containers/jobs.ts";
 import type { WaitCondition } from "../../engine/containers/waits.ts";
@@ -19,6 +25,9 @@ const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
  * then starts and waits itself rather than wait for a start that never comes.
  */
 export const ENDS_WITH_STATUS_HEADER = "X-Ctr-Ends-With-Status";
+
+/** On the 101 of a create with run=: the id of the container it made. */
+export const CONTAINER_ID_HEADER = "X-Ctr-Container-Id";
 
 /** The last frame's JSON: Docker's wait answer, or `start` when the container did not start. */
 export interface RunEnd {

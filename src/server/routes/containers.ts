@@ -1,4 +1,6 @@
-import type { App, ApiDeps } from "../app.ts";
+import type { Context } from "hono";
+import type { App, ApiDeps, AppEnv } from "../app.ts";
+import type { Engine } from "../../engine/engine.ts";
 import { boolQuery, decodeBody, filtersQuery, intQuery } from "../request.ts";
 import { ContainerCreateBody, ContainerUpdateBody, signalParam } from "../schemas/index.ts";
 import { BadRequestError } from "../errors.ts";
@@ -6,7 +8,7 @@ import { markStreaming, streamResponse } from "../stream.ts";
 import { logFrames } from "../log-frames.ts";
 import { frame } from "../stdcopy.ts";
 import { openRaw } from "./raw.ts";
-import { ENDS_WITH_STATUS_HEADER, runCondition, startAndWait, type RunEnd } from "./attach-run.ts";
+import { CONTAINER_ID_HEADER, ENDS_WITH_STATUS_HEADER, runCondition, startAndWait, type RunEnd } from "./attach-run.ts";
 import {
   AttachJob,
   CreateJob,
@@ -39,7 +41,11 @@ const CONDITIONS: WaitCondition[] = ["not-running", "next-exit", "removed"];
 export function containerRoutes(app: App, { engine }: ApiDeps): void {
   app.post("/containers/create", async (c) => {
     const body = await decodeBody(c, ContainerCreateBody);
-    return c.json(await engine.run(CreateJob, { name: c.req.query("name"), body }), 201);
+    // ctr's run (attach-run.ts): on an upgrade, run=<condition> makes the answer the container's attach.
+    const run = c.env?.hijack ? runCondition(c.req.query("run"), boolQuery(c, "stream"), !!body.Tty) : undefined;
+    const created = await engine.run(CreateJob, { name: c.req.query("name"), body });
+    if (!run) return c.json(created, 201);
+    return attach(c, engine, created.Id, { [CONTAINER_ID_HEADER]: created.Id });
   });
   app.get("/containers/json", async (c) =>
     c.json(await engine.run(ListJob, { all: boolQuery(c, "all"), limit: intQuery(c, "limit"), filters: filtersQuery(c), size: boolQuery(c, "size") })),
@@ -130,61 +136,7 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
     });
   });
 
-  app.post("/containers/:id/attach", async (c) => {
-    const ref = c.req.param("id");
-    const [stdin, stdout, stderr, logs, stream] = ["stdin", "stdout", "stderr", "logs", "stream"].map((k) => boolQuery(c, k)) as [boolean, boolean, boolean, boolean, boolean];
-    const container = await engine.run(InspectJob, { ref });
-    const tty = container.Config.Tty;
-    const keys = detachKeysOrThrow(c.req.query("detachKeys"), (k) => `Invalid detach keys (${k}) provided`);
-    const run = runCondition(c.req.query("run"), stream, tty);
-    const { conn, response } = openRaw(c, tty, run ? { [ENDS_WITH_STATUS_HEADER]: "1" } : {});
-    // A slow client's write promise goes back to the hub, which then waits (backpressure).
-    const send = (s: 1 | 2, chunk: Uint8Array): Promise<void> | undefined =>
-      (s === 1 && stdout) || (s === 2 && stderr) ? conn.write(tty ? chunk : frame(s, chunk)) : undefined;
-    // ctr's run (attach-run.ts): the stream ends with the exit status, once it is known.
-    let ending: (() => Promise<RunEnd>) | null = null;
-    let ended = false;
-    const end = async () => {
-      if (ended) return;
-      ended = true;
-      if (ending) await conn.write(frame(3, new TextEncoder().encode(JSON.stringify(await ending()))));
-      conn.end();
-    };
-    // logs=1 replays what the container wrote so far; live output waits behind it.
-    const live = new HeldOutput(send, () => void end(), logs);
-    if (stream) {
-      // Subscribed before we answer: `docker run` sends start once it has the 101.
-      const { hub, detach } = await engine.run(AttachJob, { ref, sub: { onOutput: (s, b) => live.output(s, b), onEnd: () => live.end() } });
-      if (stdin && conn.input) {
-        // With a TTY the detach keys end the attach; the container runs on (dockerd's copyEscapable).
-        const watcher = tty ? new DetachWatcher(keys) : null;
-        conn.input.on("data", (d: Buffer) => {
-          if (!watcher) return hub.writeStdin(d);
-          const pass = watcher.feed(d);
-          if (pass.length) hub.writeStdin(pass);
-          if (watcher.detached) {
-            detach(true);
-            conn.end();
-          }
-        });
-        conn.input.on("end", () => {
-          if (!watcher?.detached) hub.endStdin();
-        });
-      }
-      void conn.closed.then(() => detach());
-      if (run) ending = await startAndWait(engine, container.Id, run, () => void end());
-    }
-    void (async () => {
-      if (logs) {
-        const { result } = await engine.start(LogsJob, { ref: container.Id, stdout, stderr, follow: false, signal: c.req.raw.signal, onLine: (s, _t, text) => send(s === "stdout" ? 1 : 2, Buffer.from(text)) });
-        await result.catch(() => {});
-      }
-      // stream=0: the logs are all there is (dockerd ends the attach here).
-      if (!stream) conn.end();
-      else live.release();
-    })();
-    return response;
-  });
+  app.post("/containers/:id/attach", (c) => attach(c, engine, c.req.param("id")));
 
   app.get("/containers/:id/logs", async (c) => {
     const ref = c.req.param("id");
@@ -216,6 +168,65 @@ export function containerRoutes(app: App, { engine }: ApiDeps): void {
       await out.flush();
     });
   });
+}
+
+/**
+ * POST /containers/{id}/attach, and the end of ctr's create with run= (the
+ * same conversation for the container just created; `extra` goes on its 101).
+ */
+async function attach(c: Context<AppEnv>, engine: Engine, ref: string, extra: Record<string, string> = {}): Promise<Response> {
+  const [stdin, stdout, stderr, logs, stream] = ["stdin", "stdout", "stderr", "logs", "stream"].map((k) => boolQuery(c, k)) as [boolean, boolean, boolean, boolean, boolean];
+  const container = await engine.run(InspectJob, { ref });
+  const tty = container.Config.Tty;
+  const keys = detachKeysOrThrow(c.req.query("detachKeys"), (k) => `Invalid detach keys (${k}) provided`);
+  const run = runCondition(c.req.query("run"), stream, tty);
+  const { conn, response } = openRaw(c, tty, run ? { [ENDS_WITH_STATUS_HEADER]: "1", ...extra } : extra);
+  // A slow client's write promise goes back to the hub, which then waits (backpressure).
+  const send = (s: 1 | 2, chunk: Uint8Array): Promise<void> | undefined =>
+    (s === 1 && stdout) || (s === 2 && stderr) ? conn.write(tty ? chunk : frame(s, chunk)) : undefined;
+  // ctr's run (attach-run.ts): the stream ends with the exit status, once it is known.
+  let ending: (() => Promise<RunEnd>) | null = null;
+  let ended = false;
+  const end = async () => {
+    if (ended) return;
+    ended = true;
+    if (ending) await conn.write(frame(3, new TextEncoder().encode(JSON.stringify(await ending()))));
+    conn.end();
+  };
+  // logs=1 replays what the container wrote so far; live output waits behind it.
+  const live = new HeldOutput(send, () => void end(), logs);
+  if (stream) {
+    // Subscribed before we answer: `docker run` sends start once it has the 101.
+    const { hub, detach } = await engine.run(AttachJob, { ref, sub: { onOutput: (s, b) => live.output(s, b), onEnd: () => live.end() } });
+    if (stdin && conn.input) {
+      // With a TTY the detach keys end the attach; the container runs on (dockerd's copyEscapable).
+      const watcher = tty ? new DetachWatcher(keys) : null;
+      conn.input.on("data", (d: Buffer) => {
+        if (!watcher) return hub.writeStdin(d);
+        const pass = watcher.feed(d);
+        if (pass.length) hub.writeStdin(pass);
+        if (watcher.detached) {
+          detach(true);
+          conn.end();
+        }
+      });
+      conn.input.on("end", () => {
+        if (!watcher?.detached) hub.endStdin();
+      });
+    }
+    void conn.closed.then(() => detach());
+    if (run) ending = await startAndWait(engine, container.Id, run, () => void end());
+  }
+  void (async () => {
+    if (logs) {
+      const { result } = await engine.start(LogsJob, { ref: container.Id, stdout, stderr, follow: false, signal: c.req.raw.signal, onLine: (s, _t, text) => send(s === "stdout" ? 1 : 2, Buffer.from(text)) });
+      await result.catch(() => {});
+    }
+    // stream=0: the logs are all there is (dockerd ends the attach here).
+    if (!stream) conn.end();
+    else live.release();
+  })();
+  return response;
 }
 
 /** Live attach output held while the logs are replayed, then passed through. */
