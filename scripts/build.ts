@@ -6,12 +6,15 @@ const built = new Date().toISOString();
 
 // `ctr init` as a bundle of its own (see src/engine/execdriver/init-bundle.ts): the
 // daemon runs it with the binary's runtime so a container start skips the CLI's imports.
-const init = await Bun.build({ entrypoints: ["src/engine/execdriver/init-entry.ts"], target: "bun", minify: true });
+// With its bytecode (CommonJS: Bun caches bytecode for no other format outside --compile): the
+// functions a start runs for the first time (root setup, identity, execve) skip parsing and compiling.
+const init = await Bun.build({ entrypoints: ["src/engine/execdriver/init-entry.ts"], target: "bun", minify: true, format: "cjs", bytecode: true } as Parameters<typeof Bun.build>[0]);
 if (!init.success) {
   for (const l of init.logs) console.error(l);
   process.exit(1);
 }
-const initBundle = await init.outputs[0]!.text();
+const initBundle = await init.outputs.find((o) => o.kind !== "bytecode")!.text();
+const initBytecode = Buffer.from(await init.outputs.find((o) => o.kind === "bytecode")!.arrayBuffer()).toString("base64");
 // The --live-restore keeper, likewise a small bundle of its own (kept out of the init's).
 const keeper = await Bun.build({ entrypoints: ["src/engine/execdriver/keeper-entry.ts"], target: "bun", minify: true });
 if (!keeper.success) {
@@ -36,6 +39,7 @@ const result = await Bun.build({
     "process.env.CTR_GIT_COMMIT": JSON.stringify(commit),
     "process.env.CTR_BUILD_TIME": JSON.stringify(built),
     "process.env.CTR_INIT_BUNDLE": JSON.stringify(initBundle),
+    "process.env.CTR_INIT_BYTECODE": JSON.stringify(initBytecode),
     "process.env.CTR_KEEPER_BUNDLE": JSON.stringify(keeperBundle),
   },
 } as Parameters<typeof Bun.build>[0]);

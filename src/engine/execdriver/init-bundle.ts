@@ -22,6 +22,9 @@ function embedded(): string | undefined {
 export function smallInitLauncher(execRoot: string): InitLauncher | null {
   const script = embedded();
   if (!script || !isCompiled()) return null;
+  // Bun loads <script>.jsc beside a script marked @bytecode (and ignores one that does not match it).
+  const bytecode = process.env.CTR_INIT_BYTECODE;
+  if (bytecode) writeFile(execRoot, "init.js.jsc", Buffer.from(bytecode, "base64"));
   return { initCommand: [process.execPath, writeScript(execRoot, "init.js", script)], initEnv: { BUN_BE_BUN: "1" } };
 }
 
@@ -33,19 +36,23 @@ export function keeperCommand(execRoot: string): string[] {
 }
 
 function writeScript(execRoot: string, name: string, script: string): string {
+  return writeFile(execRoot, name, Buffer.from(script));
+}
+
+function writeFile(execRoot: string, name: string, content: Buffer): string {
   const path = join(execRoot, name);
-  if (readOr(path) !== script) {
+  if (!readOr(path)?.equals(content)) {
     mkdirSync(execRoot, { recursive: true, mode: 0o700 });
     // Written whole and renamed: a process starting meanwhile never reads half a script.
-    writeFileSync(`${path}.tmp`, script, { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, content, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
   return path;
 }
 
-function readOr(path: string): string | null {
+function readOr(path: string): Buffer | null {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(path);
   } catch {
     return null;
   }

@@ -4,6 +4,8 @@
 // in the compiled binary); this one loads only fs, path, os and bun:ffi
 // (~10 ms). The compiled binary can run it with BUN_BE_BUN=1:
 //   ExecDriver({ initCommand: [process.execPath, "/run/ctr/init.js"], initEnv: { BUN_BE_BUN: "1" } })
+// Not awaited: the bundle is CommonJS (for its bytecode, scripts/build.ts), and
+// initMain ends the process itself.
 import { initMain } from "./init.ts";
 
-await initMain(process.argv.slice(2));
+void initMain(process.argv.slice(2));

@@ -295,6 +295,9 @@ describe.skipIf(!ready)("without --live-restore (root)", () => {
       const pid = JSON.parse((await d.ctr(["inspect", "-f", "{{json .State.Pid}}", "trap"])).stdout) as number;
       expect(keeperOf(join(d.dir, "run"))).toBeNull();
       expect(ppidOf(pid)).toBe(d.proc.pid);
+      // The compiled daemon starts inits from the small bundle, its bytecode beside it (init-bundle.ts).
+      expect(["init.js", "init.js.jsc"].filter((f) => existsSync(join(d.dir, "run", f)))).toEqual(["init.js", "init.js.jsc"]);
+      expect(readFileSync(join(d.dir, "run", "init.js"), "utf8")).toStartWith("// @bun @bytecode @bun-cjs");
       // A pid-namespace init ignores a SIGTERM that comes before its trap is set: on a loaded box the stop could
       // come first, the daemon wait out the stop timeout and the test's SIGKILL of the daemon orphan the container.
       await until(() => catches(pid, 15), "the container's TERM trap to be set", DEADLINE);
