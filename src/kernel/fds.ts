@@ -39,19 +39,30 @@ export function isOpen(fd: number): boolean {
   return s.fcntl(fd, F_GETFD, 0) >= 0;
 }
 
-const P_PID = 1, WEXITED = 4, WNOHANG = 1;
+const P_PID = 1, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000;
 const CLD_EXITED = 1;
 
 /**
  * Reaps `pid` if it has exited (waitid P_PID, WNOHANG): for children a
  * re-executed keeper inherited, which its runtime (Bun) does not know and so
- * never reaps. null while it runs.
+ * never reaps. null while it runs (`block`: waits for the exit instead).
  */
-export function reapChild(pid: number): { code: number; signal: number | null } | null {
+export function reapChild(pid: number, block = false): { code: number; signal: number | null } | null {
   const info = Buffer.alloc(128); // siginfo_t: si_code at 8, si_pid at 16, si_status at 24
-  if (s.waitid(P_PID, pid, ptr(info), WEXITED | WNOHANG) !== 0) return null;
+  if (s.waitid(P_PID, pid, ptr(info), WEXITED | (block ? 0 : WNOHANG)) !== 0) return null;
   if (info.readInt32LE(16) !== pid) return null;
   const code = info.readInt32LE(8);
   const status = info.readInt32LE(24);
   return code === CLD_EXITED ? { code: status, signal: null } : { code: 128 + status, signal: status };
+}
+
+/** Reaps `pid`, waiting for it to exit (a child that is known to be exiting). */
+export function waitChild(pid: number): void {
+  while (!reapChild(pid, true) && isChild(pid));
+}
+
+/** Whether `pid` is still a child of ours to wait for (waitid ECHILD says not). */
+function isChild(pid: number): boolean {
+  const info = Buffer.alloc(128);
+  return s.waitid(P_PID, pid, ptr(info), WEXITED | WNOHANG | WNOWAIT) === 0;
 }

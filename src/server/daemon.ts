@@ -65,7 +65,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const launcher = config.security.usernsRemap ? { ...base, initEnv: { ...base.initEnv, [USERNS_INIT_ENV]: "1" } } : base;
     // --live-restore: containers are the keeper's children, so they outlive us (keeper.ts).
     const keeper = config.liveRestore ? await KeeperClient.open({ ...launcher, keeperCommand: keeperCommand(config.execRoot), execRoot: config.execRoot, log: (m, f) => log.info(m, f) }) : undefined;
-    const driver = new ExecDriver({ cgroups: newCgroupManager(undefined, config.cgroupParent), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", warmTag: createHash("sha256").update(config.execRoot).digest("hex").slice(0, 8), keeper });
+    const driver = new ExecDriver({ cgroups: newCgroupManager(undefined, config.cgroupParent), ...launcher, warmInit: process.env.CTR_WARM_INIT !== "0", nativeExec: process.env.CTR_NATIVE_EXEC !== "0", warmTag: createHash("sha256").update(config.execRoot).digest("hex").slice(0, 8), keeper });
     const services = await buildServices(config, layout, db, engine, driver);
     // After removals (any job that succeeded may have deleted rows) the file gives its free pages back.
     const vacuum = vacuumer(db, 1000, (pages) => log.info("database pages reclaimed", { pages }));

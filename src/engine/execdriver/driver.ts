@@ -16,6 +16,7 @@ import { processTable, systemCpuNs } from "./procfs.ts";
 import { JOIN_CGROUP_ENV, parseStatus, SPEC_FD, STATUS_FD, type InitMessage } from "./protocol.ts";
 import { spawnInPidNamespace } from "./spawn.ts";
 import { WarmInit } from "./warm.ts";
+import { coversNatively, nativeExec, TooLargeForNative } from "./native-exec.ts";
 import { ptyStreams } from "./streams.ts";
 import { localChild, type InitChild, type Keeper } from "./init-child.ts";
 import type { ContainerSpec, ExecSpec, ExitStatus, ProcessTable, RunningProcess, StartHooks } from "./types.ts";
@@ -45,6 +46,8 @@ export interface ExecDriverDeps {
   warmTag?: string;
   /** --live-restore: containers are started as the keeper's children (keeper.ts); execs stay ours. */
   keeper?: Keeper;
+  /** Execs the daemon clones itself where it can (native-exec.ts) instead of through `ctr init`. */
+  nativeExec?: boolean;
 }
 
 export interface DriverStats extends CgroupStats {
@@ -76,8 +79,10 @@ export class ExecDriver {
   private readonly initEnv: Record<string, string>;
 
   private readonly keeper: Keeper | null;
+  private readonly nativeExec: boolean;
 
   constructor(deps: ExecDriverDeps) {
+    this.nativeExec = !!deps.nativeExec;
     this.cgroups = deps.cgroups;
     this.initCommand = deps.initCommand ?? [...(deps.selfCommand ?? defaultSelf)(), "init"];
     this.initEnv = deps.initEnv ?? {};
@@ -157,6 +162,13 @@ export class ExecDriver {
 
   /** Runs another process in a running container (`pid` is its pid 1 as the host sees it). */
   async exec(id: string, pid: number, spec: ExecSpec): Promise<RunningProcess> {
+    if (this.nativeExec && coversNatively(spec)) {
+      try {
+        return nativeExec(id, pid, this.cgroups.procsFiles(id), spec, (m, code) => new StartError(m, code));
+      } catch (e) {
+        if (!(e instanceof TooLargeForNative)) throw e;
+      }
+    }
     try {
       return await this.launch({ message: { kind: "exec", pid, spec }, cgroupId: id, terminal: spec.terminal, consoleSize: spec.consoleSize, joinPid: pid });
     } catch (e) {

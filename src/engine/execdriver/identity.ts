@@ -9,12 +9,16 @@ export interface Identity {
   home: string;
 }
 
-function table(path: string): string[][] {
+function read(path: string): string | null {
   try {
-    return readFileSync(path, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":"));
+    return readFileSync(path, "utf8");
   } catch {
-    return [];
+    return null;
   }
+}
+
+function table(text: string | null): string[][] {
+  return (text ?? "").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":"));
 }
 
 /**
@@ -22,6 +26,11 @@ function table(path: string): string[][] {
  * the container's group file (runc's GetAdditionalGroups).
  */
 export function resolveUser(spec: string, passwd = "/etc/passwd", group = "/etc/group", additional: readonly string[] = []): Identity {
+  return resolveUserIn(spec, read(passwd), read(group), additional);
+}
+
+/** resolveUser over the files' texts (null = missing), for a caller that reads them itself. */
+export function resolveUserIn(spec: string, passwd: string | null, group: string | null, additional: readonly string[] = []): Identity {
   const [u = "", g] = spec.split(":");
   const users = table(passwd);
   const groups = table(group);

@@ -1,0 +1,201 @@
+// `exec` without `ctr init`: the daemon clones the command itself
+// (kernel/exec-spawn.ts, C compiled at run time) into the running container —
+// pid namespace by setns around the clone, then mnt/uts/ipc/net/cgroup, the
+// container's cgroup, identity, capabilities, no_new_privs, seccomp and rlimits
+// as `ctr init` would apply them — and it is the command from its execve on.
+// Booting a Bun init per exec cost ~12 ms of CPU; this costs a clone.
+//
+// Covered: an exec without a terminal into a container without a user
+// namespace of its own and without an AppArmor profile. The rest (TTY:
+// the pty is opened inside the container's devpts; userns; AppArmor's
+// exec label) still goes through `ctr init` (driver.ts).
+import { closeSync, openSync, write as writeAsync } from "node:fs";
+import { constants } from "node:os";
+import { Writable, type Readable } from "node:stream";
+import * as K from "../../kernel/syscall-types.ts";
+import { available, NativeExecError, spawnNative } from "../../kernel/exec-spawn.ts";
+import { openRoot, readInRoot } from "../../kernel/root-files.ts";
+import { pipe } from "../../kernel/fds.ts";
+import { capMask, lastCap } from "../../kernel/capabilities.ts";
+import { permittedCaps } from "../../kernel/syscalls.ts";
+import { SyscallError } from "../../kernel/libc.ts";
+import { ConflictError } from "../errors.ts";
+import { resolveUserIn } from "./identity.ts";
+import { exitOf, poke, running } from "./native-children.ts";
+import { nodeReadable } from "./streams.ts";
+import type { ExecSpec, RunningProcess } from "./types.ts";
+
+/** Raised as the driver's StartError (an import of driver.ts from here would be a cycle). */
+export type StartErrorFactory = (message: string, exitCode: number) => Error;
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** /etc/passwd and /etc/group larger than this are read by `ctr init` instead, in its own process. */
+const MAX_ID_FILE = 4 << 20;
+// mnt last: the other /proc/<pid>/ns paths are opened through the host's /proc (as init.ts).
+const NAMESPACES: [string, number][] = [["ipc", K.CLONE_NEWIPC], ["uts", K.CLONE_NEWUTS], ["net", K.CLONE_NEWNET], ["cgroup", K.CLONE_NEWCGROUP], ["mnt", K.CLONE_NEWNS]];
+const SIGNALS = constants.signals as Record<string, number>;
+const O_RDONLY = 0, O_WRONLY = 1, O_CLOEXEC = 0o2000000;
+
+export class TooLargeForNative extends Error {}
+
+/** Whether this exec can go the native way (see the top). */
+export function coversNatively(spec: ExecSpec): boolean {
+  const aa = spec.confinement?.apparmorProfile;
+  return !spec.terminal && !spec.userns && (!aa || aa === "unconfined") && available();
+}
+
+let ownPidns = -1;
+let daemonCaps: bigint | null = null;
+
+function openAll(paths: string[], flags: string | number): number[] {
+  const fds: number[] = [];
+  try {
+    for (const p of paths) fds.push(openSync(p, flags));
+    return fds;
+  } catch (e) {
+    for (const fd of fds) closeSync(fd);
+    throw e;
+  }
+}
+
+/** The user, groups and home of `spec.user` in the container's own /etc/passwd and /etc/group. */
+function identity(pid: number, spec: ExecSpec, startError: StartErrorFactory) {
+  const root = openRoot(`/proc/${pid}/root`);
+  try {
+    const read = (p: string) => readInRoot(root, p, MAX_ID_FILE);
+    let passwd: string | null, group: string | null;
+    try {
+      passwd = read("/etc/passwd");
+      group = read("/etc/group");
+    } catch (e) {
+      if ((e as SyscallError).errno === 27) throw new TooLargeForNative();
+      passwd = group = null; // not a regular file, or unreadable: as missing (init's readFileSync would fail too)
+    }
+    try {
+      return resolveUserIn(spec.user, passwd, group, spec.groupAdd ?? []);
+    } catch (e) {
+      throw startError((e as Error).message, 127);
+    }
+  } finally {
+    closeSync(root);
+  }
+}
+
+/** Docker's wording (as init.ts has it) for a stage that failed in the child. */
+function failure(e: NativeExecError, cmd: string, startError: StartErrorFactory): Error {
+  if (e.stage !== "exec") return startError(e.message, 127);
+  if (e.errno === 13) return startError(`exec: "${cmd}": permission denied`, 126);
+  if (e.errno === 2) return startError(cmd.includes("/") ? `exec: "${cmd}": stat ${cmd}: no such file or directory` : `exec: "${cmd}": executable file not found in $PATH`, 127);
+  return startError(`exec: "${cmd}": ${new SyscallError("execve", e.errno, cmd).message}`, 126);
+}
+
+/** A Writable over our end of the stdin pipe: writes off the loop (a command that never reads must not block us). */
+function stdinWritable(fd: number): Writable {
+  let closed = false;
+  const close = () => {
+    if (!closed) closeSync(fd);
+    closed = true;
+  };
+  const w = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      writeAsync(fd, chunk, (err) => cb(err?.code === "EPIPE" ? null : err));
+    },
+    final(cb) {
+      close();
+      cb();
+    },
+    destroy(err, cb) {
+      close();
+      cb(err);
+    },
+  });
+  w.on("error", () => {});
+  return w;
+}
+
+/** Our end of an output pipe as a node Readable (Bun's poll-based reader, as the keeper's). */
+function outputReadable(fd: number, onEnd: () => void): Readable {
+  const r = nodeReadable(Bun.file(fd).stream())!;
+  r.once("end", onEnd);
+  return r;
+}
+
+/**
+ * Runs `spec` in the container `id` whose pid 1 is `pid` (host pid) and whose
+ * cgroup.procs files are `procs`. Throws ConflictError when the container
+ * has gone, the driver's StartError when the command cannot start.
+ */
+export function nativeExec(id: string, pid: number, procs: string[], spec: ExecSpec, startError: StartErrorFactory): RunningProcess {
+  if (ownPidns < 0) ownPidns = openSync("/proc/self/ns/pid", "r");
+  daemonCaps ??= permittedCaps();
+  let nsfds: number[];
+  try {
+    nsfds = openAll(["pid", ...NAMESPACES.map(([n]) => n)].map((n) => `/proc/${pid}/ns/${n}`), O_RDONLY | O_CLOEXEC);
+  } catch {
+    throw new ConflictError(`Container ${id} is not running`);
+  }
+  const mine: number[] = [...nsfds];
+  const theirs: number[] = [];
+  try {
+    const who = identity(pid, spec, startError);
+    let env = spec.env.some((e) => e.startsWith("PATH=")) ? spec.env : [`PATH=${DEFAULT_PATH}`, ...spec.env];
+    if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${who.home}`];
+    const cmd = spec.args[0];
+    if (!cmd) throw startError("no command specified", 126);
+    const cgroupProcs = openAll(procs, O_WRONLY | O_CLOEXEC);
+    mine.push(...cgroupProcs);
+    const [i, o, e] = [pipe(), pipe(), pipe()];
+    mine.push(i.write, o.read, e.read);
+    theirs.push(i.read, o.write, e.write);
+    const seccomp = spec.confinement?.seccomp;
+    let child: number;
+    try {
+      child = spawnNative({
+        pidns: nsfds[0]!,
+        ownPidns,
+        namespaces: NAMESPACES.map(([, type], k) => ({ fd: nsfds[k + 1]!, type })),
+        cgroupProcs,
+        stdin: i.read,
+        stdout: o.write,
+        stderr: e.write,
+        cwd: spec.cwd || "/",
+        rlimits: spec.confinement?.rlimits ?? [],
+        ...(seccomp ? { seccomp: Buffer.from(seccomp, "base64") } : {}),
+        noNewPrivileges: spec.noNewPrivileges,
+        // --privileged asks for everything; a daemon that lacks some can only pass on what it has (init.ts).
+        keep: capMask(spec.capabilities) & daemonCaps,
+        lastCap: lastCap(),
+        uid: who.uid,
+        gid: who.gid,
+        groups: who.groups,
+        argv: spec.args,
+        env,
+        // The first PATH, as lookPath (identity.ts) reads it.
+        search: cmd.includes("/") ? null : (env.find((v) => v.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH),
+      });
+    } catch (err) {
+      if (err instanceof NativeExecError) throw failure(err, cmd, startError);
+      // clone(2) into a pid namespace whose init has ended: ENOMEM (the container exited meanwhile).
+      if (err instanceof SyscallError && err.call === "clone" && err.errno === 12) throw new ConflictError(`Container ${id} is not running`);
+      throw err;
+    }
+    for (const fd of [...nsfds, ...cgroupProcs, i.read, o.write, e.write]) closeSync(fd);
+    mine.length = theirs.length = 0;
+    const exited = exitOf(child);
+    return {
+      pid: child,
+      stdin: stdinWritable(i.write),
+      stdout: outputReadable(o.read, poke),
+      stderr: outputReadable(e.read, poke),
+      exited,
+      kill: (s) => {
+        if (!running(child)) return;
+        try {
+          process.kill(child, typeof s === "number" ? s : (SIGNALS[s] ?? s));
+        } catch {}
+      },
+    };
+  } finally {
+    for (const fd of [...mine, ...theirs]) closeSync(fd);
+  }
+}

@@ -1,0 +1,221 @@
+// The daemon's own clone of an exec'd command (exec-helper.c): no `ctr init`
+// process, so an exec costs a clone and an execve instead of booting Bun.
+//
+// Compiled at run time by bun:ffi's cc (TinyCC inside Bun) from the source
+// embedded in the binary as text, once per daemon, at the first exec.
+import { cc, ptr } from "bun:ffi";
+import { closeSync, mkdtempSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import source from "./exec-helper.c" with { type: "text" };
+import { cstr, SyscallError } from "./libc.ts";
+import { pipe, waitChild } from "./fds.ts";
+import { nativeSyscallNumber } from "./seccomp/compile.ts";
+import { prctl, PR_SET_DUMPABLE } from "./syscalls.ts";
+
+const CALLS = ["setns", "write", "exit_group", "rt_sigprocmask", "rt_sigaction", "close_range", "dup3", "fcntl", "umask", "chdir", "mkdirat", "prlimit64", "prctl", "setgroups", "setresgid", "setresuid", "capset", "execve"] as const;
+
+/** Names of exec-helper.c's stages, by number. */
+const STAGES = ["", "join cgroup", "setns", "stdio", "chdir", "setrlimit", "seccomp", "drop bounding set", "setgroups", "setresgid", "setresuid", "capset", "no_new_privs", "exec"] as const;
+export type ExecStage = (typeof STAGES)[number];
+
+const CLONE_VM = 0x100, CLONE_VFORK = 0x4000;
+
+export interface NativeCommand {
+  /** The container's pid namespace (a descriptor), or null to stay in ours (PidMode host). */
+  pidns: number | null;
+  /** Our own pid namespace, to switch the calling thread back. */
+  ownPidns: number;
+  /** Joined in this order; a failure is fatal only for the mount namespace. */
+  namespaces: { fd: number; type: number }[];
+  /** Open cgroup.procs files (O_WRONLY) the child writes itself into. */
+  cgroupProcs: number[];
+  stdin: number;
+  stdout: number;
+  stderr: number;
+  cwd: string;
+  /** setrlimit(2) values; -1 = RLIM_INFINITY. */
+  rlimits: { resource: number; soft: number; hard: number }[];
+  seccomp?: Uint8Array;
+  noNewPrivileges: boolean;
+  /** Bounding set; effective and permitted too when uid is 0. */
+  keep: bigint;
+  lastCap: number;
+  uid: number;
+  gid: number;
+  groups: number[];
+  argv: string[];
+  env: string[];
+  /** PATH to search for argv[0]; null when argv[0] names a path. */
+  search: string | null;
+  /** Fork-like instead of CLONE_VM|CLONE_VFORK (for measuring the difference). */
+  copyMemory?: boolean;
+}
+
+/** The child could not become the command: `stage` failed with `errno` (EACCES/ENOENT at "exec" = not runnable). */
+export class NativeExecError extends SyscallError {
+  constructor(
+    readonly stage: ExecStage,
+    errno: number,
+    detail = "",
+  ) {
+    super(stage, errno, detail);
+    this.name = "NativeExecError";
+  }
+}
+
+type Helper = { nr: BigInt64Array; spawn(p: unknown): number };
+let helper: Helper | null = null;
+
+/** Compiles exec-helper.c once (TinyCC reads a file, so the embedded text goes through a temp file). */
+function load(): Helper {
+  if (helper) return helper;
+  const dir = mkdtempSync(join(tmpdir(), "ctr-cc-"));
+  try {
+    const path = join(dir, "exec-helper.c");
+    writeFileSync(path, source);
+    const lib = cc({ source: path, symbols: { ctr_exec_spawn: { args: ["ptr"], returns: "i32" } } });
+    const nr = BigInt64Array.from(
+      CALLS.map((n) => {
+        const v = nativeSyscallNumber(n);
+        if (v === undefined) throw new Error(`no syscall number for ${n} on ${process.arch}`);
+        return BigInt(v);
+      }),
+    );
+    // The child shares our memory until execve, and our mm's dumpable flag with it: with it
+    // cleared, a process in the container can neither ptrace nor open /proc/<child>/{mem,exe,fd}
+    // of the daemon it briefly is (CVE-2019-5736; `ctr init` clears it for itself, runc too).
+    prctl(PR_SET_DUMPABLE, 0);
+    helper = { nr, spawn: (p) => lib.symbols.ctr_exec_spawn(p as never) };
+    return helper;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether the helper compiles here (TinyCC present and working); compiles it if so. */
+export function available(): boolean {
+  try {
+    load();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A NULL-terminated char*[]; the strings go into `keep`. */
+function cArray(items: readonly string[], keep: unknown[]): BigInt64Array {
+  const arr = new BigInt64Array(items.length + 1);
+  items.forEach((s, i) => {
+    const b = cstr(s);
+    keep.push(b);
+    arr[i] = BigInt(ptr(b));
+  });
+  keep.push(arr);
+  return arr;
+}
+
+function longs(values: readonly (number | bigint)[], keep: unknown[]): BigInt64Array {
+  const a = BigInt64Array.from(values.map((v) => BigInt.asIntN(64, BigInt(v))));
+  keep.push(a);
+  return a;
+}
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** The v3 capset(2) header and data: effective = permitted = `set`, inheritable empty (CVE-2022-24769). */
+function capData(set: bigint, keep: unknown[]): [Buffer, Buffer] {
+  const hdr = Buffer.alloc(8);
+  hdr.writeUInt32LE(0x20080522, 0);
+  const data = Buffer.alloc(24);
+  for (const k of [0, 1]) {
+    data.writeUInt32LE(Number(set & 0xffffffffn), k * 4);
+    data.writeUInt32LE(Number((set >> 32n) & 0xffffffffn), 12 + k * 4);
+  }
+  keep.push(hdr, data);
+  return [hdr, data];
+}
+
+/**
+ * Clones the command into the container and returns its pid once execve
+ * succeeded (the child is ours: the caller reaps it). Throws NativeExecError
+ * when a stage failed (the child is reaped here), SyscallError("clone") when
+ * no child was made (ENOMEM: the pid namespace's init is gone).
+ */
+export function spawnNative(c: NativeCommand): number {
+  const h = load();
+  const keep: unknown[] = [];
+  const err = pipe();
+  const rl = c.rlimits.flatMap((r) => [r.resource, r.soft < 0 ? RLIM_INFINITY : r.soft, r.hard < 0 ? RLIM_INFINITY : r.hard]);
+  let fprog = 0;
+  if (c.seccomp) {
+    const prog = Buffer.from(c.seccomp);
+    const f = Buffer.alloc(16); // struct sock_fprog { u16 len; sock_filter *filter }
+    f.writeUInt16LE(prog.length / 8, 0);
+    f.writeBigUInt64LE(BigInt(ptr(prog)), 8);
+    keep.push(prog, f);
+    fprog = ptr(f);
+  }
+  const groups = new Uint32Array(Math.max(1, c.groups.length));
+  c.groups.forEach((g, i) => (groups[i] = g));
+  keep.push(groups);
+  const [hdr, data] = capData(c.uid === 0 ? c.keep : 0n, keep);
+  const cwd = cstr(c.cwd);
+  const cmd = cstr(c.argv[0] ?? "");
+  const search = c.search === null ? null : cstr(c.search);
+  keep.push(cwd, cmd, search);
+  const p = longs(
+    [
+      ptr(h.nr),
+      c.pidns ?? -1,
+      c.ownPidns,
+      err.write,
+      ptr(longs(c.namespaces.length ? c.namespaces.map((n) => n.fd) : [0], keep)),
+      ptr(longs(c.namespaces.length ? c.namespaces.map((n) => n.type) : [0], keep)),
+      c.namespaces.length,
+      ptr(longs(c.cgroupProcs.length ? c.cgroupProcs : [0], keep)),
+      c.cgroupProcs.length,
+      c.stdin,
+      c.stdout,
+      c.stderr,
+      ptr(cwd),
+      ptr(longs(rl.length ? rl : [0], keep)),
+      c.rlimits.length,
+      fprog,
+      c.noNewPrivileges ? 1 : 0,
+      c.keep,
+      c.lastCap,
+      c.groups.length,
+      ptr(groups),
+      c.uid,
+      c.gid,
+      ptr(hdr),
+      ptr(data),
+      ptr(cmd),
+      search ? ptr(search) : 0,
+      ptr(cArray(c.argv, keep)),
+      ptr(cArray(c.env, keep)),
+      c.copyMemory ? 0 : CLONE_VM | CLONE_VFORK,
+    ],
+    keep,
+  );
+  let pid: number;
+  try {
+    pid = h.spawn(ptr(p));
+  } finally {
+    closeSync(err.write);
+  }
+  try {
+    if (pid < 0) throw new SyscallError("clone", -pid);
+    // CLONE_VFORK: the child has exec'd or died by now, so this read does not wait.
+    const msg = Buffer.alloc(8);
+    if (readSync(err.read, msg, 0, 8, null) === 8) {
+      waitChild(pid); // it reported its failure and is exiting
+      throw new NativeExecError(STAGES[msg.readInt32LE(0)] ?? "exec", msg.readInt32LE(4));
+    }
+    return pid;
+  } finally {
+    closeSync(err.read);
+    void keep.length;
+  }
+}
