@@ -7,6 +7,17 @@ import { ConflictError } from "../errors.ts";
 import { containerConfinement, containerUserns, defaultSecurity, type SecurityDefaults } from "../security/policy.ts";
 import { nowRfc3339, type Container } from "./types.ts";
 import { ownForUserns } from "../security/userns-ownership.ts";
+import { replaceOrAppend } from "./links.ts";
+import type { ExecConfig } from "./ports.ts";
+
+/**
+ * dockerd's exec environment (daemon/exec.go): PATH, HOSTNAME and, for a TTY
+ * exec, TERM=xterm, under the container's Env (links included), under the exec's own.
+ */
+function execEnv(c: Container, e: ExecConfig): string[] {
+  const base = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", `HOSTNAME=${c.config.Hostname}`, ...(e.Tty ? ["TERM=xterm"] : [])];
+  return replaceOrAppend(replaceOrAppend(base, c.config.Env), e.Env ?? []);
+}
 
 /** An exit the keeper recorded while no daemon ran, as a process that has already ended. */
 function restored(r: Restored): ProcessHandle | null {
@@ -36,7 +47,7 @@ export function driverRuntime(driver: ExecDriver, pidOf: (ref: string) => number
       const { noNewPrivileges, confinement } = containerConfinement(h, resolveCaps(h.CapAdd ?? [], h.CapDrop ?? [], !!h.Privileged), security);
       return driver.exec(c.id, pid, {
         args: e.Cmd,
-        env: [...c.config.Env, ...(e.Env ?? [])],
+        env: execEnv(c, e),
         cwd: e.WorkingDir || c.config.WorkingDir || "/",
         user: e.User || c.config.User || "",
         terminal: !!e.Tty,

@@ -115,8 +115,40 @@ def exec_():
     e = api.exec_create(c.id, ["sh", "-c", "exit 7"])
     api.exec_start(e["Id"])
     r["inspect"] = pick(api.exec_inspect(e["Id"]), "ExitCode", "Running", "OpenStdin", "OpenStdout", "OpenStderr")
+    r.update(exec_process(c))
     r["stopped"] = attempt(lambda: (c.kill(), c.wait(), c.exec_run(["true"]))[2])
     c.remove(force=True)
+    return r
+
+
+def runtime_part(out):
+    """The runtime's own words of a failed exec: dockerd wraps them in "OCI runtime exec failed: … : unknown"."""
+    text = out.decode().replace("\r", "").strip()
+    at = text.find('exec: "')
+    text = text[at:] if at >= 0 else text
+    return text[: -len(": unknown")] if text.endswith(": unknown") else text
+
+
+def exec_process(c):
+    """What the exec'd process is: identity, privileges, namespaces, cgroup, stdio, and why one cannot start."""
+    r = {}
+    sh = lambda script, **kw: c.exec_run(["sh", "-c", script], **kw).output.decode()
+    sh("echo app:x:1001:1001:app:/home/app:/bin/sh >> /etc/passwd; printf 'app:x:1001:\\nextra:x:2002:app\\n' >> /etc/group")
+    r["user_name"] = sh("id; echo $HOME; pwd", user="app")
+    r["user_name_group"] = sh("id", user="app:extra")
+    r["user_unknown"] = list(c.exec_run(["id"], user="nosuchuser"))
+    r["user_unknown"][1] = runtime_part(r["user_unknown"][1])
+    status = "grep -E '^(Cap|NoNewPrivs|Seccomp:|SigBlk|SigIgn)' /proc/self/status"
+    r["privileges_root"] = sh(status)
+    r["privileges_user"] = sh(status, user="1000")
+    r["namespaces"] = sh("tr '\\0' ' ' < /proc/1/cmdline; echo; for n in pid mnt net uts ipc cgroup; do [ $(readlink /proc/self/ns/$n) = $(readlink /proc/1/ns/$n) ] && echo same $n; done; "
+                         "[ \"$(cat /proc/self/cgroup)\" = \"$(cat /proc/1/cgroup)\" ] && echo same cgroups")
+    r["stdio"] = sh("for f in 1 2; do readlink /proc/$$/fd/$f | cut -d: -f1; done; ls /proc/$$/fd | wc -l")
+    r["env"] = sorted(sh("env", environment={"Z": "1"}).splitlines())
+    r["umask"] = sh("umask")
+    for name, cmd in {"not_found": ["nosuchcmd"], "not_executable": ["/etc/passwd"], "directory": ["/tmp"], "relative": ["./nosuch"]}.items():
+        code, out = c.exec_run(cmd)
+        r[name] = [code, runtime_part(out)]
     return r
 
 
