@@ -62,15 +62,16 @@ function openAll(paths: string[], flags: string | number): number[] {
 function identity(pid: number, spec: ExecSpec, startError: StartErrorFactory) {
   const root = openRoot(`/proc/${pid}/root`);
   try {
-    const read = (p: string) => readInRoot(root, p, MAX_ID_FILE);
-    let passwd: string | null, group: string | null;
-    try {
-      passwd = read("/etc/passwd");
-      group = read("/etc/group");
-    } catch (e) {
-      if ((e as SyscallError).errno === 27) throw new TooLargeForNative();
-      passwd = group = null; // not a regular file, or unreadable: as missing (init's readFileSync would fail too)
-    }
+    const read = (p: string) => {
+      try {
+        return readInRoot(root, p, MAX_ID_FILE);
+      } catch (e) {
+        if ((e as SyscallError).errno === 27) throw new TooLargeForNative();
+        return null; // not a regular file, or unreadable: as missing (init's read would fail too)
+      }
+    };
+    const passwd = read("/etc/passwd");
+    const group = read("/etc/group");
     try {
       return resolveUserIn(spec.user, passwd, group, spec.groupAdd ?? []);
     } catch (e) {
