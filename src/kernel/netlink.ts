@@ -71,9 +71,16 @@ const broadcast = (ip: string, prefixLen: number): Uint8Array => {
   return Uint8Array.of(r >>> 24, (r >>> 16) & 255, (r >>> 8) & 255, r & 255);
 };
 
+// One receive buffer for every socket: a request sends and receives in one synchronous
+// call (recvfrom through FFI), and each reply is copied out before the next. A buffer per
+// socket was 256 KB of garbage per handle, and a container on a bridge opens three or
+// four (host and inside its netns): ~1 MB per `run` waiting for a collection.
+let shared: Buffer | undefined;
+const receiveBuffer = () => (shared ??= Buffer.alloc(1 << 18));
+
 class RouteSocket implements Netlink {
   private seq = Math.floor(Math.random() * 1e6);
-  private readonly buf = Buffer.alloc(1 << 18);
+  private readonly buf = receiveBuffer();
 
   constructor(private fd: number) {}
 
@@ -88,8 +95,10 @@ class RouteSocket implements Netlink {
     sendNetlink(this.fd, M.encodeMessage(type, flags | M.NLM_F_REQUEST, seq, body));
     const out: M.RawMessage[] = [];
     for (;;) {
-      // Copy (Buffer#slice would not): replies outlive the reused receive buffer.
-      for (const m of M.decodeMessages(Uint8Array.from(recvNetlink(this.fd, this.buf)))) {
+      // Copy (Buffer#slice would not): replies outlive the reused receive buffer. A copy
+      // constructor, not Uint8Array.from: that walked every byte through the iterator, hot
+      // enough that JSC compiled it with its DFG and FTL tiers in every daemon.
+      for (const m of M.decodeMessages(new Uint8Array(recvNetlink(this.fd, this.buf)))) {
         if (m.seq !== seq) continue;
         if (m.type === M.NLMSG_DONE) return out;
         if (m.type === M.NLMSG_ERROR) {

@@ -11,7 +11,7 @@ test("memory is released once after a burst, only when the quiet follows growth"
     rss = 101; // what the release gave back sets the new floor
   }, () => rss * 1024 * 1024);
   // A burst of jobs: one release once they stop, not one per job.
-  rss = 130;
+  rss = 115; // above WORTH, below BIG: waits for the quiet
   for (let i = 0; i < 5; i++) r.poke();
   await until(() => released === 1, "the release after the burst");
   // Quiet work that did not grow RSS (a monitor's pings) costs nothing.
@@ -22,6 +22,26 @@ test("memory is released once after a burst, only when the quiet follows growth"
   rss = 120;
   r.poke();
   await until(() => released === 2, "the second release");
+  r.stop();
+});
+
+test("a job that left RSS far above the floor is released right after it, not after the quiet", async () => {
+  let rss = 100;
+  let released = 0;
+  // A quiet period far longer than the test: only the release after a big job can happen.
+  const r = idleRelease(60_000, () => {
+    released++;
+    rss = 101;
+  }, () => rss * 1024 * 1024);
+  rss = 160; // a pull's garbage
+  r.poke();
+  r.poke(); // another job ending in the same turn: still one release
+  await until(() => released === 1, "the release right after the big job");
+  // Small growth after it waits for the quiet, which does not come within the test.
+  rss = 110;
+  r.poke();
+  await Bun.sleep(50);
+  expect(released).toBe(1);
   r.stop();
 });
 
