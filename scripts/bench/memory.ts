@@ -12,13 +12,13 @@ import { pushImage } from "../fixtures/oci.ts";
 const status = (pid: number, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 const rss = (pid: number) => `${status(pid, "VmRSS").toFixed(1)} MiB (anon ${status(pid, "RssAnon").toFixed(1)} + file ${status(pid, "RssFile").toFixed(1)})`;
 
-export async function benchMemory(registry: string, busybox: string, runs = 20): Promise<[string, string][]> {
+export async function benchMemory(registry: string, busybox: string, runs = 20, bin = DIST, env: Record<string, string> = {}): Promise<[string, string][]> {
   await pushImage(registry, "test/one-layer", "latest", await randomImage(1, 128_000_000));
   await pushImage(registry, "test/six-layers", "latest", await randomImage(6, 9_000_000));
-  const d = await startDaemon([], undefined, { bin: DIST });
+  const d = await startDaemon([], undefined, { bin, env });
   const pid = d.proc.pid;
   const ctr = async (args: string[]) => {
-    const r = await run([DIST, ...args], { env: { CTR_HOST: d.host } });
+    const r = await run([bin, ...args], { env: { CTR_HOST: d.host } });
     if (r.code !== 0) throw new Error(`ctr ${args.join(" ")}: ${r.stderr}`);
   };
   const out: [string, string][] = [];

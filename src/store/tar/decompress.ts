@@ -10,6 +10,11 @@ export type Compression = "gzip" | "zstd" | "none";
 
 const GZIP = [0x1f, 0x8b];
 const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+// Output chunk of the decompressor. zlib's default (16 KB) means one round trip from
+// the thread pool to the event loop, and one trip through the stream and the tar
+// parser, per 16 KB: a 30 MB gzip layer took 150-220 ms of CPU to inflate that way,
+// 40-50 ms with 256 KB, and a 120 MB 4-layer pull went from ~900 to ~520 ms (issue 16).
+const OUT_CHUNK = 256 * 1024;
 
 export function detectCompression(head: Uint8Array): Compression {
   const starts = (m: number[]) => m.every((b, i) => head[i] === b);
@@ -54,7 +59,7 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
     }
     return;
   }
-  const z = kind === "gzip" ? createGunzip() : createZstdDecompress();
+  const z = kind === "gzip" ? createGunzip({ chunkSize: OUT_CHUNK }) : createZstdDecompress({ chunkSize: OUT_CHUNK });
   // One chunk ahead, not Readable.from's default 16: network chunks are 256 KB, and
   // three layers in parallel each read ahead 4 MB that gunzip was not ready for.
   const input = Readable.from(raw(), { highWaterMark: 1 });
