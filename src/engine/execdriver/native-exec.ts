@@ -114,9 +114,10 @@ function stdinWritable(fd: number): Writable {
   return w;
 }
 
-/** Our end of an output pipe as a node Readable (Bun's poll-based reader, as the keeper's). */
+/** Our end of an output pipe as a node Readable (Bun's poll-based reader, as the keeper's); closed once read to its end. */
 function outputReadable(fd: number, onEnd: () => void): Readable {
-  const r = nodeReadable(Bun.file(fd).stream())!;
+  // Bun.file(fd) never closes an fd it was given: without this each exec kept both read ends.
+  const r = nodeReadable(Bun.file(fd).stream(), () => closeSync(fd))!;
   r.once("end", onEnd);
   return r;
 }

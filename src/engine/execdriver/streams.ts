@@ -3,7 +3,21 @@
 import { closeSync, read, write } from "node:fs";
 import { PassThrough, Writable, type Readable } from "node:stream";
 
-export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined): Readable | null {
+/** Resolves at the next "drain" of `out`, or when it is destroyed (then nobody will ever read on). */
+function drained(out: PassThrough): Promise<void> {
+  return new Promise((ok) => {
+    const done = () => {
+      out.off("drain", done);
+      out.off("close", done);
+      ok();
+    };
+    out.on("drain", done);
+    out.on("close", done);
+  });
+}
+
+/** `s` as a node Readable; `sourceDone` runs once `s` has ended (read to its end). */
+export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined, sourceDone?: () => void): Readable | null {
   if (!s) return null;
   const out = new PassThrough();
   void (async () => {
@@ -11,9 +25,12 @@ export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined): 
       // Respect the reader's pace: a pump held back by a slow attach client must
       // leave the rest in the pipe (the container then blocks, as under dockerd),
       // not have it all queued here.
-      for await (const chunk of s) if (!out.write(chunk)) await new Promise((ok) => out.once("drain", ok));
+      // Once the reader went away the rest is read and dropped, as dockerd's copier does:
+      // the writer must not block for ever, and the source's end must still come.
+      for await (const chunk of s) if (!out.destroyed && !out.write(chunk)) await drained(out);
     } catch {}
     out.end();
+    sourceDone?.();
   })();
   return out;
 }
