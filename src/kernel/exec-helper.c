@@ -30,7 +30,7 @@ enum {
 enum {
   P_NR, P_PIDNS_FD, P_OWN_PIDNS_FD, P_ERR_WR, P_NS_FDS, P_NS_TYPES, P_NNS, P_CGROUP_FDS, P_NCGROUPS, P_STDIN,
   P_STDOUT, P_STDERR, P_CWD, P_RLIMITS, P_NRLIMITS, P_SECCOMP, P_NNP, P_KEEP_CAPS, P_LAST_CAP, P_NGROUPS,
-  P_GROUPS, P_UID, P_GID, P_CAP_HDR, P_CAP_DATA, P_CMD, P_SEARCH, P_ARGV, P_ENVP, P_CLONE_FLAGS, P_COUNT
+  P_GROUPS, P_UID, P_GID, P_CAP_HDR, P_CAP_DATA, P_CMD, P_SEARCH, P_ARGV, P_ENVP, P_CLONE_FLAGS, P_USERNS_FD, P_COUNT
 };
 
 /* Stage numbers reported with errno on the error pipe (exec-spawn.ts names them). */
@@ -40,6 +40,7 @@ enum {
 };
 
 #define CLONE_NEWNS 0x00020000L
+#define CLONE_NEWUSER 0x10000000L
 #define CLONE_NEWPID 0x20000000L
 #define SIGCHLD 17
 #define SIG_SETMASK 2L
@@ -147,6 +148,9 @@ static int child(void *arg) {
   for (long i = 0; i < p[P_NNS]; i++)
     /* Joining one we are already in is EINVAL for some types (host net): only the mount namespace must work. */
     if (syscall(nr[NR_SETNS], fds[i], types[i]) < 0 && types[i] == CLONE_NEWNS) fail(p, S_SETNS, e());
+  /* A remapped container's user namespace last, as host root until here (the kernel allows it: we are
+     single-threaded, our fs is our own); from now on we are its root, with every capability in it. */
+  if (p[P_USERNS_FD] >= 0 && syscall(nr[NR_SETNS], p[P_USERNS_FD], CLONE_NEWUSER) < 0) fail(p, S_SETNS, e());
   if (onto(nr, p[P_STDIN], 0L) < 0 || onto(nr, p[P_STDOUT], 1L) < 0 || onto(nr, p[P_STDERR], 2L) < 0) fail(p, S_STDIO, e());
   syscall(nr[NR_UMASK], 022L);
   if (chdir_or_make(nr, (const char *)p[P_CWD]) < 0) fail(p, S_CHDIR, e());

@@ -48,6 +48,8 @@ export interface NativeCommand {
   env: string[];
   /** PATH to search for argv[0]; null when argv[0] names a path. */
   search: string | null;
+  /** A user namespace to join after the others (a remapped container's), or null. */
+  userns?: number | null;
   /** Fork-like instead of CLONE_VM|CLONE_VFORK (for measuring the difference). */
   copyMemory?: boolean;
 }
@@ -196,6 +198,7 @@ export function spawnNative(c: NativeCommand): number {
       ptr(cArray(c.argv, keep)),
       ptr(cArray(c.env, keep)),
       c.copyMemory ? 0 : CLONE_VM | CLONE_VFORK,
+      c.userns ?? -1,
     ],
     keep,
   );

@@ -5,10 +5,11 @@
 // as `ctr init` would apply them — and it is the command from its execve on.
 // Booting a Bun init per exec cost ~12 ms of CPU; this costs a clone.
 //
-// Covered: an exec without a terminal into a container without a user
-// namespace of its own and without an AppArmor profile. The rest (TTY:
-// the pty is opened inside the container's devpts; userns; AppArmor's
-// exec label) still goes through `ctr init` (driver.ts).
+// Covered: an exec without a terminal and without an AppArmor profile, into
+// a container with or without a user namespace of its own (the child joins
+// it last, after the namespaces that host root joins). The rest (TTY: the pty
+// is opened inside the container's devpts; AppArmor's exec label) still goes
+// through `ctr init` (driver.ts).
 import { closeSync, openSync, write as writeAsync } from "node:fs";
 import { constants } from "node:os";
 import { Writable, type Readable } from "node:stream";
@@ -16,6 +17,7 @@ import * as K from "../../kernel/syscall-types.ts";
 import { available, NativeExecError, spawnNative } from "../../kernel/exec-spawn.ts";
 import { openRoot, readInRoot } from "../../kernel/root-files.ts";
 import { pipe } from "../../kernel/fds.ts";
+import { owningUserns } from "../../kernel/userns.ts";
 import { capMask, lastCap } from "../../kernel/capabilities.ts";
 import { permittedCaps } from "../../kernel/syscalls.ts";
 import { SyscallError } from "../../kernel/libc.ts";
@@ -41,7 +43,7 @@ export class TooLargeForNative extends Error {}
 /** Whether this exec can go the native way (see the top). */
 export function coversNatively(spec: ExecSpec): boolean {
   const aa = spec.confinement?.apparmorProfile;
-  return !spec.terminal && !spec.userns && (!aa || aa === "unconfined") && available();
+  return !spec.terminal && (!aa || aa === "unconfined") && available();
 }
 
 let ownPidns = -1;
@@ -56,6 +58,18 @@ function openAll(paths: string[], flags: string | number): number[] {
     for (const fd of fds) closeSync(fd);
     throw e;
   }
+}
+
+/**
+ * The user namespace of a remapped container: its pid 1 (init, supervising as host root) is in
+ * ours, so it is found as the owner of the container's uts/ipc/net namespace (userns-stage.ts).
+ */
+function containerUserns(pid: number): number {
+  for (const ns of ["uts", "ipc", "net"]) {
+    const fd = owningUserns(`/proc/${pid}/ns/${ns}`);
+    if (fd !== null) return fd;
+  }
+  throw new Error(`the user namespace of container process ${pid} was not found`);
 }
 
 /** The user, groups and home of `spec.user` in the container's own /etc/passwd and /etc/group. */
@@ -150,6 +164,8 @@ export function nativeExec(id: string, pid: number, procs: string[], spec: ExecS
     mine.push(i.write, o.read, e.read);
     theirs.push(i.read, o.write, e.write);
     const seccomp = spec.confinement?.seccomp;
+    const userns = spec.userns ? containerUserns(pid) : null;
+    if (userns !== null) mine.push(userns);
     let child: number;
     try {
       child = spawnNative({
@@ -165,7 +181,9 @@ export function nativeExec(id: string, pid: number, procs: string[], spec: ExecS
         ...(seccomp ? { seccomp: Buffer.from(seccomp, "base64") } : {}),
         noNewPrivileges: spec.noNewPrivileges,
         // --privileged asks for everything; a daemon that lacks some can only pass on what it has (init.ts).
-        keep: capMask(spec.capabilities) & daemonCaps,
+        // In a user namespace of its own every capability exists: the list is the whole truth (userns-stage.ts).
+        keep: userns !== null ? capMask(spec.capabilities) : capMask(spec.capabilities) & daemonCaps,
+        userns,
         lastCap: lastCap(),
         uid: who.uid,
         gid: who.gid,
@@ -181,7 +199,7 @@ export function nativeExec(id: string, pid: number, procs: string[], spec: ExecS
       if (err instanceof SyscallError && err.call === "clone" && err.errno === 12) throw new ConflictError(`Container ${id} is not running`);
       throw err;
     }
-    for (const fd of [...nsfds, ...cgroupProcs, i.read, o.write, e.write]) closeSync(fd);
+    for (const fd of [...nsfds, ...cgroupProcs, i.read, o.write, e.write, ...(userns !== null ? [userns] : [])]) closeSync(fd);
     mine.length = theirs.length = 0;
     const exited = exitOf(child);
     return {

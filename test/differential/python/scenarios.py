@@ -143,7 +143,7 @@ def exec_process(c):
     r["privileges_user"] = sh(status, user="1000")
     r["namespaces"] = sh("tr '\\0' ' ' < /proc/1/cmdline; echo; for n in pid mnt net uts ipc cgroup; do [ $(readlink /proc/self/ns/$n) = $(readlink /proc/1/ns/$n) ] && echo same $n; done; "
                          "[ \"$(cat /proc/self/cgroup)\" = \"$(cat /proc/1/cgroup)\" ] && echo same cgroups")
-    # (not the number of fds: under dockerd runc sometimes leaves two more in the process)
+    # (not the number of fds: the shell sometimes still holds its pipeline's pipe while ls looks)
     r["stdio"] = sh("for f in 1 2; do readlink /proc/$$/fd/$f | cut -d: -f1; done")
     r["env"] = sorted(sh("env", environment={"Z": "1"}).splitlines())
     r["umask"] = sh("umask")

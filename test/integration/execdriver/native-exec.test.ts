@@ -4,7 +4,7 @@
 // through `ctr init` (a driver without the native path) where both must agree.
 // Needs root.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecDriver, StartError } from "../../../src/engine/execdriver/driver.ts";
@@ -20,6 +20,14 @@ if (skipReason) console.warn(`skipping native exec integration tests: ${skipReas
 
 const hex = (m: bigint) => m.toString(16).padStart(16, "0");
 const startError = (m: string, code: number) => new StartError(m, code);
+
+async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
 
 describe.skipIf(!!skipReason)("native exec (root)", () => {
   const sb = skipReason ? null! : new Sandbox();
@@ -57,17 +65,18 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     throw new Error(`${args.join(" ")} started`);
   };
 
-  test("the common exec goes native; a terminal, a user namespace or an AppArmor profile does not", () => {
+  test("the common exec goes native, into a user namespace too; a terminal or an AppArmor profile does not", () => {
     expect(coversNatively(execSpec(["true"]))).toBe(true);
     expect(coversNatively(execSpec(["true"], { terminal: true }))).toBe(false);
-    expect(coversNatively(execSpec(["true"], { userns: true }))).toBe(false);
+    expect(coversNatively(execSpec(["true"], { userns: true }))).toBe(true);
     expect(coversNatively(execSpec(["true"], { confinement: { apparmorProfile: "docker-default" } }))).toBe(false);
     expect(coversNatively(execSpec(["true"], { confinement: { apparmorProfile: "unconfined" } }))).toBe(true);
   });
 
   test("it is a child of ours inside the container's pid namespace, not pid 1, and exits with its status", async () => {
-    const e = native(["sh", "-c", "echo $$; tr '\\0' ' ' < /proc/1/cmdline; exit 5"]);
+    const e = native(["sh", "-c", "read x; echo $$; tr '\\0' ' ' < /proc/1/cmdline; exit 5"]);
     const ppid = Number(readFileSync(`/proc/${e.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    e.stdin!.write("go\n");
     const r = await outcome(e);
     expect(ppid).toBe(process.pid);
     expect(Number(r.out.split("\n")[0])).toBeGreaterThan(1);
@@ -146,11 +155,15 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     }
   });
 
-  test("working directory (made if missing, as Docker), environment, HOME, umask, stdin, only fds 0-2", async () => {
-    const e = native(["sh", "-c", "pwd; ls -ld /new/dir | cut -c1-10; echo $X $HOME; umask; cat; ls /proc/$$/fd | tr '\\n' ' '"], { cwd: "/new/dir", env: ["PATH=/bin", "X=1"] });
+  test("only fds 0-2 (pipes); stdin; working directory made if missing (as Docker), environment, HOME, umask", async () => {
+    const e = native(["sh", "-c", "exec cat; pwd"], { cwd: "/new/dir", env: ["PATH=/bin", "X=1"] });
+    // What it was given, seen from here while it waits for its stdin (the shell makes no fds of its own).
+    await until("cat waiting", () => readlinkSync(`/proc/${e.pid}/exe`).endsWith("busybox") && /cat/.test(readFileSync(`/proc/${e.pid}/cmdline`, "utf8")));
+    expect(readdirSync(`/proc/${e.pid}/fd`).sort()).toEqual(["0", "1", "2"]);
     e.stdin!.write("from stdin\n");
-    const r = await outcome(e);
-    expect(r.out).toBe("/new/dir\ndrwxr-xr-x\n1 /root\n0022\nfrom stdin\n0 1 2 ");
+    expect((await outcome(e)).out).toBe("from stdin\n");
+    const r = await sh("pwd; ls -ld /new/dir | cut -c1-10; echo $X $HOME; umask", { cwd: "/new/dir", env: ["PATH=/bin", "X=1"] });
+    expect(r.out).toBe("/new/dir\ndrwxr-xr-x\n1 /root\n0022\n");
   });
 
   test("not found, not executable, a directory: Docker's messages and codes; PATH searched in order", async () => {
@@ -177,6 +190,30 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     const viaInit = await outcome(await driver.exec(id, pid1, spec));
     const viaNative = await outcome(nativeExec(id, pid1, cgroups.procsFiles(id), spec, startError));
     expect(viaNative).toEqual(viaInit);
+  });
+
+  test("a remapped container: the exec joins its user namespace last, root inside = the mapped uid outside, as through `ctr init`", async () => {
+    const map = [{ containerID: 0, hostID: 300000, size: 65536 }];
+    const spec = sb.spec(["sleep", "1000"], { userns: { uidMap: map, gidMap: map } });
+    const p = await driver.start(spec);
+    try {
+      const script = "read x; id; cat /proc/self/uid_map; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; readlink /proc/self/ns/user";
+      const es = execSpec(["sh", "-c", script], { userns: true, user: "nobody" });
+      const e = nativeExec(spec.id, p.pid, cgroups.procsFiles(spec.id), es, startError);
+      const hostUid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${e.pid}/status`, "utf8"))![1];
+      e.stdin!.write("go\n");
+      const viaNative = await outcome(e);
+      const init = driver.exec(spec.id, p.pid, { ...es, args: ["sh", "-c", script] });
+      const viaInit = await init.then((x) => (x.stdin!.write("go\n"), outcome(x)));
+      expect(hostUid).toBe(String(300000 + 65534));
+      expect(viaNative.out).toContain("uid=65534(nobody)");
+      expect(viaNative.out).toContain("0     300000      65536");
+      expect(viaNative).toEqual(viaInit);
+    } finally {
+      p.kill(9);
+      await p.exited;
+      await driver.cleanup(spec.id);
+    }
   });
 
   test("an exec into a container whose pid 1 has ended is a conflict", async () => {
