@@ -130,6 +130,7 @@ export async function buildServices(config: DaemonConfig, layout: Layout, db: Da
       create: (id, top) => layers.createRw(id, top),
       mount: (id, o) => layers.rwMount(id, o),
       remove: (id) => layers.removeRw(id),
+      setAside: (id) => layers.setAsideRw(id),
       size: (id) => layers.rwSize(id),
     },
     runtime: driverRuntime(execDriver, (ref) => containers.process(ref).pid, security, config.liveRestore),

@@ -535,15 +535,17 @@ export class ContainerService {
     if (!cur) return; // auto-removed meanwhile
     await this.releaseNow(cur);
     this.d.volumes?.release(cur.id, !!opts.volumes);
-    // The rw layer goes now (a crash must not leave it for lost+found); the directory (hosts, logs,
-    // mounts/shm) leaves its path now, as dockerd's, and is deleted after the answer with the cgroup.
-    await this.d.rootfs.remove(cur.id);
+    // The rw layer and the directory (hosts, logs, mounts/shm) leave their paths now, as dockerd's,
+    // and are deleted after the answer with the cgroup. The layer goes to the layer store's temp
+    // area, emptied at the next start: a crash must not leave it for lost+found.
+    const purgeRw = this.d.rootfs.setAside ? this.d.rootfs.setAside(cur.id) : (await this.d.rootfs.remove(cur.id), null);
     const dir = setAside(containerPaths(this.d.dir, cur.id).dir);
     this.d.store.delete(cur.id);
     this.event(cur, "destroy");
     this.waits.removed(cur.id, cur.state.ExitCode);
     this.tidier.later(cur.id, "removal", async () => {
       await this.d.runtime.cleanup(cur);
+      purgeRw?.();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
   }

@@ -52,6 +52,8 @@ export interface LayerDriver {
   createRw(containerId: string, lowers: readonly string[]): Promise<MountSpec>;
   rwMount(containerId: string, o?: RwMountOptions): MountSpec;
   removeRw(containerId: string): Promise<void>;
+  /** Moves the rw layer out of its place now; returns where, to delete later (null: none). See LayerDirs. */
+  setAsideRw(containerId: string): string | null;
   rwIds(): string[];
   /** What the container changed, like `docker diff`, sorted by path. */
   changes(containerId: string): Promise<Change[]>;

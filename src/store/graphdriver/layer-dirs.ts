@@ -56,6 +56,22 @@ export class LayerDirs {
   clearTmp(): void {
     for (const n of readdirSync(this.tmp)) rmSync(join(this.tmp, n), { recursive: true, force: true });
   }
+  /**
+   * Moves a container's rw layer into .tmp in one rename (its place is free at
+   * once) and returns where it went, for the caller to delete after answering;
+   * null when there is none. A crash before that delete leaves it in .tmp,
+   * which clearTmp empties at the next start (never lost+found).
+   */
+  setAsideRw(containerId: string): string | null {
+    const aside = join(this.tmp, `rw-${checkId(containerId)}-${process.hrtime.bigint().toString(36)}`);
+    try {
+      renameSync(this.rwDir(containerId), aside);
+      return aside;
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return null;
+      throw e;
+    }
+  }
   requireRw(containerId: string): string {
     const d = this.rwDir(containerId);
     if (!existsSync(d)) throw new NotFoundError(`no rw layer for container ${containerId}`);

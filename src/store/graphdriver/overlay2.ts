@@ -128,6 +128,9 @@ export class Overlay2Driver implements LayerDriver {
   async removeRw(containerId: string): Promise<void> {
     rmSync(this.dirs.rwDir(containerId), { recursive: true, force: true });
   }
+  setAsideRw(containerId: string): string | null {
+    return this.dirs.setAsideRw(containerId);
+  }
   rwIds(): string[] {
     return this.dirs.rwIds().filter((n) => !n.endsWith(".tmp"));
   }

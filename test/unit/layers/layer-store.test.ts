@@ -57,6 +57,9 @@ class FakeDriver implements LayerDriver {
     return { type: "bind", source: "/x", options: [] };
   }
   async removeRw() {}
+  setAsideRw() {
+    return null;
+  }
   rwIds() {
     return [];
   }
