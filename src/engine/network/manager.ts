@@ -5,7 +5,7 @@ import { randomBytes, createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import type { Database } from "../../store/db.ts";
 import { ConflictError, EngineError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errors.ts";
-import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV, AF_INET6 } from "../../kernel/netlink.ts";
+import { type Netlink, openNetlink, openNetlinkIn, openNetns, NetlinkError, ENODEV, EEXIST, AF_INET6 } from "../../kernel/netlink.ts";
 import { closeSync } from "node:fs";
 import { type Cidr, contains, formatCidr, formatIp, macForIp, parseCidr, parseIp, size, overlaps } from "./ipv4.ts";
 import { type AddressPool, DEFAULT_POOLS, chooseSubnet } from "./subnets.ts";
@@ -373,7 +373,7 @@ export class NetworkManager {
     try {
       inner.setUp("lo");
       // IPv6 off, as dockerd leaves such a container: no ::1 either.
-      if (inner.addrs(AF_INET6).some((a) => a.address === "::1")) inner.delAddr("lo", "::1", 128);
+      dropLoopback6(inner);
     } finally {
       inner.close();
     }
@@ -647,9 +647,8 @@ export class NetworkManager {
       inner.setUp("lo");
       // ...nor ::1 (it comes with lo): a container with IPv6 gets it back when its v6 endpoint is plugged.
       const v6 = this.store.endpointsOf(ep.containerId).some((e) => e.ip6);
-      const loopback6 = inner.addrs(AF_INET6).some((a) => a.address === "::1");
-      if (!v6 && loopback6) inner.delAddr("lo", "::1", 128);
-      if (v6 && !loopback6) inner.addAddr("lo", "::1", 128);
+      if (v6) addLoopback6(inner);
+      else dropLoopback6(inner);
       inner.setUp(ifname);
       // One default route per netns: the first non-internal network's gateway. An internal
       // network gives none (dockerd 20.10 routes through its gateway and drops in FORWARD; with
@@ -726,6 +725,27 @@ export class NetworkManager {
 
 /** How long after a container's exit its veth is checked for (the kernel has usually removed it). */
 const VETH_SWEEP_MS = 2000;
+
+/** errnos of a loopback ::1 that is not there to delete: none (EADDRNOTAVAIL), or no IPv6 in this kernel/netns. */
+const NO_LOOPBACK6 = new Set([99, 97, 95, ENODEV]);
+
+/** lo without ::1 (it comes with lo's up): a delete that finds none is fine — no dump to look first. */
+function dropLoopback6(nl: Netlink): void {
+  try {
+    nl.delAddr("lo", "::1", 128);
+  } catch (e) {
+    if (!(e instanceof NetlinkError && NO_LOOPBACK6.has(e.errno))) throw e;
+  }
+}
+
+/** lo with ::1, whether or not lo's up already gave it one (EEXIST). */
+function addLoopback6(nl: Netlink): void {
+  try {
+    nl.addAddr("lo", "::1", 128);
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.errno === EEXIST)) throw e;
+  }
+}
 
 function tryDelete(nl: Netlink, name: string): void {
   try {

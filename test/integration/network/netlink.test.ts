@@ -69,4 +69,28 @@ describe.skipIf(!root || !hasIp)("rtnetlink (root)", () => {
     expect(nl.link("tbr0")).toBeNull();
     expect(ipIn(inner, ["-o", "link"])).not.toContain("eth0"); // the pair went with its host end
   });
+
+  test("one handle keeps the indices it looked up, and forgets a name once renamed, moved or deleted", () => {
+    const h = openNetlinkIn(`/run/netns/${outer}`);
+    try {
+      h.createVeth("vcache0", "vcache1");
+      h.setUp("vcache0"); // looked up (and kept) here
+      h.rename("vcache0", "vcache2");
+      expect(() => h.setUp("vcache0")).toThrow(/No such device/);
+      h.setMtu("vcache2", 1300);
+      expect(h.link("vcache2")).toMatchObject({ mtu: 1300 });
+      // A new link that takes a forgotten name is looked up afresh, not mistaken for the old one.
+      h.createVeth("vcache0", "vcache3");
+      h.setMtu("vcache0", 1280);
+      expect([h.link("vcache0")!.mtu, h.link("vcache2")!.mtu]).toEqual([1280, 1300]);
+      h.deleteLink("vcache0");
+      h.deleteLink("vcache2");
+      expect(() => h.setUp("vcache2")).toThrow(/No such device/);
+      // lo is index 1 in every netns: no lookup needed to bring it up or strip ::1 from it.
+      h.setUp("lo");
+      expect(ipIn(outer, ["-o", "link", "show", "lo"])).toContain("UP");
+    } finally {
+      h.close();
+    }
+  });
 });
