@@ -9,7 +9,6 @@ import { CliExit, list, type CliContext } from "./context.ts";
 import { createBody, createOptions, type CreateFlags } from "./create-options.ts";
 import { pumpAttached } from "./attach-stream.ts";
 import { detachKeys, detachKeysOption } from "./detach-keys.ts";
-import { pullWithProgress } from "./pull-progress.ts";
 
 function addOptions(cmd: ReturnType<CAC["command"]>, specs: { flags: string; description: string }[]) {
   for (const s of specs) cmd.option(s.flags, s.description);
@@ -24,9 +23,15 @@ export async function createContainer(client: ApiClient, name: string | undefine
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404 || !/No such image/.test(e.message)) throw e;
     process.stderr.write(`Unable to find image '${qualified(String(body.Image))}' locally\n`);
-    await pullWithProgress(client, String(body.Image), { platform, out: process.stderr });
+    await pull(client, String(body.Image), platform);
     return (await create()).Id;
   }
+}
+
+/** The pull a run or create needs first; its module (credentials, node:fs) only then. */
+async function pull(client: ApiClient, image: string, platform: string | undefined): Promise<void> {
+  const { pullWithProgress } = await import("./pull-progress.ts");
+  await pullWithProgress(client, image, { platform, out: process.stderr });
 }
 
 function qualified(ref: string): string {
@@ -57,7 +62,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
     const body = createBody(image, cmd, f, attach, !!f.rm);
     const condition = f.rm ? "removed" : "next-exit";
     const tty = !!f.tty;
-    const attachQuery = { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: detachKeys(f.detachKeys) };
+    const attachQuery = { stream: 1, stdin: attach.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: await detachKeys(f.detachKeys) };
     if (!tty && !f.detach) return createAndRun(client, f.name, body, f.platform, attachQuery, condition, attach.stdin);
     let id: string;
     try {
@@ -100,7 +105,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       if (f.attach || f.interactive) {
         const id = ids[0]!;
         const info = await client.json<{ Id: string; Config: { Tty: boolean } }>("GET", `/containers/${id}/json`);
-        const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: f.interactive ? 1 : undefined, detachKeys: detachKeys(f.detachKeys) });
+        const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: f.interactive ? 1 : undefined, detachKeys: await detachKeys(f.detachKeys) });
         const waited = (await client.request("POST", `/containers/${info.Id}/wait`, { query: { condition: "next-exit" } })).text();
         await client.request("POST", `/containers/${info.Id}/start`);
         await pumpAttached(h, { tty: info.Config.Tty, stdin: !!f.interactive });
@@ -190,7 +195,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       const info = await client.json<{ Id: string; State: { Running: boolean }; Config: { Tty: boolean; OpenStdin: boolean } }>("GET", `/containers/${id}/json`);
       if (!info.State.Running) throw new CliExit(1, "You cannot attach to a stopped container, start it first");
       const stdin = f.stdin !== false && info.Config.OpenStdin;
-      const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: stdin ? 1 : undefined, detachKeys: detachKeys(f.detachKeys) });
+      const h = await client.hijack(`/containers/${info.Id}/attach`, { stream: 1, stdout: 1, stderr: 1, stdin: stdin ? 1 : undefined, detachKeys: await detachKeys(f.detachKeys) });
       const waited = (await client.request("POST", `/containers/${info.Id}/wait`)).text();
       if (info.Config.Tty) resizer(client, `/containers/${info.Id}/resize`)();
       await pumpAttached(h, { tty: info.Config.Tty, stdin });
@@ -211,6 +216,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       const client = await ctx.client();
       const cmd = [...command, ...(f["--"] ?? [])];
       if (!cmd.length) throw new CliExit(1, `"ctr exec" requires at least 2 arguments.`);
+      const keys = await detachKeys(f.detachKeys);
       const tty = !!f.tty;
       const size = tty && process.stdout.isTTY ? [process.stdout.rows, process.stdout.columns] : undefined;
       const { Id } = await client.json<{ Id: string }>("POST", `/containers/${id}/exec`, {
@@ -226,7 +232,7 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
           Env: list(f.env),
           WorkingDir: f.workdir ?? "",
           Cmd: cmd,
-          ...(detachKeys(f.detachKeys) ? { DetachKeys: detachKeys(f.detachKeys) } : {}),
+          ...(keys ? { DetachKeys: keys } : {}),
         },
       });
       if (f.detach) {
@@ -287,7 +293,7 @@ async function createAndRun(client: ApiClient, name: string | undefined, body: R
     r = await create();
     if (!("socket" in r) && r.status === 404 && /No such image/.test(r.body)) {
       process.stderr.write(`Unable to find image '${qualified(String(body.Image))}' locally\n`);
-      await pullWithProgress(client, String(body.Image), { platform, out: process.stderr });
+      await pull(client, String(body.Image), platform);
       r = await create();
     }
   } catch (e) {

@@ -1,5 +1,4 @@
 import { ApiClient } from "../client/client.ts";
-import { ensureDaemon } from "../client/autostart.ts";
 import { DEFAULT_HOST } from "../hosts.ts";
 
 
@@ -31,7 +30,8 @@ export class CliContext {
     if (this.cached) return this.cached;
     const client = new ApiClient(this.host);
     const opts = { allowed: mayAutostart(this.host, process.env.CTR_ROOT), root: process.env.CTR_ROOT };
-    this.cached = client.onUnreachable(() => ensureDaemon(client, opts));
+    // Loaded only when nobody answered: it brings node:fs (~1 ms of every command's start, issue 16).
+    this.cached = client.onUnreachable(async () => (await import("../client/autostart.ts")).ensureDaemon(client, opts));
     return this.cached;
   }
 }

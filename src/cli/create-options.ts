@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readText } from "./read-text.ts";
 import type { OptionSpec } from "./argv.ts";
 import { list } from "./context.ts";
 import { parseBytes, parseDuration } from "../units.ts";
@@ -134,7 +134,7 @@ export function healthcheck(f: CreateFlags): Record<string, unknown> | undefined
 function envFiles(files: string[]): string[] {
   const out: string[] = [];
   for (const f of files) {
-    for (const raw of readFileSync(f, "utf8").split("\n")) {
+    for (const raw of readText(f).split("\n")) {
       const line = raw.trim();
       if (!line || line.startsWith("#")) continue;
       out.push(line.includes("=") ? line : `${line}=${process.env[line] ?? ""}`);

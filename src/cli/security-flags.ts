@@ -2,7 +2,7 @@
 // (cli/command/container/opts.go): a seccomp profile path is read here and
 // sent as compact JSON ("seccomp=<json>"), "systempaths=unconfined" becomes
 // empty MaskedPaths/ReadonlyPaths, and ulimits travel as {Name, Soft, Hard}.
-import { readFileSync } from "node:fs";
+import { readText } from "./read-text.ts";
 import { parseUlimit, type Ulimit } from "../engine/security/ulimits.ts";
 
 export interface SecurityFlagsOut {
@@ -25,7 +25,7 @@ export function securityOptFlags(opts: string[]): SecurityFlagsOut {
     if (k === "seccomp" && v !== "builtin" && v !== "unconfined") {
       let text: string;
       try {
-        text = readFileSync(v, "utf8");
+        text = readText(v);
       } catch (e) {
         throw new Error(`opening seccomp profile (${v}) failed: ${(e as Error).message}`);
       }
