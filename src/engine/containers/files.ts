@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Paths of a container's own files under <root>/containers/<id>/. */
@@ -13,23 +14,22 @@ export function containerPaths(root: string, id: string) {
   };
 }
 
-/** Writes a file atomically (temp + rename): a crash never leaves half of it. */
-export function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
-export function writeContainerFiles(
-  root: string,
-  id: string,
-  f: { hostname: string; hosts: string; resolvConf: string },
-): void {
+/**
+ * A container's hostname, hosts and resolv.conf, each written atomically, off
+ * the event loop: the creates and renames (~1 ms of journaled metadata here)
+ * run on the thread pool while the container's init boots; it needs them only
+ * when it binds them, after the daemon's "go".
+ */
+export async function writeContainerFilesAsync(root: string, id: string, f: { hostname: string; hosts: string; resolvConf: string }): Promise<void> {
   const p = containerPaths(root, id);
   mkdirSync(p.dir, { recursive: true, mode: 0o710 });
-  writeAtomic(p.hostname, f.hostname + "\n");
-  writeAtomic(p.hosts, f.hosts);
-  writeAtomic(p.resolvConf, f.resolvConf);
+  // temp + rename: a crash never leaves half of one.
+  const atomic = async (path: string, data: string) => {
+    const tmp = `${path}.tmp-${process.pid}`;
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  };
+  await Promise.all([atomic(p.hostname, f.hostname + "\n"), atomic(p.hosts, f.hosts), atomic(p.resolvConf, f.resolvConf)]);
 }
 
 /**

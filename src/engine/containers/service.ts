@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { ConflictError, EngineError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
 import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
-import { containerPaths, rewriteHosts, writeContainerFiles } from "./files.ts";
+import { containerPaths, rewriteHosts, writeContainerFilesAsync } from "./files.ts";
 import { generateName, VALID_NAME } from "./names.ts";
 import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
@@ -266,7 +266,10 @@ export class ContainerService {
     const ipcDonor = this.takeDonors(c);
     // dockerd checks the links first: a linked container must be running.
     const processView = this.linked(c);
-    writeContainerFiles(this.d.dir, c.id, { hostname: c.config.Hostname, ...this.files(c) });
+    const files = this.files(c);
+    // Written while the init boots; awaited before its command runs (onNetns comes before that).
+    const written = writeContainerFilesAsync(this.d.dir, c.id, { hostname: c.config.Hostname, ...files });
+    written.catch(() => {}); // a start that fails before the await must not leave it unobserved
     const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
     this.pendingHubs.delete(c.id);
     let settings: Record<string, unknown> = {};
@@ -279,11 +282,10 @@ export class ContainerService {
         image,
         shm: shmSpec(c, this.d.dir, ipcDonor),
         log: { path: paths.log, config: c.hostConfig.LogConfig?.Config ?? {} },
-        onNetns: this.d.network.needsNetns(c)
-          ? async (pid) => {
-              settings = await this.d.network.connect(c, pid);
-            }
-          : undefined,
+        onNetns: async (pid) => {
+          await written;
+          if (this.d.network.needsNetns(c)) settings = await this.d.network.connect(c, pid);
+        },
       });
     } catch (e) {
       // dockerd records a failed start as an exit (127 not found, 126 not executable)
@@ -309,7 +311,11 @@ export class ContainerService {
     };
     c.networkSettings = settings;
     this.d.store.save(c);
-    if (this.d.network.needsNetns(c)) rewriteHosts(this.d.dir, c.id, this.files(c).hosts);
+    // With its addresses now (a --network none container has none: the same file, left alone).
+    if (this.d.network.needsNetns(c)) {
+      const hosts = this.files(c).hosts;
+      if (hosts !== files.hosts) rewriteHosts(this.d.dir, c.id, hosts);
+    }
     this.event(c, "start");
     for (const o of this.observers) o.running(c);
     void proc.exited.then((exit) => this.onExit(c.id, exit));
