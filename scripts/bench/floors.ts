@@ -23,8 +23,15 @@ export async function timeCommand(argv: string[], runs: number, env?: Record<str
  */
 export async function timeInTurns(argvs: { argv: string[]; env?: Record<string, string> }[], runs: number): Promise<number[][]> {
   const times = argvs.map(() => [] as number[]);
+  // The order turns too (ABC, BCA, CAB…): what one leaves behind falls on the next (a bridge
+  // container's netns teardown holds the kernel's RTNL for ms), and in a fixed order the same
+  // command always came right after the same other one (the --network none run after the bridge run).
   for (let i = 0; i < runs; i++) {
-    for (const [k, c] of argvs.entries()) times[k]!.push((await timeCommand(c.argv, 1, c.env))[0]!);
+    for (let j = 0; j < argvs.length; j++) {
+      const k = (i + j) % argvs.length;
+      const c = argvs[k]!;
+      times[k]!.push((await timeCommand(c.argv, 1, c.env))[0]!);
+    }
   }
   return times;
 }
