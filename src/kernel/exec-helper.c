@@ -6,12 +6,15 @@
  *
  * The clone is CLONE_VM|CLONE_VFORK, as posix_spawn's: the child runs on its
  * own stack inside the daemon's address space (no page tables of the big
- * daemon are copied) while the calling thread waits until it has exec'd or
- * died. So the child never touches memory anyone else uses: no malloc, no
- * locks, no glibc wrappers that keep state (setxid broadcasts, the pid cache)
- * — only syscall(), whose one side effect, errno, lands in the suspended
- * caller's TLS. Signals are blocked around the clone and reset to their
- * defaults in the child, so none of Bun's handlers ever run in it.
+ * daemon are copied) while the thread that cloned it waits until it has
+ * exec'd or died. That thread is a short-lived one of ours, not the event
+ * loop's: an execve that blocks (a binary on a stuck NFS or FUSE mount, a
+ * cgroup being frozen) holds up that exec only. The child never touches
+ * memory anyone else uses: no malloc, no locks, no glibc wrappers that keep
+ * state (setxid broadcasts, the pid cache) — only syscall(), whose one side
+ * effect, errno, lands in the suspended thread's TLS. Signals are blocked
+ * around all of it and reset to their defaults in the child, so none of
+ * Bun's handlers ever run there.
  *
  * No #include on purpose (TinyCC compiles this at run time on hosts without
  * libc headers); the syscall numbers come from the generated table.
@@ -19,6 +22,8 @@
 long syscall(long number, ...);
 int *__errno_location(void);
 int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+int pthread_create(unsigned long *thread, const void *attr, void *(*fn)(void *), void *arg);
+int pthread_detach(unsigned long thread);
 
 enum {
   NR_SETNS, NR_WRITE, NR_EXIT_GROUP, NR_RT_SIGPROCMASK, NR_RT_SIGACTION, NR_CLOSE_RANGE, NR_DUP3, NR_FCNTL,
@@ -28,12 +33,12 @@ enum {
 
 /* What ctr_exec_spawn takes, as one array of longs (indices shared with exec-spawn.ts). */
 enum {
-  P_NR, P_PIDNS_FD, P_OWN_PIDNS_FD, P_ERR_WR, P_NS_FDS, P_NS_TYPES, P_NNS, P_CGROUP_FDS, P_NCGROUPS, P_STDIN,
-  P_STDOUT, P_STDERR, P_CWD, P_RLIMITS, P_NRLIMITS, P_SECCOMP, P_NNP, P_KEEP_CAPS, P_LAST_CAP, P_NGROUPS,
-  P_GROUPS, P_UID, P_GID, P_CAP_HDR, P_CAP_DATA, P_CMD, P_SEARCH, P_ARGV, P_ENVP, P_CLONE_FLAGS, P_USERNS_FD, P_COUNT
+  P_NR, P_PIDNS_FD, P_RESULT_WR, P_NS_FDS, P_NS_TYPES, P_NNS, P_CGROUP_FDS, P_NCGROUPS, P_STDIN, P_STDOUT,
+  P_STDERR, P_CWD, P_RLIMITS, P_NRLIMITS, P_SECCOMP, P_NNP, P_KEEP_CAPS, P_LAST_CAP, P_NGROUPS, P_GROUPS, P_UID,
+  P_GID, P_CAP_HDR, P_CAP_DATA, P_CMD, P_SEARCH, P_ARGV, P_ENVP, P_USERNS_FD, P_FAIL_STAGE, P_FAIL_ERRNO, P_COUNT
 };
 
-/* Stage numbers reported with errno on the error pipe (exec-spawn.ts names them). */
+/* Stage numbers reported with errno in the result (exec-spawn.ts names them). */
 enum {
   S_NONE, S_CGROUP, S_SETNS, S_STDIO, S_CHDIR, S_RLIMIT, S_SECCOMP, S_BOUNDING, S_SETGROUPS, S_SETRESGID,
   S_SETRESUID, S_CAPSET, S_NNP, S_EXEC
@@ -42,6 +47,8 @@ enum {
 #define CLONE_NEWNS 0x00020000L
 #define CLONE_NEWUSER 0x10000000L
 #define CLONE_NEWPID 0x20000000L
+#define CLONE_VM 0x00000100
+#define CLONE_VFORK 0x00004000
 #define SIGCHLD 17
 #define SIG_SETMASK 2L
 #define AT_FDCWD (-100L)
@@ -58,16 +65,13 @@ enum {
 #define ENOTDIR 20
 #define PATH_MAX 4096
 
-static char child_stack[65536];
-
 static long e(void) { return *__errno_location(); }
 
+/* The child's failure goes into our shared memory (CLONE_VM): its parent thread reads it once released. */
 static void fail(const long *p, int stage, long err) {
   const long *nr = (const long *)p[P_NR];
-  int msg[2];
-  msg[0] = stage;
-  msg[1] = (int)err;
-  syscall(nr[NR_WRITE], p[P_ERR_WR], msg, 8L);
+  ((long *)p)[P_FAIL_STAGE] = stage;
+  ((long *)p)[P_FAIL_ERRNO] = err;
   syscall(nr[NR_EXIT_GROUP], 127L);
 }
 
@@ -179,22 +183,40 @@ static int child(void *arg) {
 }
 
 /*
- * Clones the command's process (see the top). Returns its pid or -errno;
- * whether it exec'd is on the error pipe: EOF = it runs, else stage + errno.
+ * The cloning thread: joins the pid namespace (setns(CLONE_NEWPID) changes
+ * where this thread's children go, pid_namespaces(7), and nothing else of
+ * the process), clones, and once the child has exec'd or died writes
+ * { pid or -errno, stage, errno } (3 longs) on the result pipe, which the
+ * event loop reads. All signals are blocked here (inherited from the caller).
  */
-int ctr_exec_spawn(const long *p) {
+static void *spawner(void *arg) {
+  long *p = (long *)arg;
   const long *nr = (const long *)p[P_NR];
-  unsigned long all = ~0UL, old = 0;
-  syscall(nr[NR_RT_SIGPROCMASK], SIG_SETMASK, &all, &old, 8L);
-  /* setns(CLONE_NEWPID) changes where this thread's children go (pid_namespaces(7)): one clone lands inside. */
-  long rc = 0;
-  if (p[P_PIDNS_FD] >= 0 && syscall(nr[NR_SETNS], p[P_PIDNS_FD], CLONE_NEWPID) < 0) rc = -e();
-  if (rc == 0) {
-    char *top = (char *)(((unsigned long)(child_stack + sizeof(child_stack))) & ~15UL);
-    rc = clone(child, top, (int)(p[P_CLONE_FLAGS] | SIGCHLD), (void *)p);
-    if (rc < 0) rc = -e();
-    if (p[P_PIDNS_FD] >= 0) syscall(nr[NR_SETNS], p[P_OWN_PIDNS_FD], CLONE_NEWPID);
+  /* The child's stack, in our own frame: we are suspended while it runs. */
+  char stack[65536];
+  long out[3] = {0, 0, 0};
+  if (p[P_PIDNS_FD] >= 0 && syscall(nr[NR_SETNS], p[P_PIDNS_FD], CLONE_NEWPID) < 0) out[0] = -e();
+  if (out[0] == 0) {
+    char *top = (char *)(((unsigned long)(stack + sizeof(stack))) & ~15UL);
+    long pid = clone(child, top, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)p);
+    out[0] = pid < 0 ? -e() : pid;
+    out[1] = p[P_FAIL_STAGE];
+    out[2] = p[P_FAIL_ERRNO];
   }
+  syscall(nr[NR_WRITE], p[P_RESULT_WR], out, (long)sizeof(out));
+  return 0;
+}
+
+/*
+ * Starts the cloning thread (see the top) and returns 0, or -errno when no
+ * thread could be made. The result comes on P_RESULT_WR.
+ */
+int ctr_exec_spawn(long *p) {
+  const long *nr = (const long *)p[P_NR];
+  unsigned long all = ~0UL, old = 0, t = 0;
+  syscall(nr[NR_RT_SIGPROCMASK], SIG_SETMASK, &all, &old, 8L);
+  int rc = pthread_create(&t, 0, spawner, p);
+  if (rc == 0) pthread_detach(t);
   syscall(nr[NR_RT_SIGPROCMASK], SIG_SETMASK, &old, 0L, 8L);
-  return (int)rc;
+  return -rc;
 }

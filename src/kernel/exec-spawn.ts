@@ -4,7 +4,7 @@
 // Compiled at run time by bun:ffi's cc (TinyCC inside Bun) from the source
 // embedded in the binary as text, once per daemon, at the first exec.
 import { cc, ptr } from "bun:ffi";
-import { closeSync, mkdtempSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import source from "./exec-helper.c" with { type: "text" };
@@ -19,13 +19,9 @@ const CALLS = ["setns", "write", "exit_group", "rt_sigprocmask", "rt_sigaction",
 const STAGES = ["", "join cgroup", "setns", "stdio", "chdir", "setrlimit", "seccomp", "drop bounding set", "setgroups", "setresgid", "setresuid", "capset", "no_new_privs", "exec"] as const;
 export type ExecStage = (typeof STAGES)[number];
 
-const CLONE_VM = 0x100, CLONE_VFORK = 0x4000;
-
 export interface NativeCommand {
   /** The container's pid namespace (a descriptor), or null to stay in ours (PidMode host). */
   pidns: number | null;
-  /** Our own pid namespace, to switch the calling thread back. */
-  ownPidns: number;
   /** Joined in this order; a failure is fatal only for the mount namespace. */
   namespaces: { fd: number; type: number }[];
   /** Open cgroup.procs files (O_WRONLY) the child writes itself into. */
@@ -50,8 +46,6 @@ export interface NativeCommand {
   search: string | null;
   /** A user namespace to join after the others (a remapped container's), or null. */
   userns?: number | null;
-  /** Fork-like instead of CLONE_VM|CLONE_VFORK (for measuring the difference). */
-  copyMemory?: boolean;
 }
 
 /** The child could not become the command: `stage` failed with `errno` (EACCES/ENOENT at "exec" = not runnable). */
@@ -95,12 +89,18 @@ function load(): Helper {
   }
 }
 
-/** Whether the helper compiles here (TinyCC present and working); compiles it if so. */
+let broken: string | null = null;
+
+/** Whether the helper compiles here (TinyCC present and working); compiles it the first time. */
 export function available(): boolean {
+  if (broken !== null) return false;
   try {
     load();
     return true;
-  } catch {
+  } catch (e) {
+    // Once: a failed compile would cost ~10 ms at every exec. `ctr init` serves them instead.
+    broken = (e as Error).message;
+    console.error(`level=warn msg="execs go through ctr init: the native exec helper does not compile here: ${broken}"`);
     return false;
   }
 }
@@ -139,15 +139,15 @@ function capData(set: bigint, keep: unknown[]): [Buffer, Buffer] {
 }
 
 /**
- * Clones the command into the container and returns its pid once execve
- * succeeded (the child is ours: the caller reaps it). Throws NativeExecError
- * when a stage failed (the child is reaped here), SyscallError("clone") when
- * no child was made (ENOMEM: the pid namespace's init is gone).
+ * Clones the command into the container and resolves with its pid once
+ * execve succeeded (the child is ours: the caller reaps it). Rejects with
+ * NativeExecError when a stage failed (the child is reaped here),
+ * SyscallError("clone") when no child was made (ENOMEM: the pid namespace's
+ * init is gone). The clone waits on a thread of its own, never on the event loop.
  */
-export function spawnNative(c: NativeCommand): number {
+export async function spawnNative(c: NativeCommand): Promise<number> {
   const h = load();
   const keep: unknown[] = [];
-  const err = pipe();
   const rl = c.rlimits.flatMap((r) => [r.resource, r.soft < 0 ? RLIM_INFINITY : r.soft, r.hard < 0 ? RLIM_INFINITY : r.hard]);
   let fprog = 0;
   if (c.seccomp) {
@@ -166,12 +166,12 @@ export function spawnNative(c: NativeCommand): number {
   const cmd = cstr(c.argv[0] ?? "");
   const search = c.search === null ? null : cstr(c.search);
   keep.push(cwd, cmd, search);
+  const result = pipe();
   const p = longs(
     [
       ptr(h.nr),
       c.pidns ?? -1,
-      c.ownPidns,
-      err.write,
+      result.write,
       ptr(longs(c.namespaces.length ? c.namespaces.map((n) => n.fd) : [0], keep)),
       ptr(longs(c.namespaces.length ? c.namespaces.map((n) => n.type) : [0], keep)),
       c.namespaces.length,
@@ -197,28 +197,47 @@ export function spawnNative(c: NativeCommand): number {
       search ? ptr(search) : 0,
       ptr(cArray(c.argv, keep)),
       ptr(cArray(c.env, keep)),
-      c.copyMemory ? 0 : CLONE_VM | CLONE_VFORK,
       c.userns ?? -1,
+      0, // the child's failed stage
+      0, // and its errno
     ],
     keep,
   );
-  let pid: number;
+  let out: BigInt64Array;
   try {
-    pid = h.spawn(ptr(p));
+    const rc = h.spawn(ptr(p));
+    if (rc < 0) throw new SyscallError("pthread_create", -rc);
+    // Every buffer above stays referenced until the thread has written: the child reads them until execve.
+    out = await readResult(result.read);
   } finally {
-    closeSync(err.write);
-  }
-  try {
-    if (pid < 0) throw new SyscallError("clone", -pid);
-    // CLONE_VFORK: the child has exec'd or died by now, so this read does not wait.
-    const msg = Buffer.alloc(8);
-    if (readSync(err.read, msg, 0, 8, null) === 8) {
-      waitChild(pid); // it reported its failure and is exiting
-      throw new NativeExecError(STAGES[msg.readInt32LE(0)] ?? "exec", msg.readInt32LE(4));
-    }
-    return pid;
-  } finally {
-    closeSync(err.read);
+    closeSync(result.write);
+    closeSync(result.read);
     void keep.length;
   }
+  const pid = Number(out[0]);
+  if (pid < 0) throw new SyscallError("clone", -pid);
+  if (out[1] !== 0n) {
+    waitChild(pid); // it reported its failure and has exited
+    throw new NativeExecError(STAGES[Number(out[1])] ?? "exec", Number(out[2]));
+  }
+  return pid;
+}
+
+/** The thread's 3 longs, read on the event loop (a pipe Bun polls). */
+async function readResult(fd: number): Promise<BigInt64Array> {
+  const reader = Bun.file(fd).stream().getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < 24) {
+      const r = await reader.read();
+      if (r.done) throw new Error("the exec thread ended without a result");
+      parts.push(r.value);
+      n += r.value.length;
+    }
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  const b = Buffer.concat(parts);
+  return new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 24));
 }

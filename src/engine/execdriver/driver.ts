@@ -164,7 +164,7 @@ export class ExecDriver {
   async exec(id: string, pid: number, spec: ExecSpec): Promise<RunningProcess> {
     if (this.nativeExec && coversNatively(spec)) {
       try {
-        return nativeExec(id, pid, this.cgroups.procsFiles(id), spec, (m, code) => new StartError(m, code));
+        return await nativeExec(id, pid, this.cgroups.procsFiles(id), spec, (m, code) => new StartError(m, code));
       } catch (e) {
         if (!(e instanceof TooLargeForNative)) throw e;
       }

@@ -46,7 +46,6 @@ export function coversNatively(spec: ExecSpec): boolean {
   return !spec.terminal && (!aa || aa === "unconfined") && available();
 }
 
-let ownPidns = -1;
 let daemonCaps: bigint | null = null;
 
 function openAll(paths: string[], flags: string | number): number[] {
@@ -129,11 +128,12 @@ function stdinWritable(fd: number): Writable {
 }
 
 /** Our end of an output pipe as a node Readable (Bun's poll-based reader, as the keeper's); closed once read to its end. */
+// (Bun.file(fd) never closes an fd it was given: without this each exec kept both read ends.)
 function outputReadable(fd: number, onEnd: () => void): Readable {
-  // Bun.file(fd) never closes an fd it was given: without this each exec kept both read ends.
-  const r = nodeReadable(Bun.file(fd).stream(), () => closeSync(fd))!;
-  r.once("end", onEnd);
-  return r;
+  return nodeReadable(Bun.file(fd).stream(), () => {
+    closeSync(fd);
+    onEnd();
+  })!;
 }
 
 /**
@@ -141,8 +141,7 @@ function outputReadable(fd: number, onEnd: () => void): Readable {
  * cgroup.procs files are `procs`. Throws ConflictError when the container
  * has gone, the driver's StartError when the command cannot start.
  */
-export function nativeExec(id: string, pid: number, procs: string[], spec: ExecSpec, startError: StartErrorFactory): RunningProcess {
-  if (ownPidns < 0) ownPidns = openSync("/proc/self/ns/pid", "r");
+export async function nativeExec(id: string, pid: number, procs: string[], spec: ExecSpec, startError: StartErrorFactory): Promise<RunningProcess> {
   daemonCaps ??= permittedCaps();
   let nsfds: number[];
   try {
@@ -168,9 +167,8 @@ export function nativeExec(id: string, pid: number, procs: string[], spec: ExecS
     if (userns !== null) mine.push(userns);
     let child: number;
     try {
-      child = spawnNative({
+      child = await spawnNative({
         pidns: nsfds[0]!,
-        ownPidns,
         namespaces: NAMESPACES.map(([, type], k) => ({ fd: nsfds[k + 1]!, type })),
         cgroupProcs,
         stdin: i.read,

@@ -54,11 +54,11 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
 
   const execSpec = (args: string[], over: Partial<ExecSpec> = {}): ExecSpec => ({ args, env: ["PATH=/bin"], cwd: "/", user: "", terminal: false, capabilities: [...DOCKER_DEFAULT_CAPS], noNewPrivileges: true, ...over });
   const native = (args: string[], over: Partial<ExecSpec> = {}) => nativeExec(id, pid1, cgroups.procsFiles(id), execSpec(args, over), startError);
-  const sh = async (script: string, over: Partial<ExecSpec> = {}) => outcome(native(["sh", "-c", script], over));
+  const sh = async (script: string, over: Partial<ExecSpec> = {}) => outcome(await native(["sh", "-c", script], over));
   /** The StartError (or other) an exec that cannot start throws. */
-  const failure = (args: string[], over: Partial<ExecSpec> = {}) => {
+  const failure = async (args: string[], over: Partial<ExecSpec> = {}): Promise<Error> => {
     try {
-      native(args, over);
+      await native(args, over);
     } catch (e) {
       return e as Error;
     }
@@ -74,7 +74,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
   });
 
   test("it is a child of ours inside the container's pid namespace, not pid 1, and exits with its status", async () => {
-    const e = native(["sh", "-c", "read x; echo $$; tr '\\0' ' ' < /proc/1/cmdline; exit 5"]);
+    const e = await native(["sh", "-c", "read x; echo $$; tr '\\0' ' ' < /proc/1/cmdline; exit 5"]);
     const ppid = Number(readFileSync(`/proc/${e.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
     e.stdin!.write("go\n");
     const r = await outcome(e);
@@ -85,7 +85,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
   });
 
   test("same namespaces and cgroups as the container's pid 1", async () => {
-    const e = native(["sh", "-c", "for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; read x; cat /proc/self/cgroup; echo; cat /proc/1/cgroup"]);
+    const e = await native(["sh", "-c", "for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; read x; cat /proc/self/cgroup; echo; cat /proc/1/cgroup"]);
     // As the host sees it, and as the container's cgroup namespace shows it (its root = the container's cgroup).
     const hostView = readFileSync(`/proc/${e.pid}/cgroup`, "utf8");
     e.stdin!.write("go\n");
@@ -99,7 +99,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
   });
 
   test("in the cgroup while it runs (pids of the container include it)", async () => {
-    const e = native(["sleep", "100"]);
+    const e = await native(["sleep", "100"]);
     expect(driver.pids(id)).toContain(e.pid);
     e.kill("SIGKILL");
     expect((await outcome(e)).exit).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
@@ -126,7 +126,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     expect((await sh("id; echo $HOME", { user: "app" })).out).toBe("uid=1001(app) gid=1001(app) groups=1001(app),2002(extra),2003(more)\n/home/app\n");
     expect((await sh("id", { user: "app:more", groupAdd: ["extra", "3000"] })).out).toBe("uid=1001(app) gid=2003(more) groups=2002(extra),2003(more),3000\n");
     expect((await sh("id -u; id -g; echo $HOME", { user: "4000" })).out).toBe("4000\n0\n/\n");
-    const e = failure(["id"], { user: "ghost" });
+    const e = await failure(["id"], { user: "ghost" });
     expect(e).toBeInstanceOf(StartError);
     expect([e.message, (e as StartError).exitCode]).toEqual(["unable to find user ghost: no matching entries in passwd file", 127]);
   });
@@ -137,7 +137,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     for (const target of [host, `../../../../../../..${host}`]) {
       await sh(`cp /etc/passwd /etc/passwd.real; rm /etc/passwd; ln -s ${target} /etc/passwd`);
       try {
-        const e = failure(["id"], { user: "hostile" });
+        const e = await failure(["id"], { user: "hostile" });
         expect(e.message).toBe("unable to find user hostile: no matching entries in passwd file");
       } finally {
         await sh("mv /etc/passwd.real /etc/passwd");
@@ -156,7 +156,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
   });
 
   test("only fds 0-2 (pipes); stdin; working directory made if missing (as Docker), environment, HOME, umask", async () => {
-    const e = native(["sh", "-c", "exec cat; pwd"], { cwd: "/new/dir", env: ["PATH=/bin", "X=1"] });
+    const e = await native(["sh", "-c", "exec cat; pwd"], { cwd: "/new/dir", env: ["PATH=/bin", "X=1"] });
     // What it was given, seen from here while it waits for its stdin (the shell makes no fds of its own).
     await until("cat waiting", () => readlinkSync(`/proc/${e.pid}/exe`).endsWith("busybox") && /cat/.test(readFileSync(`/proc/${e.pid}/cmdline`, "utf8")));
     expect(readdirSync(`/proc/${e.pid}/fd`).sort()).toEqual(["0", "1", "2"]);
@@ -174,13 +174,13 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
       [["/tmp"], 'exec: "/tmp": permission denied', 126],
     ];
     for (const [args, message, code] of cases) {
-      const e = failure(args);
+      const e = await failure(args);
       expect([e.message, (e as StartError).exitCode]).toEqual([message, code]);
     }
     // A non-executable candidate first is skipped (remembered as EACCES only if nothing runs).
     await sh("mkdir -p /opt/a /opt/b; echo x > /opt/a/tool; printf '#!/bin/sh\\necho ran b\\n' > /opt/b/tool; chmod +x /opt/b/tool");
-    expect((await outcome(native(["tool"], { env: ["PATH=/opt/a:/opt/b:/bin"] }))).out).toBe("ran b\n");
-    const denied = failure(["tool"], { env: ["PATH=/opt/a:/bin"] });
+    expect((await outcome(await native(["tool"], { env: ["PATH=/opt/a:/opt/b:/bin"] }))).out).toBe("ran b\n");
+    const denied = await failure(["tool"], { env: ["PATH=/opt/a:/bin"] });
     expect([denied.message, (denied as StartError).exitCode]).toEqual(['exec: "tool": permission denied', 126]);
   });
 
@@ -188,7 +188,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     const script = "id; pwd; env | sort; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup";
     const spec = execSpec(["sh", "-c", script], { user: "nobody", cwd: "/tmp", env: ["PATH=/bin", "A=b"] });
     const viaInit = await outcome(await driver.exec(id, pid1, spec));
-    const viaNative = await outcome(nativeExec(id, pid1, cgroups.procsFiles(id), spec, startError));
+    const viaNative = await outcome(await nativeExec(id, pid1, cgroups.procsFiles(id), spec, startError));
     expect(viaNative).toEqual(viaInit);
   });
 
@@ -199,7 +199,7 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     try {
       const script = "read x; id; cat /proc/self/uid_map; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; readlink /proc/self/ns/user";
       const es = execSpec(["sh", "-c", script], { userns: true, user: "nobody" });
-      const e = nativeExec(spec.id, p.pid, cgroups.procsFiles(spec.id), es, startError);
+      const e = await nativeExec(spec.id, p.pid, cgroups.procsFiles(spec.id), es, startError);
       const hostUid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${e.pid}/status`, "utf8"))![1];
       e.stdin!.write("go\n");
       const viaNative = await outcome(e);
@@ -221,21 +221,39 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     const p = await driver.start(spec);
     await p.exited;
     try {
-      const e = (() => {
-        try {
-          nativeExec(spec.id, p.pid, cgroups.procsFiles(spec.id), execSpec(["true"]), startError);
-        } catch (err) {
-          return err;
-        }
-      })();
+      const e = await nativeExec(spec.id, p.pid, cgroups.procsFiles(spec.id), execSpec(["true"]), startError).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(ConflictError);
     } finally {
       await driver.cleanup(spec.id);
     }
   });
 
+  test("a child held before its execve (its cgroup frozen) holds up that exec only, not the event loop", async () => {
+    await driver.pause(id);
+    let started: RunningProcess | null = null;
+    try {
+      const pending = native(["echo", "thawed"]).then((e) => (started = e));
+      // Were the loop's thread the one waiting for the child, these timers could not fire.
+      for (let i = 0; i < 5; i++) await Bun.sleep(10);
+      expect(started).toBeNull();
+      await driver.resume(id);
+      expect((await outcome(await pending)).out).toBe("thawed\n");
+    } finally {
+      await driver.resume(id).catch(() => {});
+    }
+  });
+
+  test("the daemon keeps no descriptor of an exec once it has ended", async () => {
+    const fds = () => readdirSync("/proc/self/fd").length;
+    await sh("true"); // the first one loads what stays (the helper, the pid namespace handle)
+    const before = fds();
+    for (let i = 0; i < 20; i++) await sh("echo x; echo y >&2");
+    await failure(["nosuchcmd"]);
+    expect(fds()).toBeLessThanOrEqual(before);
+  });
+
   test("many at once: every exit and all output arrive", async () => {
-    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(native(["sh", "-c", `echo ${i}; exit ${i % 7}`]))));
+    const runs = await Promise.all(Array.from({ length: 40 }, async (_, i) => outcome(await native(["sh", "-c", `echo ${i}; exit ${i % 7}`]))));
     expect(runs.map((r) => [r.out, r.exit.exitCode])).toEqual(Array.from({ length: 40 }, (_, i) => [`${i}\n`, i % 7]));
   });
 });
