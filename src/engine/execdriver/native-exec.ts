@@ -10,7 +10,7 @@
 // it last, after the namespaces that host root joins). The rest (TTY: the pty
 // is opened inside the container's devpts; AppArmor's exec label) still goes
 // through `ctr init` (driver.ts).
-import { closeSync, openSync, write as writeAsync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import { Writable, type Readable } from "node:stream";
 import * as K from "../../kernel/syscall-types.ts";
@@ -103,8 +103,15 @@ function failure(e: NativeExecError, cmd: string, startError: StartErrorFactory)
   return startError(`exec: "${cmd}": ${new SyscallError("execve", e.errno, cmd).message}`, 126);
 }
 
-/** A Writable over our end of the stdin pipe: writes off the loop (a command that never reads must not block us). */
+/**
+ * A Writable over our end of the stdin pipe, through Bun's FileSink: it
+ * writes without blocking (a full pipe is polled, the loop and the thread pool
+ * never wait on a command that does not read). Once the command is gone
+ * (EPIPE) its input goes nowhere, as with dockerd. The fd is closed at the end.
+ */
 function stdinWritable(fd: number): Writable {
+  const sink = Bun.file(fd).writer();
+  const settle = (...xs: unknown[]) => Promise.all(xs.map((x) => (x instanceof Promise ? x.catch(() => {}) : x)));
   let closed = false;
   const close = () => {
     if (!closed) closeSync(fd);
@@ -112,11 +119,22 @@ function stdinWritable(fd: number): Writable {
   };
   const w = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      writeAsync(fd, chunk, (err) => cb(err?.code === "EPIPE" ? null : err));
+      let r: unknown, f: unknown;
+      try {
+        r = sink.write(chunk);
+        f = sink.flush();
+      } catch {} // EPIPE
+      void settle(r, f).then(() => cb());
     },
     final(cb) {
-      close();
-      cb();
+      let end: unknown;
+      try {
+        end = sink.end();
+      } catch {}
+      void settle(end).then(() => {
+        close();
+        cb();
+      });
     },
     destroy(err, cb) {
       close();

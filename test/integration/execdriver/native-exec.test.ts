@@ -166,6 +166,18 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     expect(r.out).toBe("/new/dir\ndrwxr-xr-x\n1 /root\n0022\n");
   });
 
+  test("stdin: a megabyte reaches a slow reader whole; one that stops reading just loses the rest", async () => {
+    const mb = Buffer.alloc(1 << 20, 97);
+    const slow = await native(["sh", "-c", "sleep 0.2; wc -c"]);
+    slow.stdin!.write(mb);
+    expect((await outcome(slow)).out.trim()).toBe(String(1 << 20));
+    const quitter = await native(["head", "-c", "3"]);
+    quitter.stdin!.write(mb);
+    quitter.stdin!.write(mb);
+    const r = await outcome(quitter);
+    expect([r.out, r.exit.exitCode]).toEqual(["aaa", 0]);
+  });
+
   test("not found, not executable, a directory: Docker's messages and codes; PATH searched in order", async () => {
     const cases: [string[], string, number][] = [
       [["nosuchcmd"], 'exec: "nosuchcmd": executable file not found in $PATH', 127],
