@@ -1,9 +1,10 @@
 // `exec` without `ctr init`: the daemon clones the command itself
 // (kernel/exec-spawn.ts, C compiled at run time) into the running container —
-// pid namespace by setns around the clone, then mnt/uts/ipc/net/cgroup, the
-// container's cgroup, identity, capabilities, no_new_privs, seccomp and rlimits
-// as `ctr init` would apply them — and it is the command from its execve on.
-// Booting a Bun init per exec cost ~12 ms of CPU; this costs a clone.
+// its pid namespace (the cloning thread's setns), its cgroup, then
+// ipc/uts/net/cgroup/mnt (and a user namespace), identity, capabilities,
+// no_new_privs, seccomp and rlimits as `ctr init` would apply them — and it is
+// the command from its execve on. Booting a Bun init per exec cost ~12 ms of
+// CPU; this costs a clone.
 //
 // Covered: an exec without a terminal and without an AppArmor profile, into
 // a container with or without a user namespace of its own (the child joins
@@ -12,7 +13,6 @@
 // through `ctr init` (driver.ts).
 import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
-import { Writable, type Readable } from "node:stream";
 import * as K from "../../kernel/syscall-types.ts";
 import { available, NativeExecError, spawnNative } from "../../kernel/exec-spawn.ts";
 import { openRoot, readInRoot } from "../../kernel/root-files.ts";
@@ -24,7 +24,7 @@ import { SyscallError } from "../../kernel/libc.ts";
 import { ConflictError } from "../errors.ts";
 import { resolveUserIn } from "./identity.ts";
 import { exitOf, poke, running } from "./native-children.ts";
-import { nodeReadable } from "./streams.ts";
+import { outputReadable, stdinWritable } from "./native-stdio.ts";
 import type { ExecSpec, RunningProcess } from "./types.ts";
 
 /** Raised as the driver's StartError (an import of driver.ts from here would be a cycle). */
@@ -33,7 +33,7 @@ export type StartErrorFactory = (message: string, exitCode: number) => Error;
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** /etc/passwd and /etc/group larger than this are read by `ctr init` instead, in its own process. */
 const MAX_ID_FILE = 4 << 20;
-// mnt last: the other /proc/<pid>/ns paths are opened through the host's /proc (as init.ts).
+// Joined in this order, mnt last (as init.ts); a remapped container's user namespace after them.
 const NAMESPACES: [string, number][] = [["ipc", K.CLONE_NEWIPC], ["uts", K.CLONE_NEWUTS], ["net", K.CLONE_NEWNET], ["cgroup", K.CLONE_NEWCGROUP], ["mnt", K.CLONE_NEWNS]];
 const SIGNALS = constants.signals as Record<string, number>;
 const O_RDONLY = 0, O_WRONLY = 1, O_CLOEXEC = 0o2000000;
@@ -71,9 +71,18 @@ function containerUserns(pid: number): number {
   throw new Error(`the user namespace of container process ${pid} was not found`);
 }
 
+/** `open()`, or the container's 409 when what it opens went with the container (its pid 1 ended meanwhile). */
+function gone<T>(id: string, open: () => T): T {
+  try {
+    return open();
+  } catch {
+    throw new ConflictError(`Container ${id} is not running`);
+  }
+}
+
 /** The user, groups and home of `spec.user` in the container's own /etc/passwd and /etc/group. */
-function identity(pid: number, spec: ExecSpec, startError: StartErrorFactory) {
-  const root = openRoot(`/proc/${pid}/root`);
+function identity(id: string, pid: number, spec: ExecSpec, startError: StartErrorFactory) {
+  const root = gone(id, () => openRoot(`/proc/${pid}/root`));
   try {
     const read = (p: string) => {
       try {
@@ -104,78 +113,22 @@ function failure(e: NativeExecError, cmd: string, startError: StartErrorFactory)
 }
 
 /**
- * A Writable over our end of the stdin pipe, through Bun's FileSink: it
- * writes without blocking (a full pipe is polled, the loop and the thread pool
- * never wait on a command that does not read). Once the command is gone
- * (EPIPE) its input goes nowhere, as with dockerd. The fd is closed at the end.
- */
-function stdinWritable(fd: number): Writable {
-  const sink = Bun.file(fd).writer();
-  const settle = (...xs: unknown[]) => Promise.all(xs.map((x) => (x instanceof Promise ? x.catch(() => {}) : x)));
-  let closed = false;
-  const close = () => {
-    if (!closed) closeSync(fd);
-    closed = true;
-  };
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      let r: unknown, f: unknown;
-      try {
-        r = sink.write(chunk);
-        f = sink.flush();
-      } catch {} // EPIPE
-      void settle(r, f).then(() => cb());
-    },
-    final(cb) {
-      let end: unknown;
-      try {
-        end = sink.end();
-      } catch {}
-      void settle(end).then(() => {
-        close();
-        cb();
-      });
-    },
-    destroy(err, cb) {
-      close();
-      cb(err);
-    },
-  });
-  w.on("error", () => {});
-  return w;
-}
-
-/** Our end of an output pipe as a node Readable (Bun's poll-based reader, as the keeper's); closed once read to its end. */
-// (Bun.file(fd) never closes an fd it was given: without this each exec kept both read ends.)
-function outputReadable(fd: number, onEnd: () => void): Readable {
-  return nodeReadable(Bun.file(fd).stream(), () => {
-    closeSync(fd);
-    onEnd();
-  })!;
-}
-
-/**
  * Runs `spec` in the container `id` whose pid 1 is `pid` (host pid) and whose
  * cgroup.procs files are `procs`. Throws ConflictError when the container
  * has gone, the driver's StartError when the command cannot start.
  */
 export async function nativeExec(id: string, pid: number, procs: string[], spec: ExecSpec, startError: StartErrorFactory): Promise<RunningProcess> {
   daemonCaps ??= permittedCaps();
-  let nsfds: number[];
-  try {
-    nsfds = openAll(["pid", ...NAMESPACES.map(([n]) => n)].map((n) => `/proc/${pid}/ns/${n}`), O_RDONLY | O_CLOEXEC);
-  } catch {
-    throw new ConflictError(`Container ${id} is not running`);
-  }
+  const nsfds = gone(id, () => openAll(["pid", ...NAMESPACES.map(([n]) => n)].map((n) => `/proc/${pid}/ns/${n}`), O_RDONLY | O_CLOEXEC));
   const mine: number[] = [...nsfds];
   const theirs: number[] = [];
   try {
-    const who = identity(pid, spec, startError);
+    const who = identity(id, pid, spec, startError);
     let env = spec.env.some((e) => e.startsWith("PATH=")) ? spec.env : [`PATH=${DEFAULT_PATH}`, ...spec.env];
     if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${who.home}`];
     const cmd = spec.args[0];
     if (!cmd) throw startError("no command specified", 126);
-    const cgroupProcs = openAll(procs, O_WRONLY | O_CLOEXEC);
+    const cgroupProcs = gone(id, () => openAll(procs, O_WRONLY | O_CLOEXEC));
     mine.push(...cgroupProcs);
     const [i, o, e] = [pipe(), pipe(), pipe()];
     mine.push(i.write, o.read, e.read);
