@@ -4,6 +4,8 @@ import type { RunEnd } from "../server/routes/attach-run.ts";
 
 /** The 101 header of a daemon that ends run/exec streams with the status (server/routes/attach-run.ts). */
 const ENDS_WITH_STATUS = "x-ctr-ends-with-status";
+/** The 101 header of an exec create with start=1: the exec it made (server/routes/exec.ts). */
+const EXEC_ID = "x-ctr-exec-id";
 import { ApiError } from "../client/errors.ts";
 import { CliExit, list, type CliContext } from "./context.ts";
 import { createBody, createOptions, type CreateFlags } from "./create-options.ts";
@@ -219,28 +221,26 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       const keys = await detachKeys(f.detachKeys);
       const tty = !!f.tty;
       const size = tty && process.stdout.isTTY ? [process.stdout.rows, process.stdout.columns] : undefined;
-      const { Id } = await client.json<{ Id: string }>("POST", `/containers/${id}/exec`, {
-        body: {
-          User: f.user ?? "",
-          Privileged: !!f.privileged,
-          Tty: tty,
-          ConsoleSize: size,
-          AttachStdin: !!f.interactive && !f.detach,
-          AttachStdout: !f.detach,
-          AttachStderr: !f.detach,
-          Detach: !!f.detach,
-          Env: list(f.env),
-          WorkingDir: f.workdir ?? "",
-          Cmd: cmd,
-          ...(keys ? { DetachKeys: keys } : {}),
-        },
-      });
+      const body = {
+        User: f.user ?? "",
+        Privileged: !!f.privileged,
+        Tty: tty,
+        ConsoleSize: size,
+        AttachStdin: !!f.interactive && !f.detach,
+        AttachStdout: !f.detach,
+        AttachStderr: !f.detach,
+        Detach: !!f.detach,
+        Env: list(f.env),
+        WorkingDir: f.workdir ?? "",
+        Cmd: cmd,
+        ...(keys ? { DetachKeys: keys } : {}),
+      };
       if (f.detach) {
+        const { Id } = await client.json<{ Id: string }>("POST", `/containers/${id}/exec`, { body });
         await client.request("POST", `/exec/${Id}/start`, { body: { Detach: true, Tty: tty } });
         return;
       }
-      // Without a TTY the stream ends with the exit code (status=1, server/routes/exec.ts): no inspect after it.
-      const h = await client.hijack(`/exec/${Id}/start`, { status: tty ? undefined : 1 }, { Detach: false, Tty: tty, ConsoleSize: size });
+      const { h, Id } = tty ? await execStart(client, (await client.json<{ Id: string }>("POST", `/containers/${id}/exec`, { body })).Id, true, size) : await createAndStartExec(client, id, body);
       if (tty) resizer(client, `/exec/${Id}/resize`)();
       let status = "";
       const framed = h.headers.has(ENDS_WITH_STATUS);
@@ -248,6 +248,23 @@ export function registerContainers(cli: CAC, ctx: CliContext): void {
       const r = status ? (JSON.parse(status) as { ExitCode: number | null }) : await client.json<{ ExitCode: number | null }>("GET", `/exec/${Id}/json`);
       throw new CliExit(r.ExitCode ?? 0);
     });
+}
+
+/** The exec's start conversation; without a TTY it ends with the exit code (status=1, server/routes/exec.ts): no inspect after it. */
+async function execStart(client: ApiClient, Id: string, tty: boolean, size?: number[]): Promise<{ h: Hijacked; Id: string }> {
+  return { h: await client.hijack(`/exec/${Id}/start`, { status: tty ? undefined : 1 }, { Detach: false, Tty: tty, ConsoleSize: size }), Id };
+}
+
+/**
+ * Without a TTY, one request: the create answers with the exec's start
+ * conversation (ctr's start=1, server/routes/exec.ts; X-Ctr-Exec-Id names it).
+ * A daemon without it (dockerd, an older ctr) answers the create alone: 201, then the start.
+ */
+async function createAndStartExec(client: ApiClient, container: string, body: Record<string, unknown>): Promise<{ h: Hijacked; Id: string }> {
+  const r = await client.upgrade(`/containers/${container}/exec`, { start: 1 }, body);
+  if ("socket" in r) return { h: r, Id: r.headers.get(EXEC_ID) ?? "" };
+  if (r.status >= 400) throw new ApiError(r.status, messageOf(r.body));
+  return execStart(client, (JSON.parse(r.body) as { Id: string }).Id, false);
 }
 
 /** Runs `fn` for each container; reports each failure on its own line; exits 1 if any failed (like docker). */
