@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { EngineError, InvalidParameterError, NotFoundError } from "../engine/errors.ts";
 import { PositionalWriter } from "./positional-writer.ts";
+import { done } from "./owned-buffers.ts";
 
 /** The blob's bytes did not hash to the digest it was stored under. */
 export class DigestMismatchError extends EngineError {
@@ -56,7 +57,10 @@ export interface Ingest {
   readonly offset: number;
   /** The earlier bytes, to replay through a pipeline that must see the whole blob. */
   replay(): AsyncIterable<Uint8Array>;
-  /** Hashes `chunk` now and writes it off the loop (positional-writer.ts); waits only while much is in flight. */
+  /**
+   * Hashes `chunk` now and writes it off the loop (positional-writer.ts); waits only while much is in flight.
+   * The ingest is one user of a chunk the caller own()ed (owned-buffers.ts): done() once it is written.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Checks size and digest of everything written; on mismatch deletes the partial and throws. */
   verify(): void;
@@ -256,7 +260,7 @@ class FileIngest implements Ingest {
     }
     this.hasher.update(chunk);
     this.written += chunk.byteLength;
-    await this.writer.write(chunk);
+    await this.writer.write(chunk, () => done(chunk));
   }
 
   verify(): void {

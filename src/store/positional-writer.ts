@@ -32,16 +32,21 @@ export class PositionalWriter {
     this.at = start;
   }
 
-  /** Queues `chunk` after the bytes before it; waits only while too much is in flight. */
-  async write(chunk: Uint8Array): Promise<void> {
+  /**
+   * Queues `chunk` after the bytes before it; waits only while too much is in flight.
+   * `written` runs once the chunk's bytes are written (or failed to be): nothing here
+   * needs the chunk after that.
+   */
+  async write(chunk: Uint8Array, written?: () => void): Promise<void> {
     if (this.failed) throw this.failed;
-    if (!chunk.byteLength) return;
+    if (!chunk.byteLength) return written?.();
     const n = chunk.byteLength;
     const p: Promise<void> = pwrite(this.fd, chunk, this.at)
       .catch((e) => void (this.failed ??= e))
       .finally(() => {
         this.inFlight -= n;
         this.pending.delete(p);
+        written?.();
       });
     this.at += n;
     this.inFlight += n;

@@ -6,6 +6,7 @@
 // may stop before the last byte (gzip trailer, tar padding): `drain()` then
 // reads the rest so the digest is still checked.
 import type { Ingest } from "../../store/content-store.ts";
+import { own } from "../../store/owned-buffers.ts";
 
 export class LayerSource implements AsyncIterable<Uint8Array> {
   private replaying: AsyncIterator<Uint8Array> | null;
@@ -14,11 +15,17 @@ export class LayerSource implements AsyncIterable<Uint8Array> {
   private received: number;
   /** What the download itself failed with (a cut connection keeps the partial for resume). */
   networkError: unknown = null;
+  private failure: unknown = null;
 
   constructor(
     private readonly ingest: Ingest | null,
     network: AsyncIterable<Uint8Array>,
     private readonly onBytes: (total: number) => void,
+    /**
+     * The network's chunks are ours alone (each fetch body chunk is a buffer of its own):
+     * they are freed once the ingest wrote them and the consumer is done with them.
+     */
+    private readonly ownsChunks = false,
   ) {
     this.replaying = ingest && ingest.offset > 0 ? ingest.replay()[Symbol.asyncIterator]() : null;
     this.network = network[Symbol.asyncIterator]();
@@ -26,6 +33,7 @@ export class LayerSource implements AsyncIterable<Uint8Array> {
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.failure) throw this.failure;
     if (this.done) return { done: true, value: undefined };
     if (this.replaying) {
       const r = await this.replaying.next();
@@ -41,9 +49,17 @@ export class LayerSource implements AsyncIterable<Uint8Array> {
     }
     if (r.done) {
       this.done = true;
-      this.ingest?.verify();
+      try {
+        this.ingest?.verify();
+      } catch (e) {
+        // Whoever reads next hears it too: the digest check must reach the pull even when
+        // a reader that gave up (a failed gunzip's feeder) was the one that read the end.
+        this.failure = e;
+        throw e;
+      }
       return r;
     }
+    if (this.ownsChunks) own(r.value, this.ingest ? 2 : 1);
     await this.ingest?.write(r.value);
     this.received += r.value.byteLength;
     this.onBytes(this.received);

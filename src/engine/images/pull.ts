@@ -189,7 +189,8 @@ export class Puller {
     const content = this.d.content;
     let ingest: Ingest | null = null;
     let network: AsyncIterable<Uint8Array>;
-    if (content.has(desc.digest)) {
+    const fromRegistry = !content.has(desc.digest);
+    if (!fromRegistry) {
       network = content.open(desc.digest) as unknown as AsyncIterable<Uint8Array>;
     } else {
       ingest = content.ingest(desc.digest, desc.size);
@@ -201,7 +202,7 @@ export class Puller {
       if (now - last < 100 && n < desc.size) return;
       last = now;
       emit(progress("Downloading", id, n, desc.size));
-    });
+    }, fromRegistry);
     try {
       await beforeApply();
       const applying = this.d.layers.apply({ diffId, parentChainId }, decompressStream(src));

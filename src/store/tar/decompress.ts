@@ -1,10 +1,10 @@
 // Layer blobs arrive gzip- or zstd-compressed or plain; the media type can lie
 // (docker's v2 schema says "tar.gzip" for everything), so like containerd's
 // compression.DecompressStream we sniff the magic bytes.
-import { createGunzip, createZstdDecompress } from "node:zlib";
-import { Readable } from "node:stream";
+import { createGunzip, createZstdDecompress, type Gunzip, type ZstdDecompress } from "node:zlib";
 import { iterate, type ByteSource } from "./byte-source.ts";
 import { churned } from "../../gc-pacer.ts";
+import { done } from "../owned-buffers.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -41,7 +41,8 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
     head.push(r.value);
     headLen += r.value.byteLength;
   }
-  const first = Buffer.concat(head);
+  const first = Buffer.concat(head); // a copy: the chunks it was made of are not read again
+  for (const h of head) done(h);
   const kind = detectCompression(first);
   async function* raw(): AsyncGenerator<Uint8Array> {
     if (first.byteLength) yield first;
@@ -60,18 +61,43 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
     return;
   }
   const z = kind === "gzip" ? createGunzip({ chunkSize: OUT_CHUNK }) : createZstdDecompress({ chunkSize: OUT_CHUNK });
-  // One chunk ahead, not Readable.from's default 16: network chunks are 256 KB, and
-  // three layers in parallel each read ahead 4 MB that gunzip was not ready for.
-  const input = Readable.from(raw(), { highWaterMark: 1 });
-  input.on("error", (e) => z.destroy(e));
-  input.pipe(z);
+  let stopped = false;
+  // One input chunk at a time (network chunks are 256 KB; three layers in parallel each
+  // read ahead 4 MB that gunzip was not ready for when 16 were allowed). zlib calls a
+  // write back once it has consumed the chunk, so a chunk we own is freed right then.
+  void (async () => {
+    const input = raw();
+    try {
+      // No read once gunzip failed or its reader left: the rest is the caller's to drain.
+      while (!stopped && !z.destroyed) {
+        const r = await input.next();
+        if (r.done) return void (stopped || z.end());
+        const c = r.value;
+        if (!z.write(c, () => done(c))) await drained(z);
+      }
+    } catch (e) {
+      z.destroy(e as Error);
+    }
+  })();
   try {
     for await (const chunk of z) {
       yield chunk as Uint8Array;
       churned((chunk as Uint8Array).byteLength);
     }
   } finally {
-    input.destroy();
+    stopped = true;
     z.destroy();
   }
+}
+
+function drained(z: Gunzip | ZstdDecompress): Promise<void> {
+  return new Promise((resolve) => {
+    const go = () => {
+      z.off("drain", go);
+      z.off("close", go);
+      resolve();
+    };
+    z.on("drain", go);
+    z.on("close", go);
+  });
 }
