@@ -6,7 +6,7 @@
 // there (after the collection: what is live), for scripts/soak/retained.ts or Safari.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { heapStats } from "bun:jsc";
+import { bytecodeOrderStats, heapStats } from "bun:jsc";
 import { log } from "../log.ts";
 import { releaseMemory } from "./idle-release.ts";
 
@@ -31,7 +31,19 @@ export function memoryFields(): Record<string, unknown> {
     extraMB: mb(h.extraMemorySize),
     objects: h.objectCount,
     top: Object.fromEntries(top),
+    ...bytecodeFields(),
   };
+}
+
+/**
+ * How well the build's bytecode layout (scripts/bytecode-order/) fits what this daemon
+ * ran: functions loaded from the profiled (hot) part vs the rest (cold, or unknown to the
+ * profile). A growing cold share means the profile wants recording again.
+ */
+function bytecodeFields(): Record<string, unknown> {
+  const o = bytecodeOrderStats();
+  if (!o) return {};
+  return { bytecode: { hot: o.hot, unknown: o.unknown, cold: o.cold, coldKB: Math.round(o.coldBytes / 1024), unknownKB: Math.round(o.unknownBytes / 1024) } };
 }
 
 /** Installs the SIGUSR2 handler (the daemon only: the client and `ctr init` never load this). */

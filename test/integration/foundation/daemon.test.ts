@@ -149,4 +149,14 @@ describe.skipIf(!isRoot || !existsSync(DIST))("dist/ctr alone", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("the daemon's bytecode is laid out by the recorded profile: what it loads comes from the profiled part", async () => {
+    await using d = await startDaemon([], undefined, { bin: DIST });
+    process.kill(d.proc.pid, "SIGUSR2"); // the memory report (src/server/memory-report.ts)
+    const line = await until(() => readFileSync(join(d.dir, "daemon.log"), "utf8").split("\n").find((l) => l.includes('msg="memory"')), "the memory report");
+    const stats = JSON.parse(/bytecode=(\{[^}]*\})/.exec(line!)?.[1] ?? "null") as { hot: number; cold: number } | null;
+    // null: the build laid nothing out (scripts/bytecode-order/*.order missing from scripts/build.ts).
+    expect(stats).not.toBeNull();
+    expect(stats!.hot).toBeGreaterThan(stats!.cold);
+  });
 });
