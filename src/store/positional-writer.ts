@@ -6,7 +6,10 @@
 // loop goes on hashing and parsing; a bounded number of bytes is in flight.
 import { write } from "node:fs";
 
-const IN_FLIGHT = 8 << 20;
+// At most this many bytes queued per file. Writes go to the page cache: 8 chunks of 256 KB
+// keep both pool threads busy, and a pull writes up to 6 files at once (3 layers, each a
+// blob and an extracted file), so 8 MB each could hold 48 MB of chunks in memory.
+export const IN_FLIGHT = 2 << 20;
 
 function pwrite(fd: number, b: Uint8Array, at: number): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -52,6 +55,11 @@ export class PositionalWriter {
     this.inFlight += n;
     this.pending.add(p);
     while (this.inFlight > IN_FLIGHT) await Promise.race(this.pending);
+  }
+
+  /** Bytes handed to write() and not yet written. */
+  get queued(): number {
+    return this.inFlight;
   }
 
   /** Resolves once every queued byte is written; throws the first write's error. */

@@ -3,7 +3,7 @@ import { afterEach, expect, test } from "bun:test";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PositionalWriter } from "../../../src/store/positional-writer.ts";
+import { IN_FLIGHT, PositionalWriter } from "../../../src/store/positional-writer.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -31,4 +31,22 @@ test("written() runs for every chunk once its bytes are in the file", async () =
   closeSync(fd);
   expect(seen.sort((a, b) => a - b)).toEqual([-1, ...chunks.keys()]);
   expect(readFileSync(path).byteLength).toBe(20 * 50_000);
+});
+
+test("write() returns only while at most IN_FLIGHT bytes are queued", async () => {
+  const d = mkdtempSync(join(tmpdir(), "ctr-pw-"));
+  dirs.push(d);
+  const fd = openSync(join(d, "f"), "w");
+  const w = new PositionalWriter(fd);
+  let most = 0;
+  for (let i = 0; i < 40; i++) {
+    await w.write(new Uint8Array(256 << 10).fill(i));
+    most = Math.max(most, w.queued);
+    expect(w.queued).toBeLessThanOrEqual(IN_FLIGHT);
+  }
+  await w.flush();
+  closeSync(fd);
+  expect(w.queued).toBe(0);
+  expect(most).toBeGreaterThan(0);
+  expect(readFileSync(join(d, "f")).byteLength).toBe(40 * (256 << 10));
 });
