@@ -28,20 +28,20 @@ int pthread_detach(unsigned long thread);
 enum {
   NR_SETNS, NR_WRITE, NR_EXIT_GROUP, NR_RT_SIGPROCMASK, NR_RT_SIGACTION, NR_CLOSE_RANGE, NR_DUP3, NR_FCNTL,
   NR_UMASK, NR_CHDIR, NR_MKDIRAT, NR_PRLIMIT64, NR_PRCTL, NR_SETGROUPS, NR_SETRESGID, NR_SETRESUID, NR_CAPSET,
-  NR_EXECVE, NR_COUNT
+  NR_EXECVE, NR_SETSID, NR_OPENAT, NR_IOCTL, NR_CLOSE, NR_COUNT
 };
 
 /* What ctr_exec_spawn takes, as one array of longs (indices shared with exec-spawn.ts). */
 enum {
   P_NR, P_PIDNS_FD, P_RESULT_WR, P_NS_FDS, P_NS_TYPES, P_NNS, P_CGROUP_FDS, P_NCGROUPS, P_STDIN, P_STDOUT,
   P_STDERR, P_CWD, P_RLIMITS, P_NRLIMITS, P_SECCOMP, P_NNP, P_KEEP_CAPS, P_LAST_CAP, P_NGROUPS, P_GROUPS, P_UID,
-  P_GID, P_CAP_HDR, P_CAP_DATA, P_CMD, P_SEARCH, P_ARGV, P_ENVP, P_USERNS_FD, P_FAIL_STAGE, P_FAIL_ERRNO, P_COUNT
+  P_GID, P_CAP_HDR, P_CAP_DATA, P_CMD, P_SEARCH, P_ARGV, P_ENVP, P_USERNS_FD, P_TTY, P_FAIL_STAGE, P_FAIL_ERRNO, P_COUNT
 };
 
 /* Stage numbers reported with errno in the result (exec-spawn.ts names them). */
 enum {
   S_NONE, S_CGROUP, S_SETNS, S_STDIO, S_CHDIR, S_RLIMIT, S_SECCOMP, S_BOUNDING, S_SETGROUPS, S_SETRESGID,
-  S_SETRESUID, S_CAPSET, S_NNP, S_EXEC
+  S_SETRESUID, S_CAPSET, S_NNP, S_EXEC, S_TTY
 };
 
 #define CLONE_NEWNS 0x00020000L
@@ -64,6 +64,8 @@ enum {
 #define EACCES 13
 #define ENOTDIR 20
 #define PATH_MAX 4096
+#define O_RDWR 2L
+#define TIOCSCTTY 0x540EL
 
 static long e(void) { return *__errno_location(); }
 
@@ -152,10 +154,18 @@ static int child(void *arg) {
   for (long i = 0; i < p[P_NNS]; i++)
     /* Joining one we are already in is EINVAL for some types (host net): only the mount namespace must work. */
     if (syscall(nr[NR_SETNS], fds[i], types[i]) < 0 && types[i] == CLONE_NEWNS) fail(p, S_SETNS, e());
+  /* A terminal (its slave, in the container's devpts): opened as host root (the daemon opened the
+     master, so the slave is host root's), our controlling terminal in a session of our own. */
+  if (p[P_TTY]) {
+    long fd = syscall(nr[NR_OPENAT], AT_FDCWD, p[P_TTY], O_RDWR);
+    if (fd < 0 || syscall(nr[NR_SETSID]) < 0 || syscall(nr[NR_IOCTL], fd, TIOCSCTTY, 0L) < 0) fail(p, S_TTY, e());
+    if (onto(nr, fd, 0L) < 0 || onto(nr, fd, 1L) < 0 || onto(nr, fd, 2L) < 0) fail(p, S_STDIO, e());
+    if (fd > 2) syscall(nr[NR_CLOSE], fd);
+  }
   /* A remapped container's user namespace last, as host root until here (the kernel allows it: we are
      single-threaded, our fs is our own); from now on we are its root, with every capability in it. */
   if (p[P_USERNS_FD] >= 0 && syscall(nr[NR_SETNS], p[P_USERNS_FD], CLONE_NEWUSER) < 0) fail(p, S_SETNS, e());
-  if (onto(nr, p[P_STDIN], 0L) < 0 || onto(nr, p[P_STDOUT], 1L) < 0 || onto(nr, p[P_STDERR], 2L) < 0) fail(p, S_STDIO, e());
+  if (!p[P_TTY] && (onto(nr, p[P_STDIN], 0L) < 0 || onto(nr, p[P_STDOUT], 1L) < 0 || onto(nr, p[P_STDERR], 2L) < 0)) fail(p, S_STDIO, e());
   syscall(nr[NR_UMASK], 022L);
   if (chdir_or_make(nr, (const char *)p[P_CWD]) < 0) fail(p, S_CHDIR, e());
   /* runc's order (libcontainer/setns_init_linux.go): rlimits while privileged, seccomp before the

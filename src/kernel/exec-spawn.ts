@@ -13,10 +13,10 @@ import { pipe, waitChild } from "./fds.ts";
 import { nativeSyscallNumber } from "./seccomp/compile.ts";
 import { prctl, PR_SET_DUMPABLE } from "./syscalls.ts";
 
-const CALLS = ["setns", "write", "exit_group", "rt_sigprocmask", "rt_sigaction", "close_range", "dup3", "fcntl", "umask", "chdir", "mkdirat", "prlimit64", "prctl", "setgroups", "setresgid", "setresuid", "capset", "execve"] as const;
+const CALLS = ["setns", "write", "exit_group", "rt_sigprocmask", "rt_sigaction", "close_range", "dup3", "fcntl", "umask", "chdir", "mkdirat", "prlimit64", "prctl", "setgroups", "setresgid", "setresuid", "capset", "execve", "setsid", "openat", "ioctl", "close"] as const;
 
 /** Names of exec-helper.c's stages, by number. */
-const STAGES = ["", "join cgroup", "setns", "stdio", "chdir", "setrlimit", "seccomp", "drop bounding set", "setgroups", "setresgid", "setresuid", "capset", "no_new_privs", "exec"] as const;
+const STAGES = ["", "join cgroup", "setns", "stdio", "chdir", "setrlimit", "seccomp", "drop bounding set", "setgroups", "setresgid", "setresuid", "capset", "no_new_privs", "exec", "terminal"] as const;
 export type ExecStage = (typeof STAGES)[number];
 
 export interface NativeCommand {
@@ -46,6 +46,8 @@ export interface NativeCommand {
   search: string | null;
   /** A user namespace to join after the others (a remapped container's), or null. */
   userns?: number | null;
+  /** A pty slave (its path inside the container) to be stdio and controlling terminal instead of the pipes. */
+  tty?: string | null;
 }
 
 /** The child could not become the command: `stage` failed with `errno` (EACCES/ENOENT at "exec" = not runnable). */
@@ -165,7 +167,8 @@ export async function spawnNative(c: NativeCommand): Promise<number> {
   const cwd = cstr(c.cwd);
   const cmd = cstr(c.argv[0] ?? "");
   const search = c.search === null ? null : cstr(c.search);
-  keep.push(cwd, cmd, search);
+  const tty = c.tty ? cstr(c.tty) : null;
+  keep.push(cwd, cmd, search, tty);
   const result = pipe();
   const p = longs(
     [
@@ -198,6 +201,7 @@ export async function spawnNative(c: NativeCommand): Promise<number> {
       ptr(cArray(c.argv, keep)),
       ptr(cArray(c.env, keep)),
       c.userns ?? -1,
+      tty ? ptr(tty) : 0,
       0, // the child's failed stage
       0, // and its errno
     ],

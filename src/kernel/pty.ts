@@ -1,7 +1,9 @@
 // Pseudo-terminals for `-t`: the master stays with the daemon, the slave
 // becomes the container process's stdin/stdout/stderr and controlling tty.
 import { dlopen, FFIType, ptr } from "bun:ffi";
+import { closeSync } from "node:fs";
 import { check } from "./libc.ts";
+import { openInRoot } from "./root-files.ts";
 
 const { i32, u64, ptr: P, cstring } = FFIType;
 const c = dlopen("libc.so.6", {
@@ -15,6 +17,7 @@ const c = dlopen("libc.so.6", {
 const O_RDWR = 2, O_NOCTTY = 0o400, O_CLOEXEC = 0o2000000;
 const TIOCSWINSZ = 0x5414;
 const TIOCGWINSZ = 0x5413;
+const TIOCGPTN = 0x80045430;
 
 /** Opens a pty pair on the host's devpts; the caller opens `slavePath`. */
 export function openPty(): { master: number; slavePath: string } {
@@ -23,6 +26,26 @@ export function openPty(): { master: number; slavePath: string } {
   check("grantpt", c.symbols.grantpt(master));
   check("unlockpt", c.symbols.unlockpt(master));
   return { master, slavePath: String(c.symbols.ptsname(master)) };
+}
+
+/**
+ * Opens a pty pair on a container's devpts: its /dev/ptmx (a link to
+ * pts/ptmx) resolved in its root (root-files.ts), so the slave is the
+ * container's /dev/pts/N — what `tty` prints inside. The daemon keeps the
+ * master; the exec'd process opens `slavePath` after joining the mount namespace.
+ */
+export function openPtyIn(root: number): { master: number; slavePath: string } {
+  const master = openInRoot(root, "/dev/ptmx", O_RDWR | O_NOCTTY);
+  try {
+    check("unlockpt", c.symbols.unlockpt(master));
+    // TIOCGPTN itself, not ptsname(3): glibc may check the name against the host's /dev/pts.
+    const n = Buffer.alloc(4);
+    check("ioctl(TIOCGPTN)", c.symbols.ioctl(master, TIOCGPTN, ptr(n)));
+    return { master, slavePath: `/dev/pts/${n.readUInt32LE(0)}` };
+  } catch (e) {
+    closeSync(master);
+    throw e;
+  }
 }
 
 /** struct winsize { rows, cols, xpixel, ypixel } of unsigned shorts. */

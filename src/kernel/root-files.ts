@@ -30,6 +30,11 @@ function openat2(dirfd: number, path: string, flags: number, resolve: number): n
   return fd;
 }
 
+/** `path` opened under `root` as the container would resolve it (no magic links either). */
+export function openInRoot(root: number, path: string, flags: number): number {
+  return openat2(root, path, flags | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
 /**
  * The text of `path` under `root` (a descriptor from openRoot), or null when it
  * does not exist. Only a regular file of at most `maxBytes` is read: a FIFO or

@@ -6,16 +6,17 @@
 // the command from its execve on. Booting a Bun init per exec cost ~12 ms of
 // CPU; this costs a clone.
 //
-// Covered: an exec without a terminal and without an AppArmor profile, into
-// a container with or without a user namespace of its own (the child joins
-// it last, after the namespaces that host root joins). The rest (TTY: the pty
-// is opened inside the container's devpts; AppArmor's exec label) still goes
+// Covered: an exec with or without a terminal (a pty of the container's own
+// devpts: the daemon keeps the master, the child opens the slave), into a
+// container with or without a user namespace of its own (the child joins it
+// last, after what host root joins). An AppArmor exec label still goes
 // through `ctr init` (driver.ts).
 import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import * as K from "../../kernel/syscall-types.ts";
 import { available, NativeExecError, spawnNative } from "../../kernel/exec-spawn.ts";
 import { openRoot, readInRoot } from "../../kernel/root-files.ts";
+import { openPtyIn, setWinsize } from "../../kernel/pty.ts";
 import { pipe } from "../../kernel/fds.ts";
 import { owningUserns } from "../../kernel/userns.ts";
 import { capMask, lastCap } from "../../kernel/capabilities.ts";
@@ -24,7 +25,7 @@ import { SyscallError } from "../../kernel/libc.ts";
 import { ConflictError } from "../errors.ts";
 import { resolveUserIn } from "./identity.ts";
 import { exitOf, poke, running } from "./native-children.ts";
-import { outputReadable, stdinWritable } from "./native-stdio.ts";
+import { outputReadable, stdinWritable, terminal } from "./native-stdio.ts";
 import type { ExecSpec, RunningProcess } from "./types.ts";
 
 /** Raised as the driver's StartError (an import of driver.ts from here would be a cycle). */
@@ -43,7 +44,7 @@ export class TooLargeForNative extends Error {}
 /** Whether this exec can go the native way (see the top). */
 export function coversNatively(spec: ExecSpec): boolean {
   const aa = spec.confinement?.apparmorProfile;
-  return !spec.terminal && (!aa || aa === "unconfined") && available();
+  return (!aa || aa === "unconfined") && available();
 }
 
 let daemonCaps: bigint | null = null;
@@ -81,26 +82,21 @@ function gone<T>(id: string, open: () => T): T {
 }
 
 /** The user, groups and home of `spec.user` in the container's own /etc/passwd and /etc/group. */
-function identity(id: string, pid: number, spec: ExecSpec, startError: StartErrorFactory) {
-  const root = gone(id, () => openRoot(`/proc/${pid}/root`));
-  try {
-    const read = (p: string) => {
-      try {
-        return readInRoot(root, p, MAX_ID_FILE);
-      } catch (e) {
-        if ((e as SyscallError).errno === 27) throw new TooLargeForNative();
-        return null; // not a regular file, or unreadable: as missing (init's read would fail too)
-      }
-    };
-    const passwd = read("/etc/passwd");
-    const group = read("/etc/group");
+function identity(root: number, spec: ExecSpec, startError: StartErrorFactory) {
+  const read = (p: string) => {
     try {
-      return resolveUserIn(spec.user, passwd, group, spec.groupAdd ?? []);
+      return readInRoot(root, p, MAX_ID_FILE);
     } catch (e) {
-      throw startError((e as Error).message, 127);
+      if ((e as SyscallError).errno === 27) throw new TooLargeForNative();
+      return null; // not a regular file, or unreadable: as missing (init's read would fail too)
     }
-  } finally {
-    closeSync(root);
+  };
+  const passwd = read("/etc/passwd");
+  const group = read("/etc/group");
+  try {
+    return resolveUserIn(spec.user, passwd, group, spec.groupAdd ?? []);
+  } catch (e) {
+    throw startError((e as Error).message, 127);
   }
 }
 
@@ -123,16 +119,25 @@ export async function nativeExec(id: string, pid: number, procs: string[], spec:
   const mine: number[] = [...nsfds];
   const theirs: number[] = [];
   try {
-    const who = identity(id, pid, spec, startError);
+    const root = gone(id, () => openRoot(`/proc/${pid}/root`));
+    mine.push(root);
+    const who = identity(root, spec, startError);
     let env = spec.env.some((e) => e.startsWith("PATH=")) ? spec.env : [`PATH=${DEFAULT_PATH}`, ...spec.env];
     if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${who.home}`];
     const cmd = spec.args[0];
     if (!cmd) throw startError("no command specified", 126);
     const cgroupProcs = gone(id, () => openAll(procs, O_WRONLY | O_CLOEXEC));
     mine.push(...cgroupProcs);
-    const [i, o, e] = [pipe(), pipe(), pipe()];
-    mine.push(i.write, o.read, e.read);
-    theirs.push(i.read, o.write, e.write);
+    const pty = spec.terminal ? openPtyIn(root) : null;
+    if (pty) {
+      mine.push(pty.master);
+      if (spec.consoleSize) setWinsize(pty.master, spec.consoleSize.rows, spec.consoleSize.cols);
+    }
+    const [i, o, e] = pty ? [null, null, null] : [pipe(), pipe(), pipe()];
+    if (i && o && e) {
+      mine.push(i.write, o.read, e.read);
+      theirs.push(i.read, o.write, e.write);
+    }
     const seccomp = spec.confinement?.seccomp;
     const userns = spec.userns ? containerUserns(pid) : null;
     if (userns !== null) mine.push(userns);
@@ -142,9 +147,10 @@ export async function nativeExec(id: string, pid: number, procs: string[], spec:
         pidns: nsfds[0]!,
         namespaces: NAMESPACES.map(([, type], k) => ({ fd: nsfds[k + 1]!, type })),
         cgroupProcs,
-        stdin: i.read,
-        stdout: o.write,
-        stderr: e.write,
+        stdin: i?.read ?? -1,
+        stdout: o?.write ?? -1,
+        stderr: e?.write ?? -1,
+        tty: pty?.slavePath ?? null,
         cwd: spec.cwd || "/",
         rlimits: spec.confinement?.rlimits ?? [],
         ...(seccomp ? { seccomp: Buffer.from(seccomp, "base64") } : {}),
@@ -168,22 +174,20 @@ export async function nativeExec(id: string, pid: number, procs: string[], spec:
       if (err instanceof SyscallError && err.call === "clone" && err.errno === 12) throw new ConflictError(`Container ${id} is not running`);
       throw err;
     }
-    for (const fd of [...nsfds, ...cgroupProcs, i.read, o.write, e.write, ...(userns !== null ? [userns] : [])]) closeSync(fd);
+    for (const fd of [...nsfds, root, ...cgroupProcs, ...theirs, ...(userns !== null ? [userns] : [])]) closeSync(fd);
     mine.length = theirs.length = 0;
-    const exited = exitOf(child);
-    return {
+    const base = {
       pid: child,
-      stdin: stdinWritable(i.write),
-      stdout: outputReadable(o.read, poke),
-      stderr: outputReadable(e.read, poke),
-      exited,
-      kill: (s) => {
+      exited: exitOf(child),
+      kill: (s: number | string) => {
         if (!running(child)) return;
         try {
           process.kill(child, typeof s === "number" ? s : (SIGNALS[s] ?? s));
         } catch {}
       },
     };
+    if (pty) return { ...base, ...terminal(pty.master) };
+    return { ...base, stdin: stdinWritable(i!.write), stdout: outputReadable(o!.read, poke), stderr: outputReadable(e!.read, poke) };
   } finally {
     for (const fd of [...mine, ...theirs]) closeSync(fd);
   }

@@ -1,9 +1,11 @@
 // The stdio of a natively exec'd command (native-exec.ts) as the containers
 // layer takes it: our ends of three plain pipes as node streams, each closed
-// when it is done (Bun.file streams and sinks never close an fd they were given).
+// when it is done (Bun.file streams and sinks never close an fd they were
+// given), or a pty master (stdout and stderr merged, as a tty does).
 import { closeSync } from "node:fs";
 import { Writable, type Readable } from "node:stream";
-import { nodeReadable } from "./streams.ts";
+import { setWinsize } from "../../kernel/pty.ts";
+import { nodeReadable, ptyStreams } from "./streams.ts";
 
 /**
  * A Writable over our end of the stdin pipe, through Bun's FileSink: it
@@ -53,4 +55,19 @@ export function outputReadable(fd: number, onEnd: () => void): Readable {
     closeSync(fd);
     onEnd();
   })!;
+}
+
+/** A terminal's master as stdin/stdout and a resize (ptyStreams closes it once the last slave is gone). */
+export function terminal(master: number): { stdin: Writable; stdout: Readable; stderr: null; resize(rows: number, cols: number): void } {
+  const pty = ptyStreams(master);
+  return {
+    stdin: pty.input,
+    stdout: pty.output,
+    stderr: null,
+    resize: (rows, cols) => {
+      try {
+        setWinsize(master, rows, cols);
+      } catch {} // already closed: the command has ended
+    },
+  };
 }

@@ -152,6 +152,7 @@ def exec_process(c):
     r["stdio"] = sh("for f in 1 2; do readlink /proc/$$/fd/$f | cut -d: -f1; done")
     r["env"] = sorted(sh("env", environment={"Z": "1"}).splitlines())
     r["umask"] = sh("umask")
+    r["tty"] = sh("tty; echo $TERM; stty size; id", tty=True, user="app").replace("\r", "")
     for name, cmd in {"not_found": ["nosuchcmd"], "not_executable": ["/etc/passwd"], "directory": ["/tmp"], "relative": ["./nosuch"]}.items():
         code, out = c.exec_run(cmd)
         r[name] = [code, runtime_part(out)]

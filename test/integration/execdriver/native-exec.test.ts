@@ -14,7 +14,7 @@ import { ConflictError } from "../../../src/engine/errors.ts";
 import { capMask, DOCKER_DEFAULT_CAPS } from "../../../src/kernel/capabilities.ts";
 import { newCgroupManager } from "../../../src/kernel/cgroups/index.ts";
 import { compileFilter } from "../../../src/kernel/seccomp/compile.ts";
-import { outcome, Sandbox, skipReason } from "./env.ts";
+import { collect, outcome, Sandbox, skipReason } from "./env.ts";
 
 if (skipReason) console.warn(`skipping native exec integration tests: ${skipReason}`);
 
@@ -65,9 +65,9 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
     throw new Error(`${args.join(" ")} started`);
   };
 
-  test("the common exec goes native, into a user namespace too; a terminal or an AppArmor profile does not", () => {
+  test("every exec goes native, with a terminal or into a user namespace too; one with an AppArmor profile does not", () => {
     expect(coversNatively(execSpec(["true"]))).toBe(true);
-    expect(coversNatively(execSpec(["true"], { terminal: true }))).toBe(false);
+    expect(coversNatively(execSpec(["true"], { terminal: true }))).toBe(true);
     expect(coversNatively(execSpec(["true"], { userns: true }))).toBe(true);
     expect(coversNatively(execSpec(["true"], { confinement: { apparmorProfile: "docker-default" } }))).toBe(false);
     expect(coversNatively(execSpec(["true"], { confinement: { apparmorProfile: "unconfined" } }))).toBe(true);
@@ -221,11 +221,40 @@ describe.skipIf(!!skipReason)("native exec (root)", () => {
       expect(viaNative.out).toContain("uid=65534(nobody)");
       expect(viaNative.out).toContain("0     300000      65536");
       expect(viaNative).toEqual(viaInit);
+      // A terminal there too: the slave is opened as host root before the child enters the user namespace.
+      const t = await nativeExec(spec.id, p.pid, cgroups.procsFiles(spec.id), { ...es, args: ["sh", "-c", "tty; id -u"], terminal: true }, startError);
+      expect((await collect(t.stdout)).replaceAll("\r", "")).toMatch(/^\/dev\/pts\/\d+\n65534\n$/);
     } finally {
       p.kill(9);
       await p.exited;
       await driver.cleanup(spec.id);
     }
+  });
+
+  test("a terminal: the container's next pty, its size, a session of its own with it as controlling tty, input and resize; as through `ctr init`", async () => {
+    const script = "tty; stty size; read x; echo got:$x; stty size";
+    const es = execSpec(["sh", "-c", script], { terminal: true, consoleSize: { rows: 30, cols: 100 } });
+    const e = await native(es.args, es);
+    expect(e.stderr).toBeNull();
+    let text = "";
+    e.stdout!.on("data", (d: Buffer) => (text += d.toString()));
+    const ended = new Promise((ok) => e.stdout!.once("end", ok));
+    await until("the first stty", () => text.includes("30 100"));
+    // It leads a session of its own, with the pty as its controlling terminal (setsid + TIOCSCTTY in the child).
+    const [session, ttyNr] = readFileSync(`/proc/${e.pid}/stat`, "utf8").split(") ")[1]!.split(" ").slice(3, 5).map(Number);
+    expect(session).toBe(e.pid);
+    expect(ttyNr).toBeGreaterThan(0);
+    e.resize!(40, 120);
+    e.stdin!.write("hi\n");
+    const [exit] = await Promise.all([e.exited, ended]);
+    const lines = text.replaceAll("\r", "").split("\n").filter(Boolean);
+    expect(lines[0]).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(lines.slice(1)).toEqual(["30 100", "hi", "got:hi", "40 120"]);
+    expect(exit.exitCode).toBe(0);
+    const viaInit = await driver.exec(id, pid1, { ...es, args: ["sh", "-c", "tty; stty size"] });
+    const initLines = (await collect(viaInit.stdout)).replaceAll("\r", "").split("\n").filter(Boolean);
+    expect(initLines[0]).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(initLines.slice(1)).toEqual(["30 100"]);
   });
 
   test("an exec into a container whose pid 1 has ended is a conflict", async () => {
