@@ -1,7 +1,8 @@
 // What a daemon keeps alive after finished work, from its heap snapshots: buffers
 // over 10 KB that only a native strong handle holds (Bun's pending reads of native
 // streams). A healthy daemon holds a couple (its live pipes); one that grows with every
-// exec retains two 256 KB read buffers per exec (issue 18 note: found, not fixed).
+// exec retains two 256 KB read buffers per exec (issue 18 note: Bun.spawn's pipes of a
+// `ctr init` exec; native execs keep none — CTR_NATIVE_EXEC=0 in the env shows the old way).
 //
 //   bun run build && bun scripts/soak/retained.ts [--execs 10]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
