@@ -4,9 +4,10 @@
 // it started. A moment after the last job of a burst ends, one full collection with a
 // synchronous sweep frees the dead objects (and the native memory their finalizers
 // own), and Bun.gc(true) collects again and has mimalloc return the freed pages.
-// Once per burst, while nothing is asking, and only when RSS grew by WORTH since the
-// last release (a monitor's ping every few seconds is no burst): a few ms of a daemon
-// with no work.
+// Once per burst, while nothing is asking, and only after a burst: RSS grew by WORTH
+// since the last release, or BURST jobs ran (RSS alone misses a burst that followed a
+// release closely: the floor, read once RSS settled, then already held its garbage). A
+// monitor's ping every few seconds is no burst. ~10–20 ms of a daemon with no work.
 // A job that left RSS BIG above the floor (a pull: tens of MB of dead network and
 // gunzip buffers) is released right after it, not after the quiet: the work that
 // follows a pull (`docker run` of the image, the next pull) then starts from the floor
@@ -19,6 +20,7 @@ const MiB = 1024 * 1024;
 const WORTH = 4 * MiB;
 const BIG = 24 * MiB;
 const SETTLE_MS = 1500;
+const BURST = 8;
 
 export interface IdleRelease {
   /** Work happened: release once it has been quiet for a while. */
@@ -30,9 +32,11 @@ export function idleRelease(quietMs = 2000, release: () => void = releaseMemory,
   let timer: Timer | null = null;
   let soon: Timer | null = null;
   let floor = rss();
-  const releaseIfGrown = () => {
-    if (rss() - floor < WORTH) return;
+  let jobs = 0;
+  const releaseIfGrown = (burst = BURST) => {
+    if (rss() - floor < WORTH && jobs < burst) return;
     release();
+    jobs = 0;
     floor = rss();
     // RSS keeps falling for a second or so after the collection (freed blocks go back to
     // the OS in batches): the floor is where it settles, or a later burst looks smaller.
@@ -40,12 +44,13 @@ export function idleRelease(quietMs = 2000, release: () => void = releaseMemory,
   };
   return {
     poke() {
+      jobs++;
       if (soon) return;
       if (rss() - floor >= BIG) {
         // Next turn of the event loop: the job's answer goes out first.
         soon = setTimeout(() => {
           soon = null;
-          releaseIfGrown();
+          releaseIfGrown(Infinity);
         }, 0);
         soon.unref?.();
         return;

@@ -25,6 +25,22 @@ test("memory is released once after a burst, only when the quiet follows growth"
   r.stop();
 });
 
+test("a burst of jobs is released at the quiet even when RSS barely grew past the floor", async () => {
+  let rss = 100;
+  let released = 0;
+  const r = idleRelease(30, () => {
+    released++;
+  }, () => rss * 1024 * 1024);
+  rss = 102; // below WORTH: a floor read while the burst's garbage was already there
+  for (let i = 0; i < 20; i++) r.poke();
+  await until(() => released === 1, "the release after the burst of jobs");
+  // One job alone after it (a monitor's ping) is no burst.
+  r.poke();
+  await Bun.sleep(100);
+  expect(released).toBe(1);
+  r.stop();
+});
+
 test("a job that left RSS far above the floor is released right after it, not after the quiet", async () => {
   let rss = 100;
   let released = 0;
