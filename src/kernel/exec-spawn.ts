@@ -13,10 +13,11 @@ import { pipe, waitChild } from "./fds.ts";
 import { nativeSyscallNumber } from "./seccomp/compile.ts";
 import { prctl, PR_SET_DUMPABLE } from "./syscalls.ts";
 
-const CALLS = ["setns", "write", "exit_group", "rt_sigprocmask", "rt_sigaction", "close_range", "dup3", "fcntl", "umask", "chdir", "mkdirat", "prlimit64", "prctl", "setgroups", "setresgid", "setresuid", "capset", "execve", "setsid", "openat", "ioctl", "close"] as const;
+/** Syscall numbers the helper needs, in exec-helper.c's NR_* order (a unit test compares them). */
+export const CALLS = ["setns", "write", "exit_group", "rt_sigprocmask", "rt_sigaction", "close_range", "dup3", "fcntl", "umask", "chdir", "mkdirat", "prlimit64", "prctl", "setgroups", "setresgid", "setresuid", "capset", "execve", "setsid", "openat", "ioctl", "close"] as const;
 
-/** Names of exec-helper.c's stages, by number. */
-const STAGES = ["", "join cgroup", "setns", "stdio", "chdir", "setrlimit", "seccomp", "drop bounding set", "setgroups", "setresgid", "setresuid", "capset", "no_new_privs", "exec", "terminal"] as const;
+/** Names of exec-helper.c's stages, by number (its S_* order). */
+export const STAGES = ["", "join cgroup", "setns", "stdio", "chdir", "setrlimit", "seccomp", "drop bounding set", "setgroups", "setresgid", "setresuid", "capset", "no_new_privs", "exec", "terminal"] as const;
 export type ExecStage = (typeof STAGES)[number];
 
 export interface NativeCommand {
