@@ -44,7 +44,7 @@ export interface RootfsProvider {
   mount(containerId: string, o?: { volatile?: boolean }): MountSpec;
   remove(containerId: string): Promise<void>;
   /** Moves the rw layer out of its place at once; the returned call deletes it (later, off the answer). */
-  setAside?(containerId: string): () => void;
+  setAside?(containerId: string): () => Promise<void>;
   /** Bytes in the container's rw layer (SizeRw); absent in fakes that do not track it. */
   size?(containerId: string): Promise<number>;
 }

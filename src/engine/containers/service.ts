@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { ConflictError, EngineError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
 import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
@@ -551,8 +552,9 @@ export class ContainerService {
     this.waits.removed(cur.id, cur.state.ExitCode);
     this.tidier.later(cur.id, "removal", async () => {
       await this.d.runtime.cleanup(cur);
-      purgeRw?.();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      // Off the loop (thread pool): a request that comes meanwhile is not held up by the unlinks.
+      await purgeRw?.();
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
   }
 

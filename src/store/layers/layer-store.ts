@@ -2,7 +2,7 @@
 // over one LayerDriver. A row exists only for a complete layer directory: the
 // driver extracts into a temp dir and renames; the row is inserted after.
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { Database } from "../db.ts";
 import { ConflictError, NotFoundError } from "../../engine/errors.ts";
 import type { ByteSource } from "../tar/byte-source.ts";
@@ -217,10 +217,11 @@ export class LayerStore {
    * The rw layer leaves its place now (one rename); the returned call deletes
    * it — after the answer: `rm` of a container spent ~1.5 ms deleting it before.
    */
-  setAsideRw(containerId: string): () => void {
+  setAsideRw(containerId: string): () => Promise<void> {
     const aside = this.driver.setAsideRw(containerId);
-    return () => {
-      if (aside) rmSync(aside, { recursive: true, force: true });
+    // On the thread pool: the next request (a create right after) must not wait for the unlinks.
+    return async () => {
+      if (aside) await rm(aside, { recursive: true, force: true });
     };
   }
   changes(containerId: string): Promise<Change[]> {
