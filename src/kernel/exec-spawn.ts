@@ -3,14 +3,12 @@
 //
 // Compiled at run time by bun:ffi's cc (TinyCC inside Bun) from the source
 // embedded in the binary as text, once per daemon, at the first exec.
-import { cc, ptr } from "bun:ffi";
-import { closeSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { ptr } from "bun:ffi";
+import { closeSync } from "node:fs";
 import source from "./exec-helper.c" with { type: "text" };
 import { cstr, SyscallError } from "./libc.ts";
 import { pipe, waitChild } from "./fds.ts";
-import { nativeSyscallNumber } from "./seccomp/compile.ts";
+import { compileEmbedded, syscallNumbers } from "./embedded-c.ts";
 import { prctl, PR_SET_DUMPABLE } from "./syscalls.ts";
 
 /** Syscall numbers the helper needs, in exec-helper.c's NR_* order (a unit test compares them). */
@@ -66,30 +64,17 @@ export class NativeExecError extends SyscallError {
 type Helper = { nr: BigInt64Array; spawn(p: unknown): number };
 let helper: Helper | null = null;
 
-/** Compiles exec-helper.c once (TinyCC reads a file, so the embedded text goes through a temp file). */
+/** Compiles exec-helper.c once. */
 function load(): Helper {
   if (helper) return helper;
-  const dir = mkdtempSync(join(tmpdir(), "ctr-cc-"));
-  try {
-    const path = join(dir, "exec-helper.c");
-    writeFileSync(path, source);
-    const lib = cc({ source: path, symbols: { ctr_exec_spawn: { args: ["ptr"], returns: "i32" } } });
-    const nr = BigInt64Array.from(
-      CALLS.map((n) => {
-        const v = nativeSyscallNumber(n);
-        if (v === undefined) throw new Error(`no syscall number for ${n} on ${process.arch}`);
-        return BigInt(v);
-      }),
-    );
-    // The child shares our memory until execve, and our mm's dumpable flag with it: with it
-    // cleared, a process in the container can neither ptrace nor open /proc/<child>/{mem,exe,fd}
-    // of the daemon it briefly is (CVE-2019-5736; `ctr init` clears it for itself, runc too).
-    prctl(PR_SET_DUMPABLE, 0);
-    helper = { nr, spawn: (p) => lib.symbols.ctr_exec_spawn(p as never) };
-    return helper;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const lib = compileEmbedded("exec-helper.c", source, { ctr_exec_spawn: { args: ["ptr"], returns: "i32" } });
+  const nr = syscallNumbers(CALLS);
+  // The child shares our memory until execve, and our mm's dumpable flag with it: with it
+  // cleared, a process in the container can neither ptrace nor open /proc/<child>/{mem,exe,fd}
+  // of the daemon it briefly is (CVE-2019-5736; `ctr init` clears it for itself, runc too).
+  prctl(PR_SET_DUMPABLE, 0);
+  helper = { nr, spawn: (p) => lib.symbols.ctr_exec_spawn(p as never) };
+  return helper;
 }
 
 let broken: string | null = null;

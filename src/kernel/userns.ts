@@ -9,14 +9,13 @@
 // single-threaded child and runs only raw system calls there. It is compiled
 // at run time by bun:ffi's cc (TinyCC inside Bun, ~5–15 ms) from the source
 // embedded in the binary as text; only remapped containers pay for it.
-import { cc, ptr } from "bun:ffi";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { ptr } from "bun:ffi";
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
 import source from "./userns-helper.c" with { type: "text" };
 import { check, cstr, libc, SyscallError } from "./libc.ts";
 import { pipe } from "./fds.ts";
 import { nativeSyscallNumber } from "./seccomp/compile.ts";
+import { compileEmbedded, syscallNumbers } from "./embedded-c.ts";
 import { pidfdOpen } from "./syscalls.ts";
 
 /** One line of /proc/<pid>/uid_map: `size` ids from `containerID` inside are `hostID` … outside. */
@@ -28,15 +27,6 @@ export interface IdRange {
 
 const HELPER_CALLS = ["clone", "read", "write", "unshare", "setns", "exit_group", "prctl", "setgroups", "setresgid", "setresuid", "capset", "execve", "setsid", "ioctl", "rt_sigprocmask", "close"] as const;
 
-function numbers(names: readonly string[]): BigInt64Array {
-  return BigInt64Array.from(
-    names.map((n) => {
-      const v = nativeSyscallNumber(n);
-      if (v === undefined) throw new Error(`no syscall number for ${n} on ${process.arch}`);
-      return BigInt(v);
-    }),
-  );
-}
 
 type Helper = {
   nr: BigInt64Array;
@@ -45,30 +35,19 @@ type Helper = {
 };
 let helper: Helper | null = null;
 
-/** Compiles userns-helper.c once per process (TinyCC reads a file, so the embedded text goes through a temp file). */
+/** Compiles userns-helper.c once per process. */
 function load(): Helper {
   if (helper) return helper;
-  const dir = mkdtempSync(join(tmpdir(), "ctr-cc-"));
-  try {
-    const path = join(dir, "userns-helper.c");
-    writeFileSync(path, source);
-    const lib = cc({
-      source: path,
-      symbols: {
-        ctr_userns_holder: { args: ["ptr", "i32", "i32", "i32", "i64"], returns: "i32" },
-        ctr_spawn_in_userns: { args: ["ptr", "ptr"], returns: "i32" },
-      },
-    });
-    const nr = numbers(HELPER_CALLS);
-    helper = {
-      nr,
-      holder: (n, g, w, d, f) => lib.symbols.ctr_userns_holder(n as never, g, w, d, f),
-      spawn: (n, p) => lib.symbols.ctr_spawn_in_userns(n as never, p as never),
-    };
-    return helper;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const lib = compileEmbedded("userns-helper.c", source, {
+    ctr_userns_holder: { args: ["ptr", "i32", "i32", "i32", "i64"], returns: "i32" },
+    ctr_spawn_in_userns: { args: ["ptr", "ptr"], returns: "i32" },
+  });
+  helper = {
+    nr: syscallNumbers(HELPER_CALLS),
+    holder: (n, g, w, d, f) => lib.symbols.ctr_userns_holder(n as never, g, w, d, f),
+    spawn: (n, p) => lib.symbols.ctr_spawn_in_userns(n as never, p as never),
+  };
+  return helper;
 }
 
 /** Compiles the helper now (before pivot_root hides /tmp and libc headers from us). */
