@@ -2,36 +2,16 @@
 // create that answers with the start (one request for `ctr exec`), and what
 // it answers when it cannot or is not asked to.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { Hijacked, PlainAnswer } from "../../../src/client/client.ts";
 import { isRoot, startDaemon, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { frames } from "../../helpers/stdcopy.ts";
+import { hijacked, plainAnswer, readAll } from "../../helpers/hijacked.ts";
 
 setDefaultTimeout(60_000);
 
 const ready = isRoot && haveRegistry;
 if (!isRoot) console.warn("skip: the exec conversation needs root (containers)");
 else if (!haveRegistry) console.warn("skip: docker-registry is not installed");
-
-/** Everything the daemon sends until it closes the stream. */
-function readAll(h: Hijacked): Promise<Buffer> {
-  const parts: Buffer[] = [Buffer.from(h.head)];
-  return new Promise((resolve) => {
-    h.socket.on("data", (d) => parts.push(Buffer.from(d)));
-    h.socket.once("close", () => resolve(Buffer.concat(parts)));
-    h.socket.resume();
-    h.socket.end();
-  });
-}
-
-const hijacked = (r: Hijacked | PlainAnswer): Hijacked => {
-  if (!("socket" in r)) throw new Error(`expected a 101, got ${r.status}: ${r.body}`);
-  return r;
-};
-const plainAnswer = (r: Hijacked | PlainAnswer): PlainAnswer => {
-  if ("socket" in r) throw new Error("expected a plain answer, got a 101");
-  return r;
-};
 
 describe.skipIf(!ready)("ctr's exec conversation", () => {
   let reg: RunningRegistry;

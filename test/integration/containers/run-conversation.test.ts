@@ -6,6 +6,7 @@ import type { Hijacked, PlainAnswer } from "../../../src/client/client.ts";
 import { isRoot, startDaemon, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { frames } from "../../helpers/stdcopy.ts";
+import { hijacked, plainAnswer, readAll } from "../../helpers/hijacked.ts";
 
 setDefaultTimeout(60_000);
 
@@ -13,26 +14,10 @@ const ready = isRoot && haveRegistry;
 if (!isRoot) console.warn("skip: the run conversation needs root (containers)");
 else if (!haveRegistry) console.warn("skip: docker-registry is not installed");
 
-/** Everything the daemon sends until it closes the stream. */
-function readAll(h: Hijacked): Promise<Buffer> {
-  const parts: Buffer[] = [Buffer.from(h.head)];
-  return new Promise((resolve) => {
-    h.socket.on("data", (d) => parts.push(Buffer.from(d)));
-    h.socket.once("close", () => resolve(Buffer.concat(parts)));
-    h.socket.resume();
-    h.socket.end();
-  });
-}
-
-const hijacked = (r: Hijacked | PlainAnswer): Hijacked => {
-  if (!("socket" in r)) throw new Error(`expected a 101, got ${r.status}: ${r.body}`);
-  return r;
-};
-
 /** A plain (not switched) answer as its status and Docker's {"message"}. */
 const answer = (r: Hijacked | PlainAnswer) => {
-  if ("socket" in r) throw new Error("expected a plain answer, got a 101");
-  return { status: r.status, message: (JSON.parse(r.body) as { message: string }).message };
+  const p = plainAnswer(r);
+  return { status: p.status, message: (JSON.parse(p.body) as { message: string }).message };
 };
 
 describe.skipIf(!ready)("ctr's run conversation", () => {

@@ -9,54 +9,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, run } from "../../helpers/daemon.ts";
-
-type Conn = { write(b: string | Uint8Array): void; end(): void };
-
-/** stdcopy frame (Docker's multiplexed stream). */
-const frame = (stream: number, text: string) => {
-  const b = Buffer.from(text);
-  const h = Buffer.alloc(8);
-  h[0] = stream;
-  h.writeUInt32BE(b.length, 4);
-  return Buffer.concat([h, b]);
-};
-const plain = (status: string, body = "") => `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+import { frame, plain, standInDaemon, UPGRADED } from "../../helpers/stand-in-daemon.ts";
 
 function olderDaemon(sock: string) {
-  const seen: string[] = [];
-  const handle = (s: Conn, line: string) => {
-    const [method, url] = line.split(" ") as [string, string];
-    const path = new URL(url, "http://x").pathname.replace(/^\/v[\d.]+/, "");
-    seen.push(`${method} ${path}`);
+  return standInDaemon(sock, (s, _method, path) => {
     if (path === "/containers/box/exec") return s.write(plain("201 Created", JSON.stringify({ Id: "e1" })));
     if (path === "/exec/e1/start") {
-      s.write("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+      s.write(UPGRADED);
       s.write(Buffer.concat([frame(1, "out\n"), frame(2, "err\n")]));
       return s.end();
     }
     if (path === "/exec/e1/json") return s.write(plain("200 OK", JSON.stringify({ ExitCode: 4, Running: false })));
     if (path === "/containers/gone/exec") return s.write(plain("409 Conflict", JSON.stringify({ message: "Container gone is not running" })));
     s.write(plain("404 Not Found", JSON.stringify({ message: `page not found: ${path}` })));
-  };
-  const server = Bun.listen<{ buf: string; done: boolean }>({
-    unix: sock,
-    socket: {
-      open(s) {
-        s.data = { buf: "", done: false };
-      },
-      data(s, d) {
-        if (s.data.done) return;
-        s.data.buf += Buffer.from(d).toString();
-        const end = s.data.buf.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const length = Number(/content-length: (\d+)/i.exec(s.data.buf.slice(0, end))?.[1] ?? 0);
-        if (s.data.buf.length < end + 4 + length) return;
-        s.data.done = true;
-        handle(s, s.data.buf.slice(0, s.data.buf.indexOf("\r\n")));
-      },
-    },
   });
-  return { seen, stop: () => server.stop(true) };
 }
 
 describe("ctr exec against a daemon without ctr's exec conversation", () => {
