@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { PassThrough, type Readable } from "node:stream";
 import { pushStream } from "./push-stream.ts";
 import { unreadByPeer } from "../kernel/socket.ts";
+import { drainedOrClosed } from "../drained.ts";
 
 /**
  * A request that arrived with `Connection: Upgrade` carries its socket here.
@@ -82,15 +83,7 @@ export function acceptHijack(h: Hijackable, headers: Record<string, string>): Ra
         return undefined;
       }
       if (socket.write(chunk)) return undefined;
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          resolve();
-        };
-        socket.on("drain", done);
-        socket.on("close", done);
-      });
+      return drainedOrClosed(socket);
     },
     end: () => {
       if (held) endHeld = true;

@@ -5,6 +5,7 @@ import { isStreaming, STREAM_HEADER } from "./stream.ts";
 import { HIJACKED_HEADER, type Hijackable } from "./hijack.ts";
 import { ClientGoneError, ReadTimeoutError } from "./errors.ts";
 import { MAX_JSON_BODY, READ_IDLE_MS } from "./limits.ts";
+import { drainedOrClosed } from "../drained.ts";
 
 export interface FetchApp {
   fetch(req: Request, env: ApiEnv): Response | Promise<Response>;
@@ -128,19 +129,6 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, r: Respo
     // client went away
   }
   res.end();
-}
-
-/** 'drain' never comes once the client is gone: waiting for it alone would hold the handler forever. */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
 
 async function handleUpgrade(app: FetchApp, req: IncomingMessage, socket: Duplex, head: Buffer, idleMs: number) {

@@ -2,19 +2,7 @@
 // containers layer (attach, logs) speaks node:stream.
 import { closeSync, read, write } from "node:fs";
 import { PassThrough, Writable, type Readable } from "node:stream";
-
-/** Resolves at the next "drain" of `out`, or when it is destroyed (then nobody will ever read on). */
-function drained(out: PassThrough): Promise<void> {
-  return new Promise((ok) => {
-    const done = () => {
-      out.off("drain", done);
-      out.off("close", done);
-      ok();
-    };
-    out.on("drain", done);
-    out.on("close", done);
-  });
-}
+import { drainedOrClosed } from "../../drained.ts";
 
 /** `s` as a node Readable; `sourceDone` runs once `s` has ended (read to its end). */
 export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined, sourceDone?: () => void): Readable | null {
@@ -27,7 +15,7 @@ export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined, s
       // not have it all queued here.
       // Once the reader went away the rest is read and dropped, as dockerd's copier does:
       // the writer must not block for ever, and the source's end must still come.
-      for await (const chunk of s) if (!out.destroyed && !out.write(chunk)) await drained(out);
+      for await (const chunk of s) if (!out.destroyed && !out.write(chunk)) await drainedOrClosed(out);
     } catch {}
     out.end();
     sourceDone?.();

@@ -1,10 +1,11 @@
 // Layer blobs arrive gzip- or zstd-compressed or plain; the media type can lie
 // (docker's v2 schema says "tar.gzip" for everything), so like containerd's
 // compression.DecompressStream we sniff the magic bytes.
-import { createGunzip, createZstdDecompress, type Gunzip, type ZstdDecompress } from "node:zlib";
+import { createGunzip, createZstdDecompress } from "node:zlib";
 import { iterate, type ByteSource } from "./byte-source.ts";
 import { churned } from "../../gc-pacer.ts";
 import { done } from "../owned-buffers.ts";
+import { drainedOrClosed } from "../../drained.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -73,7 +74,7 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
         const r = await input.next();
         if (r.done) return void (stopped || z.end());
         const c = r.value;
-        if (!z.write(c, () => done(c))) await drained(z);
+        if (!z.write(c, () => done(c))) await drainedOrClosed(z);
       }
     } catch (e) {
       z.destroy(e as Error);
@@ -90,14 +91,3 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
   }
 }
 
-function drained(z: Gunzip | ZstdDecompress): Promise<void> {
-  return new Promise((resolve) => {
-    const go = () => {
-      z.off("drain", go);
-      z.off("close", go);
-      resolve();
-    };
-    z.on("drain", go);
-    z.on("close", go);
-  });
-}

@@ -9,7 +9,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { PositionalWriter } from "../positional-writer.ts";
-import { extract as tarExtract, type Extract, type Header as TarHeader } from "tar-stream";
+import { extract as tarExtract, type Header as TarHeader } from "tar-stream";
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../../kernel/fs-ffi.ts";
 import { iterate, type ByteSource } from "./byte-source.ts";
 import { DiffIdMismatchError, LayerRejectedError } from "./errors.ts";
@@ -17,6 +17,7 @@ import { keepBinaryXattrs, paxXattrs } from "./pax-xattrs.ts";
 import { toHostId, type IdBase } from "./id-shift.ts";
 import { ensureDirs, entryComponents, lstatOrNull } from "./safe-path.ts";
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, parseWhiteout, type WhiteoutMode } from "./whiteout.ts";
+import { drainedOrClosed } from "../../drained.ts";
 
 export interface ExtractOptions {
   /** 'overlay': whiteouts become 0:0 char devices / opaque xattrs; 'apply': they delete (vfs). */
@@ -230,7 +231,7 @@ export async function extractLayer(source: ByteSource, dest: string, opts: Extra
         if (stopped) break;
         hash.update(chunk);
         tarSize += chunk.byteLength;
-        if (!ex.write(chunk)) await waitDrain(ex);
+        if (!ex.write(chunk)) await drainedOrClosed(ex);
       }
       if (!stopped) ex.end(undefined);
     } catch (e) {
@@ -255,14 +256,3 @@ export async function extractLayer(source: ByteSource, dest: string, opts: Extra
   return { diffId, tarSize, size: w.size, entries: w.entries };
 }
 
-function waitDrain(ex: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      ex.off("drain", done);
-      ex.off("close", done);
-      resolve();
-    };
-    ex.on("drain", done);
-    ex.on("close", done);
-  });
-}
