@@ -1,5 +1,5 @@
 import type { CAC } from "cac";
-import type { ApiClient, Hijacked, Query } from "../client/client.ts";
+import { messageOfText, type ApiClient, type Hijacked, type Query } from "../client/client.ts";
 import type { RunEnd } from "../server/routes/attach-run.ts";
 
 /** The 101 header of a daemon that ends run/exec streams with the status (server/routes/attach-run.ts). */
@@ -263,7 +263,7 @@ async function execStart(client: ApiClient, Id: string, tty: boolean, size?: num
 async function createAndStartExec(client: ApiClient, container: string, body: Record<string, unknown>): Promise<{ h: Hijacked; Id: string }> {
   const r = await client.upgrade(`/containers/${container}/exec`, { start: 1 }, body);
   if ("socket" in r) return { h: r, Id: r.headers.get(EXEC_ID) ?? "" };
-  if (r.status >= 400) throw new ApiError(r.status, messageOf(r.body));
+  if (r.status >= 400) throw new ApiError(r.status, messageOfText(r.body));
   return execStart(client, (JSON.parse(r.body) as { Id: string }).Id, false);
 }
 
@@ -317,16 +317,8 @@ async function createAndRun(client: ApiClient, name: string | undefined, body: R
     throw exit125(e);
   }
   if ("socket" in r) return endRun(r, stdin);
-  if (r.status >= 400) throw exit125(new ApiError(r.status, messageOf(r.body)));
+  if (r.status >= 400) throw exit125(new ApiError(r.status, messageOfText(r.body)));
   return runAttached(client, (JSON.parse(r.body) as { Id: string }).Id, query, condition, stdin);
-}
-
-function messageOf(text: string): string {
-  try {
-    return (JSON.parse(text) as { message?: string }).message ?? text;
-  } catch {
-    return text;
-  }
 }
 
 /**

@@ -234,7 +234,8 @@ function plainBody(b: Buffer, headers: Map<string, string>, closed: boolean): st
   return closed ? b.toString() : null;
 }
 
-function messageOfText(text: string): string {
+/** Docker's {"message"} of an error body, or the body itself when it is not that JSON. */
+export function messageOfText(text: string): string {
   try {
     return (JSON.parse(text) as { message?: string }).message ?? text;
   } catch {
@@ -258,10 +259,5 @@ function neverConnected(e: unknown): boolean {
 }
 
 async function messageOf(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    return (JSON.parse(text) as { message?: string }).message ?? text;
-  } catch {
-    return text || `${res.status} ${res.statusText}`;
-  }
+  return messageOfText(await res.text()) || `${res.status} ${res.statusText}`;
 }
