@@ -27,8 +27,8 @@ import type { Session } from "./session.ts";
 import { download, expandHeredoc } from "./sources.ts";
 import { stageByName } from "./stages.ts";
 import { expandWord, expandWords } from "./words.ts";
+import { DEFAULT_PATH_ENV } from "../default-path.ts";
 
-const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
 
 interface State {
@@ -99,7 +99,7 @@ export class StageRunner {
       this.log.result(image.record!.id);
     }
     const run = runConfigOf(image.config);
-    if (!run.Env.some((e) => e.startsWith("PATH="))) run.Env = [...run.Env, DEFAULT_PATH];
+    if (!run.Env.some((e) => e.startsWith("PATH="))) run.Env = [...run.Env, DEFAULT_PATH_ENV];
     return { image, run, args: new Map(), cmdSet: false };
   }
 

@@ -3,13 +3,13 @@ import { mergeHealthcheck, validateHealthcheck } from "./health.ts";
 import type { ImageInfo } from "./ports.ts";
 import type { ContainerConfig, HostConfig, RestartPolicy } from "./types.ts";
 import { ACCEPTED_RUNTIMES } from "./host-config-view.ts";
+import { DEFAULT_PATH_ENV } from "../default-path.ts";
 
 export interface CreateRequest {
   name?: string;
   body: Record<string, unknown>;
 }
 
-const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Env lists merged by key, later wins, order kept (Docker's ReplaceOrAppendEnvValues). */
 export function mergeEnv(base: string[], over: string[]): string[] {
@@ -34,7 +34,7 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageInfo, ima
   const userEntrypoint = req.Entrypoint !== undefined && req.Entrypoint !== null;
   const entrypoint = userEntrypoint ? (req.Entrypoint!.length === 1 && req.Entrypoint![0] === "" ? null : req.Entrypoint!) : (ic.Entrypoint ?? null);
   const cmd = req.Cmd && req.Cmd.length ? req.Cmd : userEntrypoint ? null : (ic.Cmd ?? null);
-  const imageEnv = ic.Env?.length ? ic.Env : [DEFAULT_PATH];
+  const imageEnv = ic.Env?.length ? ic.Env : [DEFAULT_PATH_ENV];
   return {
     Hostname: req.Hostname ?? "",
     Domainname: req.Domainname ?? "",

@@ -9,13 +9,14 @@ import { nowRfc3339, type Container } from "./types.ts";
 import { ownForUserns } from "../security/userns-ownership.ts";
 import { replaceOrAppend } from "./links.ts";
 import type { ExecConfig } from "./ports.ts";
+import { DEFAULT_PATH_ENV } from "../default-path.ts";
 
 /**
  * dockerd's exec environment (daemon/exec.go): PATH, HOSTNAME and, for a TTY
  * exec, TERM=xterm, under the container's Env (links included), under the exec's own.
  */
 function execEnv(c: Container, e: ExecConfig): string[] {
-  const base = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", `HOSTNAME=${c.config.Hostname}`, ...(e.Tty ? ["TERM=xterm"] : [])];
+  const base = [DEFAULT_PATH_ENV, `HOSTNAME=${c.config.Hostname}`, ...(e.Tty ? ["TERM=xterm"] : [])];
   return replaceOrAppend(replaceOrAppend(base, c.config.Env), e.Env ?? []);
 }
 

@@ -1,6 +1,7 @@
 // The user a container process runs as, resolved in the container's own
 // /etc/passwd and /etc/group (after pivot_root), as Docker does.
 import { readFileSync } from "node:fs";
+import { DEFAULT_PATH } from "../default-path.ts";
 
 export interface Identity {
   uid: number;
@@ -74,7 +75,7 @@ export function resolveUserIn(spec: string, passwd: string | null, group: string
 /** PATH lookup inside the container for a bare command name. */
 export function lookPath(cmd: string, env: string[], exists: (p: string) => boolean): string | null {
   if (cmd.includes("/")) return cmd;
-  const path = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const path = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   for (const dir of path.split(":")) {
     const p = `${dir || "."}/${cmd}`;
     if (exists(p)) return p;

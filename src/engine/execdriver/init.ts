@@ -19,6 +19,7 @@ import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, USERNS_INIT_E
 import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
 import type { ContainerSpec, ExecSpec, NamespaceSpec, UsernsSpec } from "./types.ts";
 import { containerUserns, enterOwnedNamespaces, hostId, idmapRootfs, spawnAndSupervise, type ResolvedCommand, type UsernsKernel } from "./userns-stage.ts";
+import { DEFAULT_PATH_ENV } from "../default-path.ts";
 
 /** The init's two pipes, as lines. */
 export interface InitIO {
@@ -174,7 +175,6 @@ function handOverPty(ctx: InitContext, console: boolean, userns?: UsernsSpec): s
   return slavePath;
 }
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 function isFile(p: string): boolean {
   try {
@@ -193,7 +193,7 @@ function resolveCommand(f: FinalStage, ctx: InitContext): ResolvedCommand {
   const { sys } = ctx;
   const p = f.process;
   const id = resolveUser(p.user, ctx.path("/etc/passwd"), ctx.path("/etc/group"), p.groupAdd ?? []);
-  let env = p.env.some((e) => e.startsWith("PATH=")) ? p.env : [`PATH=${DEFAULT_PATH}`, ...p.env];
+  let env = p.env.some((e) => e.startsWith("PATH=")) ? p.env : [DEFAULT_PATH_ENV, ...p.env];
   if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${id.home}`];
   if (f.consoleSlave) {
     // A new session whose controlling terminal is the slave (credentials(7), tty_ioctl(4) TIOCSCTTY).

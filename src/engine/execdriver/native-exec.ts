@@ -27,11 +27,11 @@ import { resolveUserIn } from "./identity.ts";
 import { exitOf, poke, running } from "./native-children.ts";
 import { outputReadable, stdinWritable, terminal } from "./native-stdio.ts";
 import type { ExecSpec, RunningProcess } from "./types.ts";
+import { DEFAULT_PATH, DEFAULT_PATH_ENV } from "../default-path.ts";
 
 /** Raised as the driver's StartError (an import of driver.ts from here would be a cycle). */
 export type StartErrorFactory = (message: string, exitCode: number) => Error;
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** /etc/passwd and /etc/group larger than this are read by `ctr init` instead, in its own process. */
 const MAX_ID_FILE = 4 << 20;
 // Joined in this order, mnt last (as init.ts); a remapped container's user namespace after them.
@@ -122,7 +122,7 @@ export async function nativeExec(id: string, pid: number, procs: string[], spec:
     const root = gone(id, () => openRoot(`/proc/${pid}/root`));
     mine.push(root);
     const who = identity(root, spec, startError);
-    let env = spec.env.some((e) => e.startsWith("PATH=")) ? spec.env : [`PATH=${DEFAULT_PATH}`, ...spec.env];
+    let env = spec.env.some((e) => e.startsWith("PATH=")) ? spec.env : [DEFAULT_PATH_ENV, ...spec.env];
     if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${who.home}`];
     const cmd = spec.args[0];
     if (!cmd) throw startError("no command specified", 126);
