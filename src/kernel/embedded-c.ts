@@ -6,13 +6,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nativeSyscallNumber } from "./seccomp/compile.ts";
+import abi from "./linux-abi.h" with { type: "text" };
 
-/** Compiles `source` (TinyCC reads a file, so the text goes through a temp file, removed at once). */
+/**
+ * Compiles linux-abi.h followed by `source` (TinyCC reads a file, so the text
+ * goes through a temp file, removed at once).
+ */
 export function compileEmbedded<S extends Record<string, FFIFunction>>(name: string, source: string, symbols: S) {
   const dir = mkdtempSync(join(tmpdir(), "ctr-cc-"));
   try {
     const path = join(dir, name);
-    writeFileSync(path, source);
+    writeFileSync(path, `${abi}\n#line 1 "${name}"\n${source}`);
     return cc({ source: path, symbols });
   } finally {
     rmSync(dir, { recursive: true, force: true });

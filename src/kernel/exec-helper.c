@@ -16,11 +16,9 @@
  * around all of it and reset to their defaults in the child, so none of
  * Bun's handlers ever run there.
  *
- * No #include on purpose (TinyCC compiles this at run time on hosts without
- * libc headers); the syscall numbers come from the generated table.
+ * compileEmbedded puts linux-abi.h (declarations, constants) before this
+ * text; the syscall numbers come from the generated table.
  */
-long syscall(long number, ...);
-int *__errno_location(void);
 int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 int pthread_create(unsigned long *thread, const void *attr, void *(*fn)(void *), void *arg);
 int pthread_detach(unsigned long thread);
@@ -43,29 +41,6 @@ enum {
   S_NONE, S_CGROUP, S_SETNS, S_STDIO, S_CHDIR, S_RLIMIT, S_SECCOMP, S_BOUNDING, S_SETGROUPS, S_SETRESGID,
   S_SETRESUID, S_CAPSET, S_NNP, S_EXEC, S_TTY
 };
-
-#define CLONE_NEWNS 0x00020000L
-#define CLONE_NEWUSER 0x10000000L
-#define CLONE_NEWPID 0x20000000L
-#define CLONE_VM 0x00000100
-#define CLONE_VFORK 0x00004000
-#define SIGCHLD 17
-#define SIG_SETMASK 2L
-#define AT_FDCWD (-100L)
-#define F_SETFD 2L
-#define CLOSE_RANGE_CLOEXEC 4L
-#define PR_CAPBSET_DROP 24L
-#define PR_SET_NO_NEW_PRIVS 38L
-#define PR_SET_SECCOMP 22L
-#define SECCOMP_MODE_FILTER 2L
-#define PR_CAP_AMBIENT 47L
-#define PR_CAP_AMBIENT_CLEAR_ALL 4L
-#define ENOENT 2
-#define EACCES 13
-#define ENOTDIR 20
-#define PATH_MAX 4096
-#define O_RDWR 2L
-#define TIOCSCTTY 0x540EL
 
 static long e(void) { return *__errno_location(); }
 

@@ -8,28 +8,15 @@
  * only raw system calls until execve() or exit: no libc state (locks, malloc,
  * the thread list glibc's setxid broadcast walks) is touched there.
  *
- * No #include on purpose: TinyCC (bun:ffi cc) compiles this at run time on
- * hosts without libc headers; the syscall numbers of this machine come from
- * the caller (the generated table), so the file is the same on every arch.
+ * compileEmbedded puts linux-abi.h (declarations, constants) before this
+ * text; the syscall numbers of this machine come from the caller (the
+ * generated table), so the file is the same on every arch.
  */
-long syscall(long number, ...);
-int *__errno_location(void);
 
 enum {
   NR_CLONE, NR_READ, NR_WRITE, NR_UNSHARE, NR_SETNS, NR_EXIT_GROUP, NR_PRCTL, NR_SETGROUPS, NR_SETRESGID,
   NR_SETRESUID, NR_CAPSET, NR_EXECVE, NR_SETSID, NR_IOCTL, NR_RT_SIGPROCMASK, NR_CLOSE, NR_COUNT
 };
-
-#define CLONE_NEWUSER 0x10000000L
-#define SIGCHLD 17L
-#define SIG_SETMASK 2L
-#define PR_CAPBSET_DROP 24L
-#define PR_SET_NO_NEW_PRIVS 38L
-#define PR_SET_SECCOMP 22L
-#define SECCOMP_MODE_FILTER 2L
-#define PR_CAP_AMBIENT 47L
-#define PR_CAP_AMBIENT_CLEAR_ALL 4L
-#define TIOCSCTTY 0x540EL
 
 /*
  * clone() with every signal blocked, so none of Bun's handlers can run in the
