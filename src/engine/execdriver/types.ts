@@ -85,18 +85,11 @@ export interface UsernsSpec {
   gidMap: IdRange[];
 }
 
-export interface ExecSpec {
-  args: string[];
-  env: string[];
-  cwd: string;
-  user: string;
-  terminal: boolean;
-  consoleSize?: { rows: number; cols: number };
+/** An exec runs a process as the container's runs (ProcessSpec; the container's --group-add applies too, as with runc). */
+export interface ExecSpec extends ProcessSpec {
   capabilities: string[];
   noNewPrivileges: boolean;
   confinement?: Confinement;
-  /** The container's --group-add applies to its execs too, as with runc. */
-  groupAdd?: string[];
   /** The container runs in a user namespace of its own: the exec joins it. */
   userns?: boolean;
 }
