@@ -16,7 +16,7 @@ import { capMask, lastCap } from "../../kernel/capabilities.ts";
 import { confineBeforeExec, confineBeforeIdentity } from "./confine.ts";
 import { lookPath, resolveUser } from "./identity.ts";
 import { errorLine, HELLO_FD, JOIN_CGROUP_ENV, SPEC_FD, STATUS_FD, USERNS_INIT_ENV, type FinalStage, type InitMessage } from "./protocol.ts";
-import { restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
+import { finishRoot, mountSystem, restrictPaths, setupRoot, type PathMap } from "./rootfs.ts";
 import type { ContainerSpec, ExecSpec, NamespaceSpec, UsernsSpec } from "./types.ts";
 import { containerUserns, enterOwnedNamespaces, hostId, idmapRootfs, spawnAndSupervise, type ResolvedCommand, type UsernsKernel } from "./userns-stage.ts";
 import { DEFAULT_PATH_ENV } from "../default-path.ts";
@@ -90,30 +90,50 @@ export function startContainer(spec: ContainerSpec, ctx: InitContext): Promise<n
   // caller's namespaces (sysctl(8) on a netns/ipcns): these are the container's now.
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
   ctx.io.send("ready");
-  waitForGo(ctx.io);
-  // The daemon has moved us into the container's cgroup: a cgroup namespace
-  // made now has that cgroup as its root (cgroup_namespaces(7)). Linux < 4.6 has none.
+  // The daemon put us into the container's cgroup before it sent the spec: a cgroup
+  // namespace made now has that cgroup as its root (cgroup_namespaces(7)). Linux < 4.6 has none.
   try {
     sys.unshare(K.CLONE_NEWCGROUP);
   } catch {}
   if (usernsFd !== undefined) {
+    waitForGo(ctx.io);
     // init stays pid 1 anyway (it supervises the command it forks): that is --init's reaper too.
-    const final = { ...prepareRoot(spec, ctx, () => idmapRootfs(spec.rootfs, spec.userns!, usernsFd, ctx.userns!)), usernsFd };
+    const final = { ...prepareRoot(spec, ctx, () => setupRoot(spec, sys, () => idmapRootfs(spec.rootfs, spec.userns!, usernsFd, ctx.userns!))), usernsFd };
     return superviseCommand(final, ctx);
   }
+  // ready → go is the daemon's network plug and the container's files (~1–5 ms):
+  // the mounts that need neither happen meanwhile, in our own mount namespace.
+  beforeGo(ctx.io, () => mountSystem(spec, sys));
+  const root = () => finishRoot(spec, sys);
   // Reaper mode: the command stage must be started while our files are still
   // reachable, and have loaded them, before pivot_root takes them away.
   if (spec.init && ctx.spawnChild) {
     const child = ctx.spawnChild();
-    return child.loaded().then(() => reap(child, prepareRoot(spec, ctx), ctx));
+    return child.loaded().then(() => reap(child, prepareRoot(spec, ctx, root), ctx));
   }
-  return runCommand(prepareRoot(spec, ctx), ctx);
+  return runCommand(prepareRoot(spec, ctx, root), ctx);
+}
+
+/**
+ * Runs `work`, then waits for "go"; a failure of `work` is told only after
+ * that: the daemon reads our next line once it has written "go" (had we
+ * exited before, its write would fail with EPIPE and the reason be lost).
+ */
+function beforeGo(io: InitIO, work: () => void): void {
+  let failure: { error: unknown } | null = null;
+  try {
+    work();
+  } catch (error) {
+    failure = { error };
+  }
+  waitForGo(io);
+  if (failure) throw failure.error;
 }
 
 /** Root, restrictions, hostname and terminal: everything before identity and execve. */
-function prepareRoot(spec: ContainerSpec, ctx: InitContext, beforeRootfs?: () => void): FinalStage {
+function prepareRoot(spec: ContainerSpec, ctx: InitContext, mountRoot: () => void): FinalStage {
   const { sys } = ctx;
-  setupRoot(spec, sys, beforeRootfs);
+  mountRoot();
   restrictPaths(spec, sys, ctx.path);
   if ((spec.uts ?? { mode: "new" }).mode === "new") {
     sys.sethostname(spec.hostname);

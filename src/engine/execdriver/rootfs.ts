@@ -87,6 +87,16 @@ const NSD = K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC;
 
 /** Everything up to and including pivot_root; afterwards "/" is the container's root. */
 export function setupRoot(spec: ContainerSpec, sys: Syscalls, beforeRootfs?: () => void): void {
+  mountSystem(spec, sys, beforeRootfs);
+  finishRoot(spec, sys);
+}
+
+/**
+ * The part of the root that needs nothing but the spec and the container's
+ * namespaces and cgroup: rootfs, /proc, /dev, /sys. `ctr init` runs it while
+ * the daemon plugs the network and finishes the container's files.
+ */
+export function mountSystem(spec: ContainerSpec, sys: Syscalls, beforeRootfs?: () => void): void {
   // MS_SLAVE|MS_REC first: host mounts still propagate in, ours never out
   // (runc's default rootfsPropagation "rslave" — Docker's too).
   sys.mount(null, "/", null, K.MS_REC | K.MS_SLAVE, null);
@@ -99,11 +109,15 @@ export function setupRoot(spec: ContainerSpec, sys: Syscalls, beforeRootfs?: () 
   sys.mount(root, root, null, K.MS_BIND | K.MS_REC, null);
   sys.mount(null, root, null, K.MS_REC | K.MS_PRIVATE, null);
   const at = (p: string) => secureJoin(root, p);
-
   ensureTarget(at("/proc"), true);
   sys.mount("proc", at("/proc"), "proc", NSD, null);
   setupDev(root, spec, sys);
   setupSys(at("/sys"), spec, sys);
+}
+
+/** The user's mounts (the container's hostname, hosts and resolv.conf among them), then pivot_root. */
+export function finishRoot(spec: ContainerSpec, sys: Syscalls): void {
+  const root = spec.rootfsPath;
   // Targets are checked against /proc/self/fd links, which name real paths.
   const realRoot = realpathSync(root);
   for (const m of spec.mounts) userMount(m, secureJoin(realRoot, m.destination), sys);

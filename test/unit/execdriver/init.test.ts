@@ -195,11 +195,26 @@ describe("ctr init: start", () => {
     expect(() => startContainer(spec(root), ctxFor(sys))).toThrow('exec: "sh": permission denied');
   });
 
-  test("the daemon saying anything but go aborts before the root is touched", () => {
+  test("the daemon saying anything but go aborts before the user's mounts, pivot_root and the command", () => {
     const root = fakeRoot();
     const sys = new FakeSyscalls();
-    expect(() => startContainer(spec(root), ctxFor(sys, new FakeIO(["abort"])))).toThrow(/aborted/);
-    expect(sys.names()).not.toContain("mountSpec");
+    const bind = { type: "bind", source: root, destination: "/data", options: ["rbind"] };
+    expect(() => startContainer(spec(root, { mounts: [bind] }), ctxFor(sys, new FakeIO(["abort"])))).toThrow(/aborted/);
+    // rootfs, /proc, /dev and /sys go up while the daemon plugs the network (in the init's own mount namespace).
+    expect(sys.names()).toContain("mountSpec");
+    // The bind of the user's /data (source = root; the root's own bind onto itself is not it) waits for go.
+    expect(sys.calls.filter((c) => c[0] === "mount" && c[1] === root && c[2] !== root)).toEqual([]);
+    for (const n of ["pivotRoot", "sethostname", "execve"]) expect(sys.names()).not.toContain(n);
+  });
+
+  test("a mount that fails before go is told after go (the daemon reads the error once it has written go)", () => {
+    const root = fakeRoot();
+    const sys = new FakeSyscalls();
+    sys.failOn.set("mountSpec", { errno: 1, message: "Operation not permitted" });
+    const io = new FakeIO(["go", "after"]);
+    expect(() => startContainer(spec(root), ctxFor(sys, io))).toThrow(/Operation not permitted/);
+    expect(io.receive()).toBe("after");
+    expect(io.sent).toEqual(["ready"]);
   });
 
   test("host network and uts: not unshared, no hostname set", () => {
