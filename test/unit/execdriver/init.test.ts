@@ -198,7 +198,7 @@ describe("ctr init: start", () => {
   test("the daemon saying anything but go aborts before the user's mounts, pivot_root and the command", () => {
     const root = fakeRoot();
     const sys = new FakeSyscalls();
-    const bind = { type: "bind", source: root, destination: "/data", options: ["rbind"] };
+    const bind = { type: "bind" as const, source: root, destination: "/data", options: ["rbind"] };
     expect(() => startContainer(spec(root, { mounts: [bind] }), ctxFor(sys, new FakeIO(["abort"])))).toThrow(/aborted/);
     // rootfs, /proc, /dev and /sys go up while the daemon plugs the network (in the init's own mount namespace).
     expect(sys.names()).toContain("mountSpec");
