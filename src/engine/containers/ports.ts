@@ -40,8 +40,11 @@ import type { MountSpec } from "../../kernel/mount.ts";
 export interface RootfsProvider {
   /** Creates the container's rw layer on top of the image's top layer; returns the rootfs mount. */
   create(containerId: string, topLayer: string | null): Promise<MountSpec>;
-  /** `volatile`: the layer goes with the container (--rm), so nothing needs syncing (graphdriver RwMountOptions). */
-  mount(containerId: string, o?: { volatile?: boolean }): MountSpec;
+  /**
+   * `volatile`: the layer goes with the container (--rm), so nothing needs syncing; `mountpoints`: the
+   * runtime's mount targets come from a shared layer under the rw one (both graphdriver RwMountOptions).
+   */
+  mount(containerId: string, o?: { volatile?: boolean; mountpoints?: boolean }): MountSpec;
   remove(containerId: string): Promise<void>;
   /** Moves the rw layer out of its place at once; the returned call deletes it (later, off the answer). */
   setAside?(containerId: string): () => Promise<void>;

@@ -278,7 +278,9 @@ export class ContainerService {
     try {
       mountShareableShm(this.d.dir, c);
       proc = await this.d.runtime.start(processView, {
-        rootfs: this.d.rootfs.mount(c.id, { volatile: !!c.hostConfig.AutoRemove }),
+        // An --rm container's layer is never exported or committed after it: its mount targets
+        // need not be made in it (export and cp of a kept container still show them, as dockerd's).
+        rootfs: this.d.rootfs.mount(c.id, { volatile: !!c.hostConfig.AutoRemove, mountpoints: !!c.hostConfig.AutoRemove }),
         dir: paths.dir,
         image,
         shm: shmSpec(c, this.d.dir, ipcDonor),

@@ -27,6 +27,14 @@ export interface RwMountOptions {
    * here before the daemon even learns of the exit. Podman does the same for --rm.
    */
   volatile?: boolean;
+  /**
+   * The runtime's mount targets (/proc, /dev, /sys, /etc/hostname, hosts,
+   * resolv.conf) come from a layer of their own under the rw one, shared by
+   * the image's containers (mountpoint-layer.ts), instead of being made in
+   * the rw layer at each start. For a start's mount only: cp, export and
+   * diff see the rw layer over the image as before.
+   */
+  mountpoints?: boolean;
 }
 
 export interface LayerDriver {

@@ -3,13 +3,14 @@
 // long chain of lowerdirs fits in the one page the kernel allows for mount
 // data. Applying a layer only needs its own diff, so layers of one image can
 // be extracted in parallel, before their parents exist.
-import { existsSync, mkdirSync, renameSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readlinkSync, renameSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { extractLayer } from "../tar/extract.ts";
 import type { ByteSource } from "../tar/byte-source.ts";
 import type { ApplyOptions, Change, LayerDriver, MountSpec, RwMountOptions } from "./driver.ts";
-import { LayerDirs } from "./layer-dirs.ts";
+import { checkId, LayerDirs } from "./layer-dirs.ts";
+import { buildMountpointLayer } from "./mountpoint-layer.ts";
 import { changesSize, overlayChanges } from "./changes.ts";
 import { overlayDiffTar } from "./diff-tar.ts";
 import { lstatOrNull } from "../tar/safe-path.ts";
@@ -19,6 +20,8 @@ const PAGE_SIZE = 4096;
 const LINK_DIR = "l";
 /** What a volatile mount leaves in its workdir's work/ (fs/overlayfs/super.c ovl_make_workdir). */
 const VOLATILE_MARK = "incompat/volatile";
+/** Beside a layer's diff/: the mount targets its containers need (mountpoint-layer.ts). */
+const MOUNTPOINTS_DIR = "mountpoints";
 
 function shortId(): string {
   // Docker: 26 chars of base32 from 16 random bytes.
@@ -119,10 +122,30 @@ export class Overlay2Driver implements LayerDriver {
     // container, a cp into it. Its contents are as good as any unsynced write's.
     rmSync(join(dir, "work", "work", VOLATILE_MARK), { recursive: true, force: true });
     const tail = [`upperdir=${join(dir, "upper")}`, `workdir=${join(dir, "work")}`, ...(o.volatile ? ["volatile"] : [])];
+    const targets = o.mountpoints ? this.mountpointLayer(lower) : null;
+    if (targets) lower.unshift(targets);
     const abs = [`lowerdir=${lower.map((l) => join(this.home, l)).join(":")}`, ...tail];
     if (abs.join(",").length < PAGE_SIZE) return { type: "overlay", source: "overlay", options: abs };
     // Too long for one page: relative lowerdirs resolved from <home> (Docker's mountFrom).
     return { type: "overlay", source: "overlay", options: [`lowerdir=${lower.join(":")}`, ...tail], cwd: this.home };
+  }
+
+  /**
+   * The mount-target layer of the chain whose top is `lower[0]` (mountpoint-layer.ts), kept in
+   * the top layer's directory so it goes with it; made at the first start. Relative to <home>;
+   * null for an image without layers, or when it cannot be made (init then makes the targets).
+   */
+  private mountpointLayer(lower: readonly string[]): string | null {
+    const top = lower[0];
+    if (!top?.startsWith(`${LINK_DIR}/`)) return null;
+    try {
+      const id = basename(dirname(readlinkSync(join(this.home, top))));
+      const rel = join(checkId(id), MOUNTPOINTS_DIR);
+      if (!lstatOrNull(join(this.home, rel))) buildMountpointLayer(join(this.home, rel), lower.map((l) => join(this.home, l)));
+      return rel;
+    } catch {
+      return null;
+    }
   }
 
   async removeRw(containerId: string): Promise<void> {
