@@ -78,22 +78,29 @@ export function runcRun(bundle: string): { argv: string[] } {
 }
 
 interface Manifest {
+  config: { digest: string };
   layers: { digest: string }[];
 }
 
 /**
- * The pull floor: every layer of REF fetched by `curl | gzip -d | tar -x` from
- * the same local registry, all layers at once (as ctr pulls them). Returns ms.
+ * The pull floor: REF's manifest and config, then every layer fetched by
+ * `curl | gzip -d | tar -x` from the same local registry, all layers at once (as
+ * ctr pulls them). Returns ms. The clock includes the manifest and config fetches
+ * because a pull's does: ctr's time is its client's start, the manifest, the config,
+ * then the layers (issue 16).
  */
 export async function timeCurlPipeline(ref: string, dir: string): Promise<number> {
   const m = /^([^/]+)\/(.+):([^:/]+)$/.exec(ref);
   if (!m) throw new Error(`cannot split ${ref}`);
   const [, host, repo, tag] = m;
   const accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+  const t0 = performance.now();
   const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept } });
   if (!res.ok) throw new Error(`manifest of ${ref}: ${res.status}`);
   const manifest = (await res.json()) as Manifest;
-  const t0 = performance.now();
+  const config = await fetch(`http://${host}/v2/${repo}/blobs/${manifest.config.digest}`);
+  if (!config.ok) throw new Error(`config of ${ref}: ${config.status}`);
+  await config.arrayBuffer();
   await Promise.all(
     manifest.layers.map(async (l, i) => {
       const into = join(dir, `layer${i}`);
