@@ -20,3 +20,8 @@ export function churned(n: number): void {
   since = 0;
   Bun.gc(true);
 }
+
+/** `n` bytes of what was reported churned were freed already (owned-buffers.ts): no garbage to collect. */
+export function reclaimed(n: number): void {
+  since = Math.max(0, since - n);
+}

@@ -3,8 +3,8 @@
 // compression.DecompressStream we sniff the magic bytes.
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { iterate, type ByteSource } from "./byte-source.ts";
-import { churned } from "../../gc-pacer.ts";
-import { done } from "../owned-buffers.ts";
+import { churned, reclaimed } from "../../gc-pacer.ts";
+import { done, ownBuffer, share } from "../owned-buffers.ts";
 import { drainedOrClosed } from "../../drained.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
@@ -80,14 +80,87 @@ export async function* decompressStream(src: ByteSource): AsyncGenerator<Uint8Ar
       z.destroy(e as Error);
     }
   })();
+  // Read in flowing mode ('data'), not with the stream's iterator: that read() can join
+  // queued chunks into a copy, while 'data' hands out exactly zlib's pushes, in order,
+  // which OutputOwner relies on.
+  const out = new OutputOwner("_outBuffer" in z);
+  const queue: Uint8Array[] = [];
+  let failure: unknown = null;
+  let finished = false;
+  let wake: (() => void) | null = null;
+  const woken = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  z.on("data", (c: Uint8Array) => {
+    out.take(c);
+    queue.push(c);
+    z.pause(); // one chunk ahead, as the stream's own buffering did
+    woken();
+  });
+  z.on("end", () => {
+    finished = true;
+    woken();
+  });
+  z.on("error", (e) => {
+    failure ??= e;
+    woken();
+  });
+  z.on("close", () => {
+    if (!finished) failure ??= new Error("Premature close");
+    woken();
+  });
   try {
-    for await (const chunk of z) {
-      yield chunk as Uint8Array;
-      churned((chunk as Uint8Array).byteLength);
+    for (;;) {
+      const c = queue.shift();
+      if (c) {
+        churned(c.byteLength); // before the consumer can free it (reclaimed)
+        yield c;
+        continue;
+      }
+      if (failure) throw failure;
+      if (finished) break;
+      z.resume();
+      await new Promise<void>((r) => (wake = r));
     }
+    // zlib is done with every buffer now; after a failure or an early stop a write may
+    // still be filling the current one, which is then left to the collector.
+    out.seal();
   } finally {
     stopped = true;
     z.destroy();
   }
 }
 
+/**
+ * Hands zlib's output chunks to the consumer as owned (owned-buffers.ts): a consumer that
+ * calls done() on each (extract.ts) has them freed at once; one that does not leaves them
+ * to the collector. node:zlib inflates into an OUT_CHUNK buffer and pushes views of it as
+ * it fills, then moves on to a fresh buffer and never writes the old one again: so a
+ * buffer has one more user ("zlib"), released when a view of another buffer is pushed or
+ * the stream ended, and is freed once that and every view handed out are done. A stream
+ * without that layout (no _outBuffer) gets nothing freed.
+ */
+class OutputOwner {
+  /** A view of the buffer zlib is filling; it holds the "zlib" user. */
+  private current: Uint8Array | null = null;
+
+  constructor(private readonly nodeLayout: boolean) {}
+
+  take(c: Uint8Array): void {
+    if (!this.nodeLayout || c.buffer.byteLength !== OUT_CHUNK) return; // not zlib's buffer: not ours to free
+    if (this.current?.buffer === c.buffer) {
+      share(c);
+      return;
+    }
+    this.seal();
+    if (ownBuffer(c, 2, reclaimed)) this.current = c;
+  }
+
+  /** zlib moved on from the current buffer (or ended). */
+  seal(): void {
+    if (this.current) done(this.current);
+    this.current = null;
+  }
+}

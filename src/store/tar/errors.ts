@@ -21,3 +21,8 @@ export class DiffIdMismatchError extends InvalidParameterError {
     super(`layer diff id mismatch: expected ${expected}, got ${actual}`);
   }
 }
+
+/** The bytes are not a tar we can read (a bad checksum, an unknown format, cut short). */
+export class TarFormatError extends Error {
+  override name = "TarFormatError";
+}

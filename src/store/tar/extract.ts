@@ -9,15 +9,15 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { PositionalWriter } from "../positional-writer.ts";
-import { extract as tarExtract, type Header as TarHeader } from "tar-stream";
+import { done, share } from "../owned-buffers.ts";
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../../kernel/fs-ffi.ts";
 import { iterate, type ByteSource } from "./byte-source.ts";
 import { DiffIdMismatchError, LayerRejectedError } from "./errors.ts";
-import { keepBinaryXattrs, paxXattrs } from "./pax-xattrs.ts";
+import { paxXattrs } from "./pax-xattrs.ts";
 import { toHostId, type IdBase } from "./id-shift.ts";
 import { ensureDirs, entryComponents, lstatOrNull } from "./safe-path.ts";
+import { TarReader, type EntryBody, type TarHeader as Header } from "./tar-reader.ts";
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, parseWhiteout, type WhiteoutMode } from "./whiteout.ts";
-import { drainedOrClosed } from "../../drained.ts";
 
 export interface ExtractOptions {
   /** 'overlay': whiteouts become 0:0 char devices / opaque xattrs; 'apply': they delete (vfs). */
@@ -37,8 +37,6 @@ export interface ExtractResult {
   size: number;
   entries: number;
 }
-
-type Header = TarHeader & { pax?: Record<string, string> | null };
 
 interface DirTime {
   path: string;
@@ -66,22 +64,23 @@ class LayerWriter {
     return toHostId(id, this.idBase.gid);
   }
 
-  async entry(h: Header, body: AsyncIterable<Uint8Array>): Promise<void> {
+  /** Applies the entry `h`; for a regular file, returns where its content goes. */
+  entry(h: Header): EntryBody | null {
     const name = h.name;
     const parts = entryComponents(name);
     this.entries++;
     const wh = parts.length ? parseWhiteout(parts[parts.length - 1]!) : null;
     if (wh) {
-      await drain(body);
       if (h.type !== "file" && h.type !== "contiguous-file" && h.type !== "directory") {
-        throw new LayerRejectedError(name, `whiteout of type ${h.type}`);
+        throw new LayerRejectedError(name, `whiteout of type ${h.type ?? "unknown"}`);
       }
-      return this.whiteout(name, parts, wh, h);
+      this.whiteout(name, parts, wh, h);
+      return null;
     }
     if (parts.length === 0) {
       if (h.type !== "directory") throw new LayerRejectedError(name, "layer root is not a directory");
-      await drain(body);
-      return this.metadata(this.root, h);
+      this.metadata(this.root, h);
+      return null;
     }
     const dir = ensureDirs(this.root, parts.slice(0, -1), name);
     const path = join(dir, parts[parts.length - 1]!);
@@ -91,27 +90,25 @@ class LayerWriter {
     switch (h.type) {
       case "file":
       case "contiguous-file":
-        this.size += await writeFile(path, body);
-        break;
+        return new FileBody(path, (n) => {
+          this.size += n;
+          this.metadata(path, h);
+        });
       case "directory":
-        await drain(body);
         if (!existing) mkdirSync(path, 0o700);
         break;
       case "symlink":
-        await drain(body);
         symlinkSync(h.linkname ?? "", path);
         // dockerd's layer size is directory.Size of the extracted layer (lstat sizes of all but
         // directories, once per inode): a symlink counts the length of its target.
         this.size += Buffer.byteLength(h.linkname ?? "");
         break;
       case "link":
-        await drain(body);
         linkSync(this.linkTarget(name, h.linkname ?? ""), path);
-        return; // the inode already carries its metadata
+        return null; // the inode already carries its metadata
       case "character-device":
       case "block-device":
       case "fifo": {
-        await drain(body);
         const t = h.type === "fifo" ? S_IFIFO : h.type === "block-device" ? S_IFBLK : S_IFCHR;
         mknod(path, t, 0o600, h.devmajor ?? 0, h.devminor ?? 0);
         break;
@@ -120,6 +117,7 @@ class LayerWriter {
         throw new LayerRejectedError(name, `unsupported entry type ${h.type ?? "unknown"}`);
     }
     this.metadata(path, h);
+    return null;
   }
 
   /** Directory mtimes go last: writing their children would bump them again. */
@@ -181,7 +179,7 @@ class LayerWriter {
       if (k.startsWith(OVERLAY_XATTR_PREFIX)) continue; // a layer must not steer overlayfs
       lsetxattr(path, k, v);
     }
-    const mtime = paxNum(h, "mtime") ?? (h.mtime ? h.mtime.getTime() / 1000 : 0);
+    const mtime = paxNum(h, "mtime") ?? h.mtime;
     const atime = paxNum(h, "atime") ?? mtime;
     if (h.type === "directory") this.dirTimes.push({ path, atime, mtime });
     else lutimesSync(path, atime, mtime);
@@ -195,64 +193,76 @@ function paxNum(h: Header, key: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const _ of body);
-}
+/**
+ * A regular file's content, written as it comes (PositionalWriter). The pieces are views
+ * of the chunk being parsed; each one holds the chunk (owned-buffers.ts) until its bytes
+ * are written, so an owned chunk is freed once parsed and written.
+ */
+class FileBody implements EntryBody {
+  private readonly fd: number;
+  private readonly out: PositionalWriter;
+  private n = 0;
+  private closed = false;
 
-async function writeFile(path: string, body: AsyncIterable<Uint8Array>): Promise<number> {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  const out = new PositionalWriter(fd);
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      await out.write(chunk);
-      n += chunk.byteLength;
-    }
-    // Every byte written before the caller's chmod/utimes (a write after them would undo the mtime).
-    await out.flush();
-  } finally {
-    await out.flush().catch(() => {}); // on a failure too: no write may outlive the descriptor
-    closeSync(fd);
+  constructor(
+    path: string,
+    /** Runs once every byte is written and the file is closed, with its size. */
+    private readonly complete: (size: number) => void,
+  ) {
+    this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    this.out = new PositionalWriter(this.fd);
   }
-  return n;
+
+  write(piece: Uint8Array): Promise<void> {
+    this.n += piece.byteLength;
+    share(piece);
+    return this.out.write(piece, () => done(piece));
+  }
+
+  async end(): Promise<void> {
+    try {
+      // Every byte written before the caller's chmod/utimes (a write after them would undo the mtime).
+      await this.out.flush();
+    } finally {
+      await this.abort();
+    }
+    this.complete(this.n);
+  }
+
+  async abort(): Promise<void> {
+    await this.out.flush().catch(() => {}); // on a failure too: no write may outlive the descriptor
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
 }
 
-/** Extracts `source` into the existing directory `dest`. */
+/**
+ * Extracts `source` into the existing directory `dest`. A chunk of `source` that is owned
+ * (owned-buffers.ts: decompressStream's output, a download's chunk) is done with here
+ * once parsed and its file bytes written.
+ */
 export async function extractLayer(source: ByteSource, dest: string, opts: ExtractOptions): Promise<ExtractResult> {
-  const ex = tarExtract();
-  keepBinaryXattrs(ex);
   const hash = createHash("sha256");
   let tarSize = 0;
-  let stopped = false;
-
-  const feeding = (async () => {
-    try {
-      for await (const chunk of iterate(source)) {
-        if (stopped) break;
-        hash.update(chunk);
-        tarSize += chunk.byteLength;
-        if (!ex.write(chunk)) await drainedOrClosed(ex);
-      }
-      if (!stopped) ex.end(undefined);
-    } catch (e) {
-      ex.destroy(e as Error);
-    }
-  })();
-
   const w = new LayerWriter(dest, opts.whiteouts, opts.idBase);
+  const reader = new TarReader((h) => w.entry(h));
   try {
-    for await (const entry of ex) {
-      await w.entry(entry.header as Header, entry as AsyncIterable<Uint8Array>);
+    for await (const chunk of iterate(source)) {
+      hash.update(chunk);
+      tarSize += chunk.byteLength;
+      try {
+        await reader.push(chunk);
+      } finally {
+        done(chunk);
+      }
     }
-    await feeding;
+    reader.end();
     w.finish();
   } finally {
-    stopped = true;
-    if (!ex.destroyed) ex.destroy(null as unknown as Error);
-    await feeding;
+    await reader.abort();
   }
   const diffId = `sha256:${hash.digest("hex")}`;
   if (opts.expectedDiffId && opts.expectedDiffId !== diffId) throw new DiffIdMismatchError(opts.expectedDiffId, diffId);
   return { diffId, tarSize, size: w.size, entries: w.entries };
 }
-

@@ -6,7 +6,7 @@ import { ensureDirs, entryComponents } from "../../../src/store/tar/safe-path.ts
 import { LayerRejectedError } from "../../../src/store/tar/errors.ts";
 import { parseWhiteout } from "../../../src/store/tar/whiteout.ts";
 import { chainIdOf, chainIdsOf } from "../../../src/store/layers/chain-id.ts";
-import { rawPaxRecords } from "../../../src/store/tar/pax-xattrs.ts";
+import { paxRecords } from "../../../src/store/tar/tar-reader.ts";
 import { mountFlags } from "../../../src/kernel/mount.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ctr-paths-"));
@@ -53,13 +53,14 @@ test("chain ids follow the OCI image spec", () => {
   expect(chainIdsOf([a, b])).toEqual([a, ab]);
 });
 
-test("raw PAX records keep binary values", () => {
+test("PAX records keep binary xattr values (one char per byte), the rest is UTF-8", () => {
   const v = Buffer.from([0x01, 0x00, 0xff, 0x80]);
   const body = Buffer.concat([Buffer.from(" SCHILY.xattr.security.capability="), v, Buffer.from("\n")]);
   const rec = Buffer.concat([Buffer.from(String(body.length + 2)), body]);
-  expect(rawPaxRecords(Buffer.concat([rec, Buffer.from("12 path=abc\n")]))).toEqual(
-    new Map([["SCHILY.xattr.security.capability", v], ["path", Buffer.from("abc")]]),
-  );
+  const path = Buffer.from(" path=\u00e9\n");
+  const got = paxRecords(Buffer.concat([rec, Buffer.from(String(path.length + 2)), path]));
+  expect(got).toEqual({ "SCHILY.xattr.security.capability": v.toString("latin1"), path: "\u00e9" });
+  expect(Buffer.from(got["SCHILY.xattr.security.capability"]!, "latin1")).toEqual(v);
 });
 
 test("mountFlags splits MS_ flags from data", () => {

@@ -1,6 +1,6 @@
 // Buffers a pipeline owns are freed when their last user is done, and only then.
 import { expect, test } from "bun:test";
-import { done, own } from "../../../src/store/owned-buffers.ts";
+import { done, own, ownBuffer, share } from "../../../src/store/owned-buffers.ts";
 
 test("an owned chunk is freed after its last user's done(), not before", () => {
   const c = new Uint8Array(1024).fill(7);
@@ -36,4 +36,21 @@ test("done() through a view of an owned buffer counts for the buffer", () => {
   own(c, 1);
   done(c.subarray(8));
   expect(c.byteLength).toBe(0);
+});
+
+test("ownBuffer takes the buffer under a view; share() adds a user; the free hook hears the size", () => {
+  const b = new Uint8Array(256);
+  const first = b.subarray(0, 100);
+  const second = b.subarray(100, 200);
+  const freed: number[] = [];
+  expect(ownBuffer(first, 2, (n) => freed.push(n))).toBe(true);
+  expect(share(second)).toBe(true);
+  done(first);
+  done(second);
+  expect(b.byteLength).toBe(256);
+  expect(freed).toEqual([]);
+  done(first); // the last of three users
+  expect(b.byteLength).toBe(0);
+  expect(freed).toEqual([256]);
+  expect(share(new Uint8Array(4))).toBe(false);
 });
