@@ -18,7 +18,7 @@ import { spawnInPidNamespace } from "./spawn.ts";
 import { WarmInit } from "./warm.ts";
 import { coversNatively, nativeExec, TooLargeForNative } from "./native-exec.ts";
 import { ptyStreams } from "./streams.ts";
-import { localChild, type InitChild, type Keeper } from "./init-child.ts";
+import { spawnLocalInit, type InitChild, type Keeper } from "./init-child.ts";
 import type { ContainerSpec, ExecSpec, ExitStatus, ProcessTable, RunningProcess, StartHooks } from "./types.ts";
 
 /** The container (or exec) could not start; `exitCode` is what Docker reports (126, 127, …). */
@@ -95,7 +95,7 @@ export class ExecDriver {
   private async spawnInit(io: "pipe" | "ignore", joinPid?: number | "host", env: Record<string, string> = {}, kept = false): Promise<InitChild> {
     // The keeper spawns into a new pid namespace or its own (the host's): a pid joiner stays the daemon's child.
     if (kept && this.keeper && (joinPid === undefined || joinPid === "host")) return this.keeper.spawn(io, env, joinPid === "host");
-    return localChild(spawnInPidNamespace(this.initCommand, [io, io, io, "pipe", "pipe"], joinPid, { ...this.initEnv, ...env }));
+    return spawnLocalInit(io, (stdio) => spawnInPidNamespace(this.initCommand, stdio, joinPid, { ...this.initEnv, ...env }));
   }
 
   /** Daemon shutdown: stops the init kept ahead and removes its cgroup; the keeper goes on alone. */

@@ -3,9 +3,12 @@
 // --live-restore). The driver only writes the spec, answers the handshake and
 // turns it into a RunningProcess.
 import type { Readable, Writable } from "node:stream";
+import { closeSync } from "node:fs";
 import { constants } from "node:os";
+import { socketPair } from "../../kernel/fds.ts";
 import { nodeReadable, nodeWritable } from "./streams.ts";
-import type { Spawned } from "./spawn.ts";
+import { socketChunks } from "./socket-chunks.ts";
+import type { Spawned, Stdio } from "./spawn.ts";
 import type { ExitStatus } from "./types.ts";
 import { SPEC_FD, STATUS_FD } from "./protocol.ts";
 
@@ -54,8 +57,31 @@ export interface Keeper {
 
 const SIGNALS = constants.signals as Record<string, number>;
 
-/** A child of this process. */
-export function localChild(child: Spawned): InitChild {
+/**
+ * Starts an init as a child of this process. With "pipe" its stdout and stderr are
+ * socket pairs of ours (what Bun's "pipe" would make), read as sockets: Bun's pipe
+ * reader would allocate 256 KiB per stream (socket-chunks.ts).
+ */
+export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) => Spawned): InitChild {
+  if (io === "ignore") return localChild(spawn(["ignore", "ignore", "ignore", "pipe", "pipe"]));
+  const out = socketPair();
+  const err = socketPair();
+  let child: Spawned;
+  try {
+    child = spawn(["pipe", out[1], err[1], "pipe", "pipe"]);
+  } catch (e) {
+    closeSync(out[0]);
+    closeSync(err[0]);
+    throw e;
+  } finally {
+    closeSync(out[1]);
+    closeSync(err[1]);
+  }
+  return localChild(child, out[0], err[0]);
+}
+
+/** A child of this process; `outFd`/`errFd`: our ends of its stdout/stderr sockets, when not Bun's pipes. */
+export function localChild(child: Spawned, outFd?: number, errFd?: number): InitChild {
   const extra = child.stdio as unknown as number[];
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
@@ -63,8 +89,8 @@ export function localChild(child: Spawned): InitChild {
     toInit: extra[SPEC_FD]!,
     fromInit: extra[STATUS_FD]!,
     stdin: nodeWritable(child.stdin),
-    stdout: nodeReadable(child.stdout as ReadableStream<Uint8Array>),
-    stderr: nodeReadable(child.stderr as ReadableStream<Uint8Array>),
+    stdout: outFd !== undefined ? nodeReadable(socketChunks(outFd)) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
+    stderr: errFd !== undefined ? nodeReadable(socketChunks(errFd)) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
     exited: child.exited.then((code) => {
       const sig = child.signalCode ? (SIGNALS[child.signalCode] ?? null) : null;
       return { exitCode: sig ? 128 + sig : code, signal: sig, oomKilled: false };

@@ -1,13 +1,22 @@
 // Line-oriented reading of the status pipe. Bun's "pipe" stdio entries are
-// non-blocking socketpairs, so node:fs read() gives EAGAIN; Bun.file(fd).stream()
-// waits on the event loop instead (and leaves the fd open for us to close).
+// non-blocking socketpairs, so node:fs read() gives EAGAIN; they are read as sockets
+// on the event loop (socket-chunks.ts: no 256 KiB reader buffer per start), a dup of
+// the fd, so the caller still closes its own. A plain pipe (the keeper's status pipe,
+// the reaper's hello pipe) goes through Bun.file(fd).stream(), which dups it too.
+import { fstatSync } from "node:fs";
+import { dupCloexec } from "../../kernel/fds.ts";
+import { socketChunks } from "./socket-chunks.ts";
+
 export class LineReader {
   private buf = Buffer.alloc(0);
   private eof = false;
   private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
 
   constructor(fd: number) {
-    this.reader = Bun.file(fd).stream().getReader();
+    if (fstatSync(fd).isSocket()) {
+      const chunks = socketChunks(dupCloexec(fd));
+      this.reader = { read: () => chunks.next(), cancel: async () => chunks.cancel() };
+    } else this.reader = Bun.file(fd).stream().getReader();
   }
 
   /** The next line without its newline; null at EOF. */

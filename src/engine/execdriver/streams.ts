@@ -4,8 +4,8 @@ import { closeSync, read, write } from "node:fs";
 import { PassThrough, Writable, type Readable } from "node:stream";
 import { drainedOrClosed } from "../../drained.ts";
 
-/** `s` as a node Readable; `sourceDone` runs once `s` has ended (read to its end). */
-export function nodeReadable(s: ReadableStream<Uint8Array> | null | undefined, sourceDone?: () => void): Readable | null {
+/** `s` (a ReadableStream or socketChunks) as a node Readable; `sourceDone` runs once `s` has ended (read to its end). */
+export function nodeReadable(s: AsyncIterable<Uint8Array> | null | undefined, sourceDone?: () => void): Readable | null {
   if (!s) return null;
   const out = new PassThrough();
   void (async () => {
