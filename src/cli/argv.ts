@@ -1,9 +1,9 @@
-// cac parses options anywhere on the line, but `ctr run IMAGE sh -c …` must
+// The parser (cac's rules, parser.ts) reads options anywhere on the line, but `ctr run IMAGE sh -c …` must
 // hand everything after IMAGE (or after CONTAINER for exec) to the command.
 // These helpers insert a `--` at the first positional argument(s).
 
 export interface OptionSpec {
-  /** cac-style flags, e.g. "-e, --env <value>" or "-d, --detach". */
+  /** cac-style flags (parser.ts), e.g. "-e, --env <value>" or "-d, --detach". */
   flags: string;
   description: string;
   default?: unknown;
@@ -51,16 +51,16 @@ export function splitAtPositionals(argv: string[], command: string, positionals:
   return argv;
 }
 
-/** cac drops a bare `-`; it stands for stdin/stdout (`ctr cp - c:/x`, `ctr import -`), so it travels as this (guardArgs). */
+/** The parser (as cac) drops a bare `-`; it stands for stdin/stdout (`ctr cp - c:/x`, `ctr import -`), so it travels as this (guardArgs). */
 export const STDIO_ARG = "\u0000-";
 
-/** Works around two cac parsing quirks before it sees the arguments (up to a `--`). */
+/** Works around two parsing quirks (cac's, kept by parser.ts) before it sees the arguments (up to a `--`). */
 export function guardArgs(argv: string[]): string[] {
   const end = argv.indexOf("--");
   return argv.map((a, i) => {
     if (end >= 0 && i > end) return a;
     if (a === "-") return STDIO_ARG;
-    // cac lets `--password-stdin` swallow the next word (the server); pin its value.
+    // The parser lets `--password-stdin` swallow the next word (the server); pin its value.
     if (a === "--password-stdin") return "--password-stdin=true";
     return a;
   });

@@ -1,6 +1,6 @@
 // `ctr build` and `ctr builder prune`, with the docker CLI's flags. The
 // context goes up as a streamed tar; the answer is the daemon's JSON lines.
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { readFileSync } from "node:fs";
 import { CliExit, list, type CliContext } from "./context.ts";
 import { isStdio } from "./argv.ts";
@@ -61,7 +61,7 @@ function secrets(v: unknown): Record<string, string> {
   return out;
 }
 
-export function registerBuild(cli: CAC, ctx: CliContext): void {
+export function registerBuild(cli: Cli, ctx: CliContext): void {
   cli
     .command("build <path>", "Build an image from a Dockerfile (PATH is the context; - reads a Dockerfile from stdin)")
     .option("-t, --tag <name>", "Name and optionally a tag (name:tag) (repeatable)")

@@ -1,5 +1,5 @@
 // cp, diff, export, commit and import: a container's files and the images made from them.
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, lchownSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CliExit, list, type CliContext } from "./context.ts";
@@ -97,7 +97,7 @@ async function copyToContainer(client: ApiClient, src: string, container: string
   }
 }
 
-export function registerContainerFs(cli: CAC, ctx: CliContext): void {
+export function registerContainerFs(cli: Cli, ctx: CliContext): void {
   cli
     .command("cp <src> <dest>", "Copy files/folders between a container and the local filesystem (CONTAINER:PATH; - for a tar stream)")
     .option("-a, --archive", "Archive mode (copy all uid/gid information)")

@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { Demuxer } from "../server/stdcopy.ts";
 import { ApiError } from "../client/errors.ts";
 import { CliExit, list, type CliContext } from "./context.ts";
@@ -61,7 +61,7 @@ function filterQuery(vals: string[]): string | undefined {
 
 export { filterQuery };
 
-export function registerContainerInfo(cli: CAC, ctx: CliContext): void {
+export function registerContainerInfo(cli: Cli, ctx: CliContext): void {
   const ps = async (f: { all?: boolean; quiet?: boolean; filter?: unknown; format?: string; last?: number; latest?: boolean; noTrunc?: boolean }) => {
     const client = await ctx.client();
     const rows = await client.json<PsRow[]>("GET", "/containers/json", {

@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli, Command } from "./parser.ts";
 import { messageOfText, type ApiClient, type Hijacked, type Query } from "../client/client.ts";
 import type { RunEnd } from "../server/routes/attach-run.ts";
 
@@ -12,7 +12,7 @@ import { createBody, createOptions, type CreateFlags } from "./create-options.ts
 import { pumpAttached } from "./attach-stream.ts";
 import { detachKeys, detachKeysOption } from "./detach-keys.ts";
 
-function addOptions(cmd: ReturnType<CAC["command"]>, specs: { flags: string; description: string }[]) {
+function addOptions(cmd: Command, specs: { flags: string; description: string }[]) {
   for (const s of specs) cmd.option(s.flags, s.description);
   return cmd;
 }
@@ -49,7 +49,7 @@ function resizer(client: ApiClient, path: string): () => void {
   return send;
 }
 
-export function registerContainers(cli: CAC, ctx: CliContext): void {
+export function registerContainers(cli: Cli, ctx: CliContext): void {
   addOptions(
     cli
       .command("run <image> [...command]", "Create and run a new container from an image")

@@ -48,7 +48,7 @@ export function mayAutostart(host: string, root: string | undefined): boolean {
   return host === DEFAULT_HOST || !!root;
 }
 
-/** cac gives a string for one use of a repeatable option and an array for several. */
+/** The parser gives a string for one use of a repeatable option and an array for several. */
 export function list(v: unknown): string[] {
   if (v === undefined || v === null || v === false) return [];
   return (Array.isArray(v) ? v : [v]).map(String);

@@ -103,7 +103,7 @@ export interface CreateFlags {
   healthTimeout?: string;
   healthRetries?: string | number;
   healthStartPeriod?: string;
-  /** false with --no-healthcheck (cac's negated flag). */
+  /** false with --no-healthcheck (the parser's negated flag). */
   healthcheck?: boolean;
   "--"?: string[];
 }

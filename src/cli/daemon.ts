@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { defaultConfig, type DaemonConfig } from "../server/config.ts";
@@ -24,7 +24,7 @@ interface DaemonFlags {
   maxConcurrentDownloads?: number;
   seccompProfile?: string;
   usernsRemap?: string;
-  /** cac reads --no-new-privileges as the negation of --new-privileges. */
+  /** The parser reads --no-new-privileges as the negation of --new-privileges. */
   newPrivileges?: boolean;
   defaultUlimit?: string | string[];
   group?: string;
@@ -34,7 +34,7 @@ interface DaemonFlags {
   dns?: string | string[];
 }
 
-export function registerDaemon(cli: CAC): void {
+export function registerDaemon(cli: Cli): void {
   cli
     .command("daemon", "Run the ctr daemon (the API server that owns all state)")
     .option("--root <dir>", "Root of persistent state", { default: "/var/lib/ctr" })

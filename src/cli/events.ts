@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { list, type CliContext } from "./context.ts";
 import { relTime, filterQuery } from "./container-info.ts";
 import { renderTemplate } from "./format.ts";
@@ -11,7 +11,7 @@ export function eventLine(e: EngineEvent): string {
   return `${t} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ""}`;
 }
 
-export function registerEvents(cli: CAC, ctx: CliContext): void {
+export function registerEvents(cli: Cli, ctx: CliContext): void {
   cli
     .command("events", "Get real time events from the server")
     .option("--since <t>", "Show all events created since timestamp")

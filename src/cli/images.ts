@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { createReadStream, createWriteStream } from "node:fs";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -38,7 +38,7 @@ function imageRows(imgs: ImageRow[], digests: boolean): Record<string, string>[]
   return rows;
 }
 
-export function registerImages(cli: CAC, ctx: CliContext): void {
+export function registerImages(cli: Cli, ctx: CliContext): void {
   cli
     .command("pull <image>", "Download an image from a registry")
     .option("--platform <p>", "Set platform if server is multi-platform capable")

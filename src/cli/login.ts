@@ -1,7 +1,7 @@
 // login, logout and search: the registry side of the CLI. Credentials live in
 // ~/.ctr/config.json (docker's `auths` shape; ~/.docker/config.json is read
 // too) and go to the daemon per request in X-Registry-Auth, as docker does.
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { CliExit, type CliContext } from "./context.ts";
 import { table } from "./render.ts";
 import { lookupCredentials, removeCredentials, storeCredentials } from "../engine/distribution/credentials.ts";
@@ -30,7 +30,7 @@ async function readStdin(): Promise<string> {
   return (await new Response(Bun.file("/dev/stdin").stream()).text()).replace(/\r?\n$/, "");
 }
 
-export function registerLogin(cli: CAC, ctx: CliContext): void {
+export function registerLogin(cli: Cli, ctx: CliContext): void {
   cli
     .command("login [server]", "Authenticate to a registry")
     .option("-u, --username <name>", "Username")

@@ -1,4 +1,4 @@
-import { cac, type CAC } from "cac";
+import { Cli } from "./parser.ts";
 import { VERSION } from "../version.ts";
 import { ApiError, ConnectError } from "../client/errors.ts";
 import type { CliContext } from "./context.ts";
@@ -61,7 +61,7 @@ export function rewriteGroups(argv: string[]): string[] {
   return [`${group}-${sub}`, ...rest];
 }
 
-type Register = (cli: CAC, ctx: CliContext) => void;
+type Register = (cli: Cli, ctx: CliContext) => void;
 
 /**
  * Command groups, the commands each registers and how to load its module. A
@@ -100,10 +100,10 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register>
   { commands: ["update"], load: async () => (await import("./update.ts")).registerUpdate },
 ];
 
-/** `--version` alone needs no command (cac prints it). */
+/** `--version` alone needs no command (the parser prints it). */
 const versionOnly = (argv: string[]) => argv.length === 1 && argv[0] === "--version";
 
-export async function registerCommands(cli: CAC, ctx: CliContext, command?: string): Promise<void> {
+export async function registerCommands(cli: Cli, ctx: CliContext, command?: string): Promise<void> {
   const group = command && !command.startsWith("-") ? COMMAND_GROUPS.find((g) => g.commands.includes(command)) : undefined;
   const groups = group ? [group] : COMMAND_GROUPS;
   const target = group ? onlyCommand(cli, command!) : cli;
@@ -114,9 +114,9 @@ export async function registerCommands(cli: CAC, ctx: CliContext, command?: stri
  * `cli` as a group's register function sees it, building only `name`: the
  * others' commands and options are swallowed. Building all of the container
  * group (run and create carry ~60 options each) cost `ctr run` ~1 ms of its
- * start, and cac's parse time grows with every option it knows.
+ * start, and the parse time grows with every option it knows.
  */
-function onlyCommand(cli: CAC, name: string): CAC {
+function onlyCommand(cli: Cli, name: string): Cli {
   const swallow: unknown = new Proxy(() => swallow, { get: () => swallow, apply: () => swallow });
   return new Proxy(cli, {
     get(target, prop, receiver) {
@@ -129,7 +129,7 @@ function onlyCommand(cli: CAC, name: string): CAC {
 export async function main(argv: string[]): Promise<void> {
   const { hosts, rest: flat } = takeHosts(argv);
   const rest = guardArgs(await splitCommandArgs(rewriteGroups(flat)));
-  const cli = cac("ctr");
+  const cli = new Cli("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
   if (!versionOnly(rest)) {
     const { CliContext } = await import("./context.ts");
@@ -140,7 +140,7 @@ export async function main(argv: string[]): Promise<void> {
   cli.version(VERSION, "--version");
   try {
     // -H goes first: after `run IMAGE --` it would become part of the container's command.
-    const parsed = cli.parse(["", "ctr", ...hosts.flatMap((h) => ["--host", h]), ...rest], { run: false });
+    const parsed = cli.parse(["", "ctr", ...hosts.flatMap((h) => ["--host", h]), ...rest]);
     if (!cli.matchedCommand) {
       if (parsed.options.help || parsed.options.version) return;
       if (parsed.args.length) throw new (await import("./context.ts")).CliExit(1, `unknown command: ${parsed.args[0]}\nRun 'ctr --help' for usage.`);

@@ -1,10 +1,10 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { list, type CliContext } from "./context.ts";
 import { table } from "./render.ts";
 import { forEachArg } from "./containers.ts";
 import type { DockerNetwork } from "../engine/network/render.ts";
 
-export function registerNetworks(cli: CAC, ctx: CliContext): void {
+export function registerNetworks(cli: Cli, ctx: CliContext): void {
   cli
     .command("network-create <name>", "Create a network")
     .option("--subnet <cidr>", "Subnet in CIDR format")

@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { API_VERSION, BUILD_TIME, GIT_COMMIT, VERSION } from "../version.ts";
 import { goArch } from "../arch.ts";
 import type { VersionResult } from "../engine/system/types.ts";
@@ -6,7 +6,7 @@ import type { JobInfo } from "../engine/job.ts";
 import type { CliContext } from "./context.ts";
 import { formatBytes, table } from "./render.ts";
 
-export function registerSystem(cli: CAC, ctx: CliContext): void {
+export function registerSystem(cli: Cli, ctx: CliContext): void {
   cli.command("version", "Show the ctr version information").action(async () => {
     printClientVersion();
     const client = await ctx.client();

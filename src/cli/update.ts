@@ -1,5 +1,5 @@
 // `ctr update`: new limits and restart policy for containers (POST /containers/{id}/update), docker's flags.
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import type { CliContext } from "./context.ts";
 import { forEachArg } from "./containers.ts";
 import { parseBytes } from "../units.ts";
@@ -32,7 +32,7 @@ export function updateBody(f: UpdateFlags): Record<string, unknown> {
   return b;
 }
 
-export function registerUpdate(cli: CAC, ctx: CliContext): void {
+export function registerUpdate(cli: Cli, ctx: CliContext): void {
   cli
     .command("update [...containers]", "Update configuration of one or more containers")
     .option("-m, --memory <bytes>", "Memory limit")

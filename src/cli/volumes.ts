@@ -1,4 +1,4 @@
-import type { CAC } from "cac";
+import type { Cli } from "./parser.ts";
 import { list, type CliContext } from "./context.ts";
 import { formatBytes, table } from "./render.ts";
 import { formatRows } from "./format.ts";
@@ -6,7 +6,7 @@ import { filterQuery } from "./container-info.ts";
 import { forEachArg } from "./containers.ts";
 import type { Volume } from "../engine/volumes/service.ts";
 
-export function registerVolumes(cli: CAC, ctx: CliContext): void {
+export function registerVolumes(cli: Cli, ctx: CliContext): void {
   cli
     .command("volume-create [name]", "Create a volume")
     .option("-d, --driver <driver>", "Specify volume driver name", { default: "local" })
