@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { cac } from "cac";
 import { COMMAND_GROUPS, registerCommands } from "../../../src/cli/main.ts";
 import { CliContext } from "../../../src/cli/context.ts";
-import { Cli } from "../../../src/cli/parser.ts";
+import { Cli, camelcase, removeBrackets } from "../../../src/cli/parser.ts";
 import { VERSION } from "../../../src/version.ts";
 
 type Any = any;
@@ -101,5 +101,24 @@ describe("the CLI parser answers as cac did", () => {
     // The help really is printed (not two empty outputs agreeing).
     expect(outcome(ours, ["ps", "--help"])).toContain("--no-trunc");
     expect(outcome(ours, ["--help"])).toContain("For more info, run any command with the `--help` flag");
+  });
+});
+
+describe("the name helpers answer as cac's regular expressions", () => {
+  test("camelcase: every string of up to 6 characters from a, b, z, B, _ and -", () => {
+    const cacCamelcase = (s: string) => s.replaceAll(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase());
+    const alphabet = ["a", "b", "z", "B", "_", "-"];
+    let words = [""];
+    for (let len = 1; len <= 6; len++) {
+      words = words.flatMap((w) => (w.length === len - 1 ? alphabet.map((c) => w + c) : [])).concat(words);
+      for (const w of words) if (w.length === len) expect([w, camelcase(w)]).toEqual([w, cacCamelcase(w)]);
+    }
+  });
+
+  test("removeBrackets", () => {
+    const cacRemoveBrackets = (v: string) => v.replace(/[<[].+/, "").trim();
+    for (const s of ["a <b>", "a [b]", "a <", "a [", "<", "[", "x [y] <z>", "x <y> [z]", " -a, --all ", "a<b", "a [b", "ab", "<>", "--no-x"]) {
+      expect([s, removeBrackets(s)]).toEqual([s, cacRemoveBrackets(s)]);
+    }
   });
 });
