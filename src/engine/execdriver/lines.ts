@@ -10,7 +10,7 @@ import { socketChunks } from "./socket-chunks.ts";
 export class LineReader {
   private buf = Buffer.alloc(0);
   private eof = false;
-  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
+  private readonly reader: { read(): Promise<{ done?: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
 
   constructor(fd: number) {
     if (fstatSync(fd).isSocket()) {
