@@ -6,6 +6,7 @@
 // dir needs nothing: the dir and its files are written again at start.
 import { readdirSync, rmSync } from "node:fs";
 import { SET_ASIDE_SUFFIX } from "./tidy.ts";
+import { SPARES_DIR } from "./spare-dirs.ts";
 import { join } from "node:path";
 import type { LostFound } from "../../store/lost-found.ts";
 import type { ContainerStore } from "./store.ts";
@@ -32,6 +33,11 @@ export function repairContainerDisk(d: DiskRepairDeps): DiskRepairReport {
   const rows = d.store.all();
   const known = new Set(rows.map((c) => c.id));
   for (const n of readdirSync(d.dir)) {
+    // Directories made ahead for the next starts (spare-dirs.ts): no one's yet.
+    if (n === SPARES_DIR) {
+      rmSync(join(d.dir, n), { recursive: true, force: true });
+      continue;
+    }
     // A removed container's directory whose deletion a crash cut short (tidy.ts).
     if (n.endsWith(SET_ASIDE_SUFFIX) && ID.test(n.slice(0, -SET_ASIDE_SUFFIX.length))) {
       rmSync(join(d.dir, n), { recursive: true, force: true });

@@ -20,11 +20,14 @@ export function containerPaths(root: string, id: string) {
  * run on the thread pool while the container's init boots; it needs them only
  * when it binds them, after the daemon's "go".
  */
-export async function writeContainerFilesAsync(root: string, id: string, f: { hostname: string; hosts: string; resolvConf: string }): Promise<void> {
+export async function writeContainerFilesAsync(root: string, id: string, f: { hostname: string; hosts: string; resolvConf: string }, spares?: { take(id: string): boolean }): Promise<void> {
   const p = containerPaths(root, id);
-  mkdirSync(p.dir, { recursive: true, mode: 0o710 });
-  // temp + rename: a crash never leaves half of one.
+  // A directory made ahead (spare-dirs.ts) has the files, empty: written in place, no new inodes.
+  const fresh = spares?.take(id) ?? false;
+  if (!fresh) mkdirSync(p.dir, { recursive: true, mode: 0o710 });
+  // temp + rename: a crash never leaves half of one (a fresh one's half is rewritten at the next start).
   const atomic = async (path: string, data: string) => {
+    if (fresh) return writeFile(path, data);
     const tmp = `${path}.tmp-${process.pid}`;
     await writeFile(tmp, data);
     await rename(tmp, path);

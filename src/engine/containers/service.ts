@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import { ConflictError, EngineError, InvalidParameterError, NotFoundError, NotModifiedError } from "../errors.ts";
 import { mergeConfig, splitCreateBody, validateHostConfig } from "./config.ts";
 import { containerPaths, rewriteHosts, writeContainerFilesAsync } from "./files.ts";
+import { SpareContainerDirs } from "./spare-dirs.ts";
 import { generateName, VALID_NAME } from "./names.ts";
 import type { ExitInfo, ImageSource, LogDriver, LogSink, Networking, ProcessHandle, RootfsProvider, Runtime } from "./ports.ts";
 import { parseSignal } from "./signals.ts";
@@ -91,7 +92,10 @@ export class ContainerService {
 
   constructor(readonly d: ContainerDeps) {
     this.tidier = new Tidier(d.log);
+    this.spares = new SpareContainerDirs(d.dir);
   }
+  /** Container directories made ahead (spare-dirs.ts). */
+  private readonly spares: SpareContainerDirs;
 
   observe(o: LifecycleObserver): void {
     this.observers.push(o);
@@ -269,7 +273,7 @@ export class ContainerService {
     const processView = this.linked(c);
     const files = this.files(c);
     // Written while the init boots; awaited before its command runs (onNetns comes before that).
-    const written = writeContainerFilesAsync(this.d.dir, c.id, { hostname: c.config.Hostname, ...files });
+    const written = writeContainerFilesAsync(this.d.dir, c.id, { hostname: c.config.Hostname, ...files }, this.spares);
     written.catch(() => {}); // a start that fails before the await must not leave it unobserved
     const hub = this.pendingHubs.get(c.id) ?? new StdioHub(c.config.StdinOnce);
     this.pendingHubs.delete(c.id);

@@ -3,6 +3,8 @@
 //   <home>/rw/<container>/  container rw layers
 //   <home>/.tmp/            layers being written; renamed into place when complete
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../engine/errors.ts";
 
@@ -72,6 +74,44 @@ export class LayerDirs {
       throw e;
     }
   }
+  /**
+   * An empty rw layer dir made ahead (upper/, work/ and an empty `lower`, in
+   * .tmp), out of the pool; null when none is ready. A create renames it into
+   * place instead of making its four inodes then: on an ext4 without a journal
+   * (this VM's) each new inode costs ~0.3–0.8 ms while others delete theirs
+   * (find_inode_bit skips every recently deleted one). A crash leaves it in
+   * .tmp, which clearTmp empties at the next start.
+   */
+  takeSpareRw(): string | null {
+    return this.spares.pop() ?? null;
+  }
+
+  /** Makes the next spare on the thread pool, off the create that took the last one. */
+  refillSpareRw(): void {
+    if (this.makingSpare || this.spares.length) return;
+    this.makingSpare = true;
+    const dir = join(this.tmp, `spare-rw-${randomBytes(6).toString("hex")}`);
+    this.spareMade = (async () => {
+      try {
+        await mkdir(join(dir, "upper"), { recursive: true, mode: 0o755 });
+        await mkdir(join(dir, "work"), 0o700);
+        await writeFile(join(dir, "lower"), "");
+        this.spares.push(dir);
+      } catch {
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+      } finally {
+        this.makingSpare = false;
+      }
+    })();
+  }
+  /** Settles once the spare being made (if any) is ready or given up. */
+  spareRwMade(): Promise<void> {
+    return this.spareMade;
+  }
+  private readonly spares: string[] = [];
+  private makingSpare = false;
+  private spareMade: Promise<void> = Promise.resolve();
+
   requireRw(containerId: string): string {
     const d = this.rwDir(containerId);
     if (!existsSync(d)) throw new NotFoundError(`no rw layer for container ${containerId}`);

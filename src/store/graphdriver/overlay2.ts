@@ -99,10 +99,14 @@ export class Overlay2Driver implements LayerDriver {
 
   async createRw(containerId: string, lowers: readonly string[]): Promise<MountSpec> {
     const dir = this.dirs.rwDir(containerId);
-    const tmp = `${dir}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(tmp, "upper"), { recursive: true, mode: 0o755 });
-    mkdirSync(join(tmp, "work"), 0o700);
+    // One made ahead if there is one (LayerDirs.takeSpareRw); its empty `lower` is written in place.
+    const spare = this.dirs.takeSpareRw();
+    const tmp = spare ?? `${dir}.tmp`;
+    if (!spare) {
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(join(tmp, "upper"), { recursive: true, mode: 0o755 });
+      mkdirSync(join(tmp, "work"), 0o700);
+    }
     let lower = lowers.map((id) => `${LINK_DIR}/${this.linkOf(id)}`);
     if (lower.length === 0) {
       // overlayfs needs at least one lowerdir: an image with no layers gets an empty one.
@@ -111,6 +115,7 @@ export class Overlay2Driver implements LayerDriver {
     }
     writeFileSync(join(tmp, "lower"), lower.join(":"));
     renameSync(tmp, dir);
+    this.dirs.refillSpareRw();
     return this.rwMount(containerId);
   }
 
