@@ -1,7 +1,7 @@
 // A pre-started `ctr init`: the runtime's boot (~10 ms) and the first cgroup
 // migration (an RCU grace period, ~5 ms on v1) are the largest parts of a
 // container start, so after each start the driver starts the next init in the
-// background. It waits, blocked on its spec pipe, as pid 1 of a new pid
+// background (two are kept: see DEPTH). It waits, blocked on its spec pipe, as pid 1 of a new pid
 // namespace in a cgroup of its own (`warm-<hex>`); the next start renames that
 // cgroup to the container's id (its process stays in it, no migration) and
 // hands over the spec. Nothing else about it is shared or decided early.
@@ -25,6 +25,15 @@ import type { InitChild } from "./init-child.ts";
 export const WARM_PREFIX = "warm-";
 /** After a start, the next init is started this much later (see above). */
 const REFILL_DELAY_MS = 2;
+/**
+ * Inits kept waiting. One is not enough back to back: an init joins its cgroup
+ * ~25 ms after its spawn (Bun's boot ~11 ms, then on v1 one cgroup.procs write
+ * per hierarchy, each migration waiting on cgroup_threadgroup_rwsem's RCU sync),
+ * and the next start of `ctr run` comes ~35 ms after the last: on a busy box
+ * (the nice-10 boot gets little CPU) half the starts waited 2–17 ms for it. With
+ * two, the one taken has been booting for a whole start already.
+ */
+const DEPTH = 2;
 /** How long a start waits for an init still on its way into its cgroup. */
 const JOIN_WAIT_MS = 100;
 /**
@@ -53,7 +62,8 @@ function joined(procs: string[], pid: number): boolean {
 }
 
 export class WarmInit {
-  private waiting: { child: InitChild; cgroup: string; procs: string[] } | null = null;
+  /** Oldest first. */
+  private waiting: { child: InitChild; cgroup: string; procs: string[] }[] = [];
   private idle: Timer | null = null;
   private closed = false;
   private refillTimer: Timer | null = null;
@@ -83,10 +93,8 @@ export class WarmInit {
       this.refillTimer = null;
       void this.spawnOne();
     }
-    if (!this.waiting && this.spawned) await this.spawned;
-    const w = this.waiting;
-    this.waiting = null;
-    if (this.idle) clearTimeout(this.idle);
+    if (!this.waiting.length && this.spawned) await this.spawned;
+    const w = this.waiting.shift();
     if (!w) return null;
     renice(w.child.pid, getPriority());
     // Still booting, not yet in its cgroup: a rename now would leave it outside, or (v1: one
@@ -108,7 +116,7 @@ export class WarmInit {
 
   /** Starts the next one a little later, off the start that just happened. */
   refill(): void {
-    if (this.closed || this.waiting || this.refillTimer) return;
+    if (this.closed || this.full() || this.refillTimer) return;
     this.refillTimer = setTimeout(() => {
       this.refillTimer = null;
       void this.spawnOne();
@@ -121,14 +129,23 @@ export class WarmInit {
     if (this.idle) clearTimeout(this.idle);
     if (this.refillTimer) clearTimeout(this.refillTimer);
     await this.spawned;
-    const w = this.waiting;
-    this.waiting = null;
-    if (w) await this.discard(w);
+    const ws = this.waiting;
+    this.waiting = [];
+    await Promise.all(ws.map((w) => this.discard(w)));
+  }
+
+  /** DEPTH inits waiting or on their way. */
+  private full(): boolean {
+    return this.waiting.length + (this.spawned ? 1 : 0) >= DEPTH;
   }
 
   private spawnOne(): Promise<void> {
-    if (this.closed || this.waiting || this.spawned) return this.spawned ?? Promise.resolve();
-    this.spawned = this.spawnInto().finally(() => (this.spawned = null));
+    if (this.closed || this.spawned || this.full()) return this.spawned ?? Promise.resolve();
+    this.spawned = this.spawnInto().finally(() => {
+      this.spawned = null;
+      // One at a time up to DEPTH: the second boots once the first is on its way.
+      this.refill();
+    });
     return this.spawned;
   }
 
@@ -140,14 +157,15 @@ export class WarmInit {
       const procs = this.cgroups.procsFiles(cgroup);
       const child = await this.spawn(procs);
       renice(child.pid, Math.min(getPriority() + WAITING_NICE, 19));
-      if (this.closed || this.waiting) {
+      if (this.closed || this.waiting.length >= DEPTH) {
         void this.discard({ child, cgroup });
         return;
       }
-      this.waiting = { child, cgroup, procs };
+      this.waiting.push({ child, cgroup, procs });
+      // After idleMs without a start none is kept (one timer: every spawn follows a start).
+      if (this.idle) clearTimeout(this.idle);
       this.idle = setTimeout(() => {
-        if (this.waiting) void this.discard(this.waiting);
-        this.waiting = null;
+        for (const w of this.waiting.splice(0)) void this.discard(w);
       }, this.idleMs);
       this.idle.unref?.();
     } catch {
