@@ -8,6 +8,7 @@ import { pushImage, pushIndex, type BuiltImage, type BuiltIndex } from "../../..
 import { storeEnv, type StoreEnv } from "./env.ts";
 import { NotFoundError } from "../../../src/engine/errors.ts";
 import { chainIdsOf } from "../../../src/store/layers/chain-id.ts";
+import { deferred } from "../../../src/engine/images/singleflight.ts";
 
 const skip = !haveRegistry || !haveBusybox || process.getuid?.() !== 0;
 if (skip) console.warn("skipping image pull tests: needs root, /usr/bin/docker-registry and /bin/busybox (busybox-static)");
@@ -165,5 +166,31 @@ describe.skipIf(skip)("pull from docker-registry", () => {
     const rs = await Promise.all([1, 2, 3].map(() => e.puller.pull(null, { ref: `${reg.host}/test/concurrent` })));
     expect(new Set(rs.map((r) => r.image.id)).size).toBe(1);
     for (const l of img.layers) expect(gets.get(l.digest)).toBe(1);
+  });
+
+  test("a layer's download slot is free once it is downloaded and applied, before its blob is committed", async () => {
+    const img = await randomImage(2, 100_000);
+    await pushImage(reg.host, "test/slots", "latest", img);
+    const e = storeEnv({}, { maxConcurrentDownloads: 1 });
+    envs.push(e);
+    const second = deferred();
+    let secondBeforeFirstCommitted = false;
+    const ingest = e.content.ingest.bind(e.content);
+    e.content.ingest = (digest, size) => {
+      const i = ingest(digest, size);
+      if (digest === img.layers[1]!.digest) second.resolve();
+      if (digest !== img.layers[0]!.digest) return i;
+      const commit = i.commit.bind(i);
+      i.commit = async () => {
+        // With one slot, the second layer can start only if the first let its slot go already.
+        secondBeforeFirstCommitted = await Promise.race([second.promise.then(() => true), Bun.sleep(3_000).then(() => false)]);
+        return commit();
+      };
+      return i;
+    };
+    const r = await e.puller.pull(null, { ref: `${reg.host}/test/slots` });
+    expect(r.image.id).toBe(img.config.digest);
+    expect(secondBeforeFirstCommitted).toBe(true);
+    for (const l of img.layers) expect(e.content.has(l.digest)).toBe(true);
   });
 });
