@@ -1,6 +1,6 @@
-// File-system calls node:fs lacks: mknod (devices, FIFOs, overlay whiteouts)
-// and the l*xattr family (never following symlinks). lchown/lutimes come from
-// node:fs, which already uses the no-follow variants.
+// File-system calls node:fs lacks: mknod (devices, FIFOs, overlay whiteouts),
+// the l*xattr family (never following symlinks) and sync_file_range. lchown/lutimes
+// come from node:fs, which already uses the no-follow variants.
 import { dlopen, FFIType } from "bun:ffi";
 import { check, cstr, errno, SyscallError } from "./libc.ts";
 
@@ -14,6 +14,7 @@ const fs = dlopen("libc.so.6", {
   lsetxattr: { args: [P, P, P, u64, i32], returns: i32 },
   lgetxattr: { args: [P, P, P, u64], returns: i64 },
   llistxattr: { args: [P, P, u64], returns: i64 },
+  sync_file_range: { args: [i32, i64, i64, u32], returns: i32 },
 });
 
 export const S_IFIFO = 0o010000;
@@ -79,4 +80,15 @@ export function lxattrs(path: string): Map<string, Buffer> {
     if (v) out.set(name, v);
   }
   return out;
+}
+
+const SYNC_FILE_RANGE_WRITE = 2;
+
+/**
+ * Starts writing `fd`'s dirty pages to disk and returns without waiting for them
+ * (sync_file_range(2) SYNC_FILE_RANGE_WRITE over the whole file): a later fsync then
+ * has only the rest to wait for. Advisory: false when the call failed (a pipe, …).
+ */
+export function startWriteback(fd: number): boolean {
+  return fs.symbols.sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) === 0;
 }
