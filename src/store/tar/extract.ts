@@ -4,8 +4,8 @@
 // into place only after this resolves, so a refused layer leaves nothing.
 import { createHash } from "node:crypto";
 import {
-  chmodSync, closeSync, constants, linkSync, lchownSync, lutimesSync, mkdirSync,
-  openSync, readdirSync, rmSync, symlinkSync,
+  chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lutimesSync, mkdirSync,
+  openSync, readdirSync, rmSync, symlinkSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { PositionalWriter } from "../positional-writer.ts";
@@ -47,6 +47,8 @@ interface DirTime {
 class LayerWriter {
   /** Paths this layer wrote, and all their ancestors: an opaque marker keeps them. */
   private readonly touched = new Set<string>();
+  /** Directories under the root known to be real directories (safe-path.ts ensureDirs). */
+  private readonly dirs = new Set<string>();
   private readonly dirTimes: DirTime[] = [];
   size = 0;
   entries = 0;
@@ -82,35 +84,40 @@ class LayerWriter {
       this.metadata(this.root, h);
       return null;
     }
-    const dir = ensureDirs(this.root, parts.slice(0, -1), name);
+    const dir = ensureDirs(this.root, parts.slice(0, -1), name, true, this.dirs);
     const path = join(dir, parts[parts.length - 1]!);
-    const existing = lstatOrNull(path);
-    if (existing && !(existing.isDirectory() && h.type === "directory")) rmSync(path, { recursive: true });
     this.touch(parts);
+    // Made first, and only when something is there already (EEXIST) looked at and removed:
+    // a pull extracts into a fresh directory, where that is rare.
     switch (h.type) {
       case "file":
-      case "contiguous-file":
-        return new FileBody(path, (n) => {
+      case "contiguous-file": {
+        const fd = this.create(path, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600))!;
+        return new FileBody(fd, h.size, (fd, n) => {
           this.size += n;
-          this.metadata(path, h);
+          this.metadata(path, h, fd);
         });
+      }
       case "directory":
-        if (!existing) mkdirSync(path, 0o700);
+        this.create(path, () => mkdirSync(path, 0o700), true);
+        this.dirs.add(path);
         break;
       case "symlink":
-        symlinkSync(h.linkname ?? "", path);
+        this.create(path, () => symlinkSync(h.linkname ?? "", path));
         // dockerd's layer size is directory.Size of the extracted layer (lstat sizes of all but
         // directories, once per inode): a symlink counts the length of its target.
         this.size += Buffer.byteLength(h.linkname ?? "");
         break;
-      case "link":
-        linkSync(this.linkTarget(name, h.linkname ?? ""), path);
+      case "link": {
+        const target = this.linkTarget(name, h.linkname ?? "");
+        if (target !== path) this.create(path, () => linkSync(target, path));
         return null; // the inode already carries its metadata
+      }
       case "character-device":
       case "block-device":
       case "fifo": {
         const t = h.type === "fifo" ? S_IFIFO : h.type === "block-device" ? S_IFBLK : S_IFCHR;
-        mknod(path, t, 0o600, h.devmajor ?? 0, h.devminor ?? 0);
+        this.create(path, () => mknod(path, t, 0o600, h.devmajor ?? 0, h.devminor ?? 0));
         break;
       }
       default:
@@ -118,6 +125,29 @@ class LayerWriter {
     }
     this.metadata(path, h);
     return null;
+  }
+
+  /**
+   * Runs `make`; when `path` exists already (EEXIST), removes what is there (a directory
+   * stays if `keepDir`: a directory entry over a directory only updates its metadata) and
+   * runs it again.
+   */
+  private create<T>(path: string, make: () => T, keepDir = false): T | undefined {
+    try {
+      return make();
+    } catch (e) {
+      if (!isExists(e)) throw e;
+    }
+    if (keepDir && lstatOrNull(path)?.isDirectory()) return undefined;
+    this.remove(path);
+    return make();
+  }
+
+  /** Removes `path` (and what is below it) and forgets the directories that were there. */
+  private remove(path: string): void {
+    rmSync(path, { recursive: true, force: true });
+    const below = `${path}/`;
+    for (const d of this.dirs) if (d === path || d.startsWith(below)) this.dirs.delete(d);
   }
 
   /** Directory mtimes go last: writing their children would bump them again. */
@@ -133,7 +163,7 @@ class LayerWriter {
   private linkTarget(entry: string, linkname: string): string {
     const parts = entryComponents(linkname);
     if (parts.length === 0) throw new LayerRejectedError(entry, "hard link to the layer root");
-    const dir = ensureDirs(this.root, parts.slice(0, -1), entry, false);
+    const dir = ensureDirs(this.root, parts.slice(0, -1), entry, false, this.dirs);
     const target = join(dir, parts[parts.length - 1]!);
     const st = lstatOrNull(target);
     if (!st) throw new LayerRejectedError(entry, `hard link target ${linkname} not in layer`);
@@ -144,7 +174,7 @@ class LayerWriter {
   private whiteout(name: string, parts: string[], wh: NonNullable<ReturnType<typeof parseWhiteout>>, h: Header): void {
     if (wh.kind === "meta") return;
     const dirParts = parts.slice(0, -1);
-    const dir = ensureDirs(this.root, dirParts, name);
+    const dir = ensureDirs(this.root, dirParts, name, true, this.dirs);
     this.touch(dirParts);
     if (wh.kind === "opaque") {
       if (this.mode === "overlay") lsetxattr(dir, OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
@@ -153,7 +183,7 @@ class LayerWriter {
     }
     if (wh.name === "" || wh.name === "." || wh.name === "..") throw new LayerRejectedError(name, "bad whiteout name");
     const target = join(dir, wh.name);
-    if (lstatOrNull(target)) rmSync(target, { recursive: true });
+    if (lstatOrNull(target)) this.remove(target);
     if (this.mode === "overlay") {
       mknod(target, S_IFCHR, 0, 0, 0);
       lchownSync(target, this.uid(paxNum(h, "uid") ?? h.uid ?? 0), this.gid(paxNum(h, "gid") ?? h.gid ?? 0));
@@ -165,16 +195,23 @@ class LayerWriter {
   private clearLower(dir: string, rel: string): void {
     for (const child of readdirSync(dir)) {
       const childRel = rel ? `${rel}/${child}` : child;
-      if (!this.touched.has(childRel)) rmSync(join(dir, child), { recursive: true });
+      if (!this.touched.has(childRel)) this.remove(join(dir, child));
     }
   }
 
-  private metadata(path: string, h: Header): void {
+  /** Owner, mode, xattrs and times of `path`; a regular file's through its open `fd` (no path walks). */
+  private metadata(path: string, h: Header, fd?: number): void {
     const uid = this.uid(paxNum(h, "uid") ?? h.uid ?? 0);
     const gid = this.gid(paxNum(h, "gid") ?? h.gid ?? 0);
-    lchownSync(path, uid, gid);
+    const mode = (h.mode ?? 0o644) & 0o7777;
     // chmod after chown: chown(2) clears setuid/setgid.
-    if (h.type !== "symlink") chmodSync(path, (h.mode ?? 0o644) & 0o7777);
+    if (fd !== undefined) {
+      fchownSync(fd, uid, gid);
+      fchmodSync(fd, mode);
+    } else {
+      lchownSync(path, uid, gid);
+      if (h.type !== "symlink") chmodSync(path, mode);
+    }
     for (const [k, v] of paxXattrs(h.pax)) {
       if (k.startsWith(OVERLAY_XATTR_PREFIX)) continue; // a layer must not steer overlayfs
       lsetxattr(path, k, v);
@@ -182,8 +219,14 @@ class LayerWriter {
     const mtime = paxNum(h, "mtime") ?? h.mtime;
     const atime = paxNum(h, "atime") ?? mtime;
     if (h.type === "directory") this.dirTimes.push({ path, atime, mtime });
+    else if (fd !== undefined) futimesSync(fd, atime, mtime);
     else lutimesSync(path, atime, mtime);
   }
+}
+
+function isExists(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number };
+  return err?.code === "EEXIST" || err?.errno === 17;
 }
 
 function paxNum(h: Header, key: string): number | undefined {
@@ -193,28 +236,33 @@ function paxNum(h: Header, key: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** A file this small is written with write(2) on the loop: a trip to the thread pool costs more. */
+const SMALL_FILE = 64 * 1024;
+
 /**
- * A regular file's content, written as it comes (PositionalWriter). The pieces are views
- * of the chunk being parsed; each one holds the chunk (owned-buffers.ts) until its bytes
- * are written, so an owned chunk is freed once parsed and written.
+ * A regular file's content, written as it comes: a small file at once, a larger one off
+ * the loop (PositionalWriter). The pieces are views of the chunk being parsed; one queued
+ * for a later write holds the chunk (owned-buffers.ts) until its bytes are written, so an
+ * owned chunk is freed once parsed and written.
  */
 class FileBody implements EntryBody {
-  private readonly fd: number;
-  private readonly out: PositionalWriter;
+  private readonly out: PositionalWriter | null;
   private n = 0;
   private closed = false;
 
   constructor(
-    path: string,
-    /** Runs once every byte is written and the file is closed, with its size. */
-    private readonly complete: (size: number) => void,
+    private readonly fd: number,
+    size: number,
+    /** Runs once every byte is written, before the file is closed, with its descriptor and size. */
+    private readonly complete: (fd: number, size: number) => void,
   ) {
-    this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    this.out = new PositionalWriter(this.fd);
+    this.out = size > SMALL_FILE ? new PositionalWriter(fd) : null;
   }
 
-  write(piece: Uint8Array): Promise<void> {
+  write(piece: Uint8Array): Promise<void> | void {
+    const at = this.n;
     this.n += piece.byteLength;
+    if (!this.out) return void writeAll(this.fd, piece, at);
     share(piece);
     return this.out.write(piece, () => done(piece));
   }
@@ -222,19 +270,23 @@ class FileBody implements EntryBody {
   async end(): Promise<void> {
     try {
       // Every byte written before the caller's chmod/utimes (a write after them would undo the mtime).
-      await this.out.flush();
+      await this.out?.flush();
+      this.complete(this.fd, this.n);
     } finally {
       await this.abort();
     }
-    this.complete(this.n);
   }
 
   async abort(): Promise<void> {
-    await this.out.flush().catch(() => {}); // on a failure too: no write may outlive the descriptor
+    await this.out?.flush().catch(() => {}); // on a failure too: no write may outlive the descriptor
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
   }
+}
+
+function writeAll(fd: number, b: Uint8Array, at: number): void {
+  for (let off = 0; off < b.byteLength; ) off += writeSync(fd, b, off, b.byteLength - off, at + off);
 }
 
 /**

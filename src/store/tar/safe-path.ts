@@ -36,12 +36,15 @@ export function lstatOrNull(path: string): Stats | null {
 /**
  * Walks `parts` under `root`, creating missing directories (0755, root-owned,
  * as Docker does) and refusing any component that is a symlink or not a dir.
- * Returns the absolute path of the last component.
+ * Returns the absolute path of the last component. Components in `known` are taken
+ * as checked; the ones checked here are added to it.
  */
-export function ensureDirs(root: string, parts: readonly string[], entry: string, create = true): string {
+export function ensureDirs(root: string, parts: readonly string[], entry: string, create = true, known?: Set<string>): string {
   let cur = root;
   for (const p of parts) {
     cur = join(cur, p);
+    // `known`: directories the caller saw (or made) as real ones and forgets when it removes them.
+    if (known?.has(cur)) continue;
     const st = lstatOrNull(cur);
     if (st === null) {
       if (!create) throw new LayerRejectedError(entry, `${p}: no such directory`);
@@ -51,6 +54,7 @@ export function ensureDirs(root: string, parts: readonly string[], entry: string
     } else if (!st.isDirectory()) {
       throw new LayerRejectedError(entry, `${p} is not a directory`);
     }
+    known?.add(cur);
   }
   return cur;
 }

@@ -2,7 +2,7 @@
 // The source tree is made on disk, archived by GNU tar (gnu and pax formats),
 // and our extraction must reproduce it exactly — as GNU tar's own does.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, linkSync, lchownSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync, linkSync, lchownSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractLayer } from "../../../src/store/tar/extract.ts";
@@ -134,6 +134,39 @@ describe.skipIf(!isRoot || !hasTar)("extractLayer: every entry type", () => {
   });
 });
 
+describe.skipIf(!isRoot)("extractLayer: an entry over one before it", () => {
+  test("the later entry wins: file over file, directory over directory, file over symlink, symlink over directory", async () => {
+    const out = fresh("replaced");
+    await extractLayer(
+      [
+        await buildTar([
+          { name: "a", body: "first" },
+          { name: "a", body: "second", mode: 0o600 },
+          { name: "b", type: "directory", mode: 0o755 },
+          { name: "b/keep", body: "k" },
+          { name: "b", type: "directory", mode: 0o700 },
+          { name: "c", type: "symlink", linkname: "a" },
+          { name: "c", body: "c is a file" },
+          { name: "d/x", body: "x" },
+          { name: "d", type: "symlink", linkname: "b" },
+          { name: "big", body: "z".repeat(200_000) },
+          { name: "big", body: "y".repeat(100) },
+        ]),
+      ],
+      out,
+      { whiteouts: "apply" },
+    );
+    expect(readFileSync(join(out, "a"), "utf8")).toBe("second");
+    expect(statSync(join(out, "a")).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(out, "b"))).toEqual(["keep"]);
+    expect(statSync(join(out, "b")).mode & 0o777).toBe(0o700);
+    expect(lstatSync(join(out, "c")).isFile()).toBe(true);
+    expect(readFileSync(join(out, "c"), "utf8")).toBe("c is a file");
+    expect(readlinkSync(join(out, "d"))).toBe("b");
+    expect(readFileSync(join(out, "big"), "utf8")).toBe("y".repeat(100));
+  });
+});
+
 describe.skipIf(!isRoot)("extractLayer: the chunks it reads", () => {
   test("owned chunks are freed once parsed and their file bytes written; the files are right", async () => {
     const big = randomBytes(3 << 19).toString("hex");
@@ -206,6 +239,10 @@ describe.skipIf(!isRoot)("extractLayer: hostile layers are refused", () => {
     ["hard link out with ..", [{ name: "h", type: "link", linkname: "../outside/secret" }]],
     ["hard link to an absolute path", [{ name: "h", type: "link", linkname: join(outside, "secret") }]],
     ["hard link through a symlink", [{ name: "s", type: "symlink", linkname: outside }, { name: "h", type: "link", linkname: "s/secret" }]],
+    // Directories seen once are not looked at again until something removes them: these must still be caught.
+    ["a directory replaced by a symlink, then written through", [{ name: "d", type: "directory" }, { name: "d/x", body: "x" }, { name: "d", type: "symlink", linkname: outside }, { name: "d/evil", body: "x" }]],
+    ["a directory whited out, a symlink in its place, then written through", [{ name: "d/x", body: "x" }, { name: ".wh.d", body: "" }, { name: "d", type: "symlink", linkname: outside }, { name: "d/evil", body: "x" }]],
+    ["a directory replaced by a file, then written under", [{ name: "d/x", body: "x" }, { name: "d", body: "now a file" }, { name: "d/evil", body: "x" }]],
   ];
 
   for (const [what, entries] of cases) {
