@@ -8,6 +8,7 @@
 // whole and verified or absent. A partial ingest stays under tmp so a later
 // pull can resume it with an HTTP Range request.
 import { constants, fsync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, readSync, createReadStream, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { EngineError, InvalidParameterError, NotFoundError } from "../engine/errors.ts";
@@ -82,6 +83,8 @@ export interface ContentWriter {
   ingest(digest: string, expectedSize?: number): Ingest;
   /** Stores small content in one go (manifests, configs); verifies when digest is given. */
   writeBytes(bytes: Uint8Array, digest?: string): string;
+  /** writeBytes with the write and fsync off the loop; a wrong digest throws at once, before it returns. */
+  writeBytesAsync(bytes: Uint8Array, digest?: string): Promise<string>;
   delete(digest: string): boolean;
   /** At daemon start: removes staging files and partial ingests older than maxAgeMs. */
   cleanTmp(maxAgeMs?: number): string[];
@@ -164,6 +167,29 @@ export class ContentStore implements ContentReader, ContentWriter {
     closeSync(fd);
     renameSync(tmp, this.path(actual));
     return actual;
+  }
+
+  writeBytesAsync(bytes: Uint8Array, digest?: string): Promise<string> {
+    const actual = sha256Digest(bytes);
+    if (digest && digest !== actual) throw new DigestMismatchError(digest, actual); // now, not when awaited
+    if (this.has(actual)) return Promise.resolve(actual);
+    const tmp = join(this.tmpDir, `write-${actual.slice(7)}-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    return (async () => {
+      try {
+        const f = await open(tmp, "w", 0o644);
+        try {
+          await f.writeFile(bytes);
+          await f.sync();
+        } finally {
+          await f.close();
+        }
+        renameSync(tmp, this.path(actual));
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+      return actual;
+    })();
   }
 
   /**

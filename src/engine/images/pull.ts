@@ -84,7 +84,8 @@ export class Puller {
       manifestDigest = m.digest;
     } else manifest = parsed.manifest;
 
-    const config = await this.fetchConfig(repo, manifest.config);
+    const { config, stored } = await this.fetchConfig(repo, manifest.config);
+    stored.catch(() => {}); // awaited below; a failure before then must not go unhandled
     if (args.platform && parsed.kind === "manifest") checkPlatform(config, want, ref);
     const layers = manifest.layers.filter((l) => !l.urls?.length || isLayerMediaType(l.mediaType));
     const diffIds = config.rootfs?.diff_ids ?? [];
@@ -100,8 +101,11 @@ export class Puller {
     const applied = await this.fetchLayers(repo, layers, diffIds, chainIds, emit);
 
     // Manifests are stored so push can send the same bytes (same digest).
-    this.d.content.writeBytes(manifestBytes, manifestDigest);
-    if (top.digest !== manifestDigest) this.d.content.writeBytes(top.bytes, top.digest);
+    await Promise.all([
+      stored,
+      this.d.content.writeBytesAsync(manifestBytes, manifestDigest),
+      top.digest !== manifestDigest ? this.d.content.writeBytesAsync(top.bytes, top.digest) : null,
+    ]);
 
     const name = repoName(ref);
     const prev = ref.tag ? this.d.images.byRef(`${name}:${ref.tag}`) : this.d.images.byRef(`${name}@${top.digest}`);
@@ -125,12 +129,20 @@ export class Puller {
     return { image, digest: top.digest, updated };
   }
 
-  private async fetchConfig(repo: Repository, desc: Descriptor): Promise<ImageConfig> {
-    if (!this.d.content.has(desc.digest)) {
-      const bytes = await repo.blobBytes(desc.digest, desc.size);
-      this.d.content.writeBytes(bytes, desc.digest);
+  /**
+   * The config, read from the fetched bytes; `stored` settles once it is in the store (its
+   * write and fsync run off the loop meanwhile: the layers need not wait for them).
+   */
+  private async fetchConfig(repo: Repository, desc: Descriptor): Promise<{ config: ImageConfig; stored: Promise<unknown> }> {
+    if (this.d.content.has(desc.digest)) return { config: this.d.content.readJson<ImageConfig>(desc.digest), stored: Promise.resolve() };
+    const bytes = await repo.blobBytes(desc.digest, desc.size);
+    const stored = this.d.content.writeBytesAsync(bytes, desc.digest); // throws now on a wrong digest
+    try {
+      return { config: JSON.parse(new TextDecoder().decode(bytes)) as ImageConfig, stored };
+    } catch (e) {
+      await stored.catch(() => {});
+      throw e;
     }
-    return this.d.content.readJson<ImageConfig>(desc.digest);
   }
 
   /** Up to N layers at a time; applies are started in chain order (vfs needs the parent first). */

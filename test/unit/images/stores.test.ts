@@ -17,6 +17,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+test("writeBytesAsync: stored once awaited, nothing left in tmp; a wrong digest throws at once", async () => {
+  const d = tmp();
+  const cs = new ContentStore(join(d, "blobs"), join(d, "tmp"));
+  const bytes = new TextEncoder().encode('{"config":true}');
+  const digest = sha256Digest(bytes);
+  expect(() => cs.writeBytesAsync(bytes, sha256Digest("other"))).toThrow(DigestMismatchError);
+  const p = cs.writeBytesAsync(bytes, digest);
+  expect(await p).toBe(digest);
+  expect(cs.readJson(digest)).toEqual({ config: true });
+  expect(readdirSync(join(d, "tmp"))).toEqual([]);
+  expect(await cs.writeBytesAsync(bytes)).toBe(digest); // there already: nothing written
+});
+
 test("ingest: resume a partial, verify, rename; mismatch refused and deleted", async () => {
   const d = tmp();
   const cs = new ContentStore(join(d, "blobs"), join(d, "tmp"));
