@@ -33,9 +33,15 @@ function fileSplit(pid: number): string {
   return Object.entries(kib).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`).join(", ");
 }
 
+/** Registries the two test images were pushed to already: an A/B pushes them once, not once per daemon. */
+const pushed = new Set<string>();
+
 export async function benchMemory(registry: string, busybox: string, runs = 20, bin = DIST, env: Record<string, string> = {}): Promise<[string, string][]> {
-  await pushImage(registry, "test/one-layer", "latest", await randomImage(1, 128_000_000));
-  await pushImage(registry, "test/six-layers", "latest", await randomImage(6, 9_000_000));
+  if (!pushed.has(registry)) {
+    await pushImage(registry, "test/one-layer", "latest", await randomImage(1, 128_000_000));
+    await pushImage(registry, "test/six-layers", "latest", await randomImage(6, 9_000_000));
+    pushed.add(registry);
+  }
   const d = await startDaemon([], undefined, { bin, env });
   const pid = d.proc.pid;
   const ctr = async (args: string[]) => {
