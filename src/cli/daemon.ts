@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { defaultConfig, type DaemonConfig } from "../server/config.ts";
 import { list } from "./context.ts";
 import { log, setLogLevel } from "../log.ts";
+import { reexecWithoutDFG } from "../jit-tiers.ts";
 
 interface DaemonFlags {
   host?: string | string[];
@@ -62,6 +63,7 @@ export function registerDaemon(cli: Cli): void {
     .option("--cgroup-parent <name>", "Parent cgroup of every container (default ctr; docker gives dockerd's <controller>/docker/<id>)")
     .option("--exec-opt <key=value>", "Runtime option (repeatable): native.cgroupdriver=cgroupfs (the one driver; systemd is refused)")
     .action(async (flags: DaemonFlags) => {
+      await reexecWithoutDFG();
       const config = configFrom(flags);
       setLogLevel(config.logLevel);
       const { startDaemon } = await import("../server/daemon.ts");
@@ -71,6 +73,7 @@ export function registerDaemon(cli: Cli): void {
       // tiers pay little there and cost memory (compiled code, the compilers' own pages).
       // Sixteen times JavaScriptCore's tier-up thresholds: 6-7 MB less after a pull and
       // 20 runs, no change in `run --rm` latency or pull time measured (issue 16 note).
+      // The DFG is off altogether (jit-tiers.ts); this keeps baseline code to what is hot.
       Bun.unsafe.setJITPolicy(16);
       log.info("daemon started", { root: config.root, pid: process.pid });
       await new Promise<void>((resolve) => {

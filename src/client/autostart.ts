@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { selfCommand } from "../self.ts";
+import { daemonEnv } from "../jit-tiers.ts";
 import type { ApiClient } from "./client.ts";
 import { ConnectError } from "./errors.ts";
 import { DEFAULT_HOST } from "../hosts.ts";
@@ -22,7 +23,8 @@ export async function ensureDaemon(client: ApiClient, opts: { allowed: boolean; 
   const logFd = openSync(logPath, "a");
   const child = Bun.spawn([...selfCommand(), "daemon", "-H", client.host, ...(opts.root ? ["--root", opts.root] : [])], {
     stdio: ["ignore", logFd, logFd],
-    env: process.env,
+    // Without the DFG from its first instruction (jit-tiers.ts): no re-execution needed.
+    env: daemonEnv(process.env),
   });
   child.unref();
   closeSync(logFd);

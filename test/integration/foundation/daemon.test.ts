@@ -139,6 +139,9 @@ describe.skipIf(!isRoot || !existsSync(DIST))("dist/ctr alone", () => {
       expect(r.stdout).toContain("Client:");
       expect(r.stdout).toContain("Server: ctr");
       expect(readFileSync(join(dir, "root", "daemon.log"), "utf8")).toContain("daemon started");
+      // Started by the client: without the DFG from its start (src/jit-tiers.ts).
+      const pid = Number(readFileSync(join(dir, "root", "ctr.lock"), "utf8").trim());
+      expect(jscOptions(pid)).toEqual(["BUN_JSC_useDFGJIT=0"]);
     } finally {
       const lock = join(dir, "root", "ctr.lock");
       const pid = existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : 0;
@@ -148,6 +151,17 @@ describe.skipIf(!isRoot || !existsSync(DIST))("dist/ctr alone", () => {
       }
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("`ctr daemon` re-executes itself without the DFG: same pid, and an option the user set is kept", async () => {
+    {
+      await using d = await startDaemon([], undefined, { bin: DIST });
+      expect(jscOptions(d.proc.pid)).toEqual(["BUN_JSC_useDFGJIT=0"]);
+      const r = await run([DIST, "version"], { env: { CTR_HOST: d.host } });
+      expect(r.code).toBe(0);
+    }
+    await using d = await startDaemon([], undefined, { bin: DIST, env: { BUN_JSC_useDFGJIT: "1" } });
+    expect(jscOptions(d.proc.pid)).toEqual(["BUN_JSC_useDFGJIT=1"]);
   });
 
   test("the daemon's bytecode is laid out by the recorded profile: what it loads comes from the profiled part", async () => {
@@ -160,3 +174,8 @@ describe.skipIf(!isRoot || !existsSync(DIST))("dist/ctr alone", () => {
     expect(stats!.hot).toBeGreaterThan(stats!.cold);
   });
 });
+
+/** The JavaScriptCore options in a process's environment (what its runtime started with). */
+function jscOptions(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter((kv) => kv.startsWith("BUN_JSC_"));
+}
