@@ -105,25 +105,8 @@ const versionOnly = (argv: string[]) => argv.length === 1 && argv[0] === "--vers
 
 export async function registerCommands(cli: Cli, ctx: CliContext, command?: string): Promise<void> {
   const group = command && !command.startsWith("-") ? COMMAND_GROUPS.find((g) => g.commands.includes(command)) : undefined;
-  const groups = group ? [group] : COMMAND_GROUPS;
-  const target = group ? onlyCommand(cli, command!) : cli;
-  for (const register of await Promise.all(groups.map((g) => g.load()))) register(target, ctx);
-}
-
-/**
- * `cli` as a group's register function sees it, building only `name`: the
- * others' commands and options are swallowed. Building all of the container
- * group (run and create carry ~60 options each) cost `ctr run` ~1 ms of its
- * start, and the parse time grows with every option it knows.
- */
-function onlyCommand(cli: Cli, name: string): Cli {
-  const swallow: unknown = new Proxy(() => swallow, { get: () => swallow, apply: () => swallow });
-  return new Proxy(cli, {
-    get(target, prop, receiver) {
-      if (prop !== "command") return Reflect.get(target, prop, receiver);
-      return (raw: string, ...rest: unknown[]) => (raw.split(" ")[0] === name ? target.command(raw, ...(rest as [string?])) : swallow);
-    },
-  });
+  if (group) cli.only(command!);
+  for (const register of await Promise.all((group ? [group] : COMMAND_GROUPS).map((g) => g.load()))) register(cli, ctx);
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -19,7 +19,9 @@ async function both(only?: string): Promise<[Any, Any]> {
   const out: Any[] = [];
   for (const cli of [cac("ctr") as Any, new Cli("ctr") as Any]) {
     cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
-    await registerCommands(cli, new CliContext({}), only ?? "--help");
+    // cac has no Cli.only: it gets every command, then keeps just the one `only` builds.
+    await registerCommands(cli, new CliContext({}), cli instanceof Cli ? (only ?? "--help") : "--help");
+    if (only && !(cli instanceof Cli)) cli.commands = cli.commands.filter((c: Any) => c.name === only);
     cli.help();
     cli.version(VERSION, "--version");
     // The actions would talk to a daemon: record what they are called with instead.
