@@ -43,4 +43,10 @@ describe("client detach keys", () => {
     home({});
     expect(await detachKeys(undefined)).toBeUndefined();
   });
+
+  test("a config path that is a directory is no keys: the next file is read", async () => {
+    const h = home({ ".docker/config.json": JSON.stringify({ detachKeys: "ctrl-d,d" }) });
+    mkdirSync(join(h, ".ctr", "config.json"), { recursive: true });
+    expect(await detachKeys(undefined)).toBe("ctrl-d,d");
+  });
 });
