@@ -9,19 +9,6 @@ export interface OptionSpec {
   default?: unknown;
 }
 
-/** Which long/short names in `specs` take a value. */
-export function valueFlags(specs: OptionSpec[]): Set<string> {
-  const out = new Set<string>();
-  for (const s of specs) {
-    if (!/[<[]/.test(s.flags)) continue;
-    for (const part of s.flags.split(",")) {
-      const name = part.trim().split(/\s+/)[0]!;
-      out.add(name);
-    }
-  }
-  return out;
-}
-
 /**
  * Returns argv with `--` inserted after the `positionals`-th positional
  * argument of `command` (counting the command word itself as none).

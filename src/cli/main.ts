@@ -2,20 +2,20 @@ import { Cli } from "./parser.ts";
 import { VERSION } from "../version.ts";
 import { ApiError, ConnectError } from "../client/errors.ts";
 import type { CliContext } from "./context.ts";
-import { guardArgs, splitAtPositionals, valueFlags } from "./argv.ts";
+import { guardArgs, splitAtPositionals } from "./argv.ts";
 
 // Command modules (and the client they use) are imported only for the command
 // typed: `ctr --version` loads none of them, `ctr ps` one group (issue 16).
-const EXEC_VALUES = new Set(["-u", "--user", "-w", "--workdir", "-e", "--env", "--detach-keys"]);
 
-/** Everything after `run IMAGE` / `exec CONTAINER` belongs to the container's command. */
-async function splitCommandArgs(argv: string[]): Promise<string[]> {
-  if (argv[0] === "run" || argv[0] === "create") {
-    const { createOptions } = await import("./create-options.ts");
-    return splitAtPositionals(argv, argv[0], 1, valueFlags(createOptions));
-  }
-  if (argv[0] === "exec") return splitAtPositionals(argv, "exec", 1, EXEC_VALUES);
-  return argv;
+/**
+ * Everything after `run IMAGE` / `create IMAGE` / `exec CONTAINER` belongs to the
+ * container's command: a `--` goes after that argument. Which flags take a value
+ * (and so are not the argument) comes from the command as registered.
+ */
+export function splitCommandArgs(argv: string[], cli: Cli): string[] {
+  if (argv[0] !== "run" && argv[0] !== "create" && argv[0] !== "exec") return argv;
+  const command = cli.commands.find((c) => c.name === argv[0]);
+  return command ? splitAtPositionals(argv, argv[0], 1, command.valueFlags()) : argv;
 }
 
 /** Pulls -H/--host out of argv wherever it is, so every command (and `daemon`) sees it. */
@@ -111,13 +111,14 @@ export async function registerCommands(cli: Cli, ctx: CliContext, command?: stri
 
 export async function main(argv: string[]): Promise<void> {
   const { hosts, rest: flat } = takeHosts(argv);
-  const rest = guardArgs(await splitCommandArgs(rewriteGroups(flat)));
+  const words = rewriteGroups(flat);
   const cli = new Cli("ctr");
   cli.option("-H, --host <host>", "Daemon socket to connect to (env CTR_HOST), e.g. unix:///run/ctr/ctr.sock");
-  if (!versionOnly(rest)) {
+  if (!versionOnly(words)) {
     const { CliContext } = await import("./context.ts");
-    await registerCommands(cli, new CliContext({ host: hosts[0] }), rest[0]);
+    await registerCommands(cli, new CliContext({ host: hosts[0] }), words[0]);
   }
+  const rest = guardArgs(splitCommandArgs(words, cli));
   cli.help();
   // Only --version: -v is --volume for run/create (docker -v alone also prints the version).
   cli.version(VERSION, "--version");

@@ -65,6 +65,8 @@ function stripDashes(name: string): string {
 export class Option {
   /** Names without dashes, camelCased, shortest first. */
   readonly names: string[];
+  /** The flags as typed (`-e`, `--env`). */
+  readonly flags: string[] = [];
   /** The longest name: the key of the parsed value. */
   readonly name: string;
   readonly negated: boolean;
@@ -84,7 +86,9 @@ export class Option {
     const names: string[] = [];
     let negated = false;
     for (const part of removeBrackets(raw).split(",")) {
-      let name = stripDashes(part.trim());
+      const flag = part.trim();
+      this.flags.push(flag);
+      let name = stripDashes(flag);
       if (name.startsWith("no-")) {
         negated = true;
         name = name.slice(3);
@@ -173,6 +177,13 @@ export class Command {
 
   get isGlobalCommand(): boolean {
     return this === this.cli.globalCommand;
+  }
+
+  /** The flags that take a value (`-e`, `--env`, …): what follows one is its value, not an argument. */
+  valueFlags(): Set<string> {
+    const out = new Set<string>();
+    for (const o of this.options) if (!o.isBoolean) for (const f of o.flags) out.add(f);
+    return out;
   }
 
   hasOption(name: string): Option | undefined {
