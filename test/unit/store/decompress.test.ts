@@ -1,7 +1,7 @@
 // decompressStream: bounded output chunks, owned input chunks freed once gunzip took them.
 import { expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 import { decompressStream } from "../../../src/store/tar/decompress.ts";
 import { done, own } from "../../../src/store/owned-buffers.ts";
 
@@ -59,10 +59,10 @@ function* sizes(seed: number, max: number): Generator<number> {
   }
 }
 
-test("gunzip's output chunks are freed once the consumer is done with them, never while zlib or a later chunk still needs their buffer", async () => {
+test("gunzip's and zstd's output chunks are freed once the consumer is done with them, never while zlib or a later chunk still needs their buffer", async () => {
   const raw = Buffer.concat([randomBytes(3 << 20), Buffer.from("abc".repeat(1 << 20)), randomBytes(1 << 20)]);
-  const gz = gzipSync(raw);
-  for (const seed of [1, 2, 3]) {
+  for (const [compress, seed] of [[gzipSync, 1], [gzipSync, 2], [gzipSync, 3], [zstdCompressSync, 4]] as const) {
+    const gz = compress(raw);
     const cut = sizes(seed, 300_000);
     async function* src() {
       for (let i = 0; i < gz.byteLength; ) {
