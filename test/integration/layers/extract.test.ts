@@ -135,7 +135,7 @@ describe.skipIf(!isRoot || !hasTar)("extractLayer: every entry type", () => {
 });
 
 describe.skipIf(!isRoot)("extractLayer: an entry over one before it", () => {
-  test("the later entry wins: file over file, directory over directory, file over symlink, symlink over directory", async () => {
+  test("the later entry wins: file over file, directory over directory, file over symlink, symlink over directory, device over file, fifo over directory", async () => {
     const out = fresh("replaced");
     await extractLayer(
       [
@@ -151,6 +151,10 @@ describe.skipIf(!isRoot)("extractLayer: an entry over one before it", () => {
           { name: "d", type: "symlink", linkname: "b" },
           { name: "big", body: "z".repeat(200_000) },
           { name: "big", body: "y".repeat(100) },
+          { name: "dev0", body: "a file first" },
+          { name: "dev0", type: "character-device", devmajor: 1, devminor: 3 },
+          { name: "p/q", body: "q" },
+          { name: "p", type: "fifo" },
         ]),
       ],
       out,
@@ -164,6 +168,8 @@ describe.skipIf(!isRoot)("extractLayer: an entry over one before it", () => {
     expect(readFileSync(join(out, "c"), "utf8")).toBe("c is a file");
     expect(readlinkSync(join(out, "d"))).toBe("b");
     expect(readFileSync(join(out, "big"), "utf8")).toBe("y".repeat(100));
+    expect(lstatSync(join(out, "dev0")).isCharacterDevice()).toBe(true);
+    expect(lstatSync(join(out, "p")).isFIFO()).toBe(true);
   });
 });
 
