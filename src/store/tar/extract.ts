@@ -110,7 +110,10 @@ class LayerWriter {
         break;
       case "link": {
         const target = this.linkTarget(name, h.linkname ?? "");
-        if (target !== path) this.create(path, () => linkSync(target, path));
+        // What is at the entry's path goes first (as dockerd removes it before its link): a link
+        // to itself or to something below it would have no target left.
+        if (target === path || target.startsWith(`${path}/`)) throw new LayerRejectedError(name, `hard link target ${h.linkname} is replaced by the link`);
+        this.create(path, () => linkSync(target, path));
         return null; // the inode already carries its metadata
       }
       case "character-device":

@@ -232,18 +232,8 @@ export class TarReader {
   }
 }
 
-interface RawHeader {
-  name: string;
-  typeflag: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname: string | null;
-  devmajor: number;
-  devminor: number;
-}
+/** A header block as it is, before its type is looked up and long records apply. */
+type RawHeader = Omit<TarHeader, "type" | "pax"> & { typeflag: number };
 
 /** One 512-byte header; null for a zero block. */
 export function decodeHeader(b: Uint8Array): RawHeader | null {

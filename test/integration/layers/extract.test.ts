@@ -245,6 +245,9 @@ describe.skipIf(!isRoot)("extractLayer: hostile layers are refused", () => {
     ["hard link out with ..", [{ name: "h", type: "link", linkname: "../outside/secret" }]],
     ["hard link to an absolute path", [{ name: "h", type: "link", linkname: join(outside, "secret") }]],
     ["hard link through a symlink", [{ name: "s", type: "symlink", linkname: outside }, { name: "h", type: "link", linkname: "s/secret" }]],
+    // What is at a link's path goes before the link is made: its target cannot be that, or below it.
+    ["a hard link to itself", [{ name: "a", body: "x" }, { name: "a", type: "link", linkname: "a" }]],
+    ["a hard link over the directory holding its target", [{ name: "d/f", body: "x" }, { name: "d", type: "link", linkname: "d/f" }]],
     // Directories seen once are not looked at again until something removes them: these must still be caught.
     ["a directory replaced by a symlink, then written through", [{ name: "d", type: "directory" }, { name: "d/x", body: "x" }, { name: "d", type: "symlink", linkname: outside }, { name: "d/evil", body: "x" }]],
     ["a directory whited out, a symlink in its place, then written through", [{ name: "d/x", body: "x" }, { name: ".wh.d", body: "" }, { name: "d", type: "symlink", linkname: outside }, { name: "d/evil", body: "x" }]],
