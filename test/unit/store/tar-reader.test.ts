@@ -207,6 +207,33 @@ test("a bad checksum, an unknown format, a cut tar and an oversized long header 
   expect((await read(Buffer.concat([good, padded("abc")]))).entries.length).toBe(1);
 });
 
+test("a size that is no number, negative or in a base-256 form that is not one is refused, in a header or a pax record", async () => {
+  const sizeField = (bytes: number[] | string) => (b: Buffer) => (typeof bytes === "string" ? b.write(bytes, 124) : b.set(bytes, 124));
+  const refused = [
+    gnuHeader("f", "0", 0, sizeField("zzzzzzzzzzz\0")),
+    gnuHeader("f", "0", 0, sizeField([0xff, ...Array(10).fill(0xff), 0xfe])), // two's complement -2
+    gnuHeader("f", "0", 0, sizeField([0x81, ...Array(11).fill(0)])), // neither 0x80 nor 0xff
+    gnuHeader("././@LongLink", "L", 0, sizeField("-1\0")),
+  ];
+  for (const h of refused) await expect(read(Buffer.concat([h, Buffer.alloc(1024)]))).rejects.toThrow("Invalid header");
+  for (const size of ["-1", "abc"]) {
+    const rec = paxRecord("size", size);
+    const bytes = Buffer.concat([gnuHeader("pax", "x", rec.length), padded(rec), gnuHeader("f", "0", 0), Buffer.alloc(1024)]);
+    await expect(read(bytes)).rejects.toThrow("Invalid header");
+  }
+  // Base-256 itself is read (GNU tar writes it for sizes of 8 GiB and more).
+  const big = gnuHeader("f", "0", 0, sizeField([0x80, ...Array(10).fill(0), 3]));
+  expect((await read(Buffer.concat([big, padded("abc"), Buffer.alloc(1024)]))).entries.map((e) => e.body.toString())).toEqual(["abc"]);
+});
+
+/** One pax record "%d %s=%s\n" (its length counts itself). */
+function paxRecord(key: string, value: string): Buffer {
+  const rest = ` ${key}=${value}\n`;
+  let n = rest.length + 1;
+  while (`${n}`.length + rest.length !== n) n++;
+  return Buffer.from(`${n}${rest}`);
+}
+
 test("a body's write may wait: the reader waits for it before going on", async () => {
   const bytes = await tar([{ name: "a", body: "x".repeat(2000) }, { name: "b", body: "y" }]);
   const order: string[] = [];
