@@ -141,15 +141,18 @@ export class WarmInit {
 
   private spawnOne(): Promise<void> {
     if (this.closed || this.spawned || this.full()) return this.spawned ?? Promise.resolve();
-    this.spawned = this.spawnInto().finally(() => {
+    this.spawned = this.spawnInto().then((queued) => {
       this.spawned = null;
-      // One at a time up to DEPTH: the second boots once the first is on its way.
-      this.refill();
+      // One at a time up to DEPTH: the second boots once the first is on its way. After a
+      // failed spawn (cgroup refused, EMFILE, the keeper gone) the next start tries again:
+      // refilling here would retry every REFILL_DELAY_MS for as long as the cause lasts.
+      if (queued) this.refill();
     });
     return this.spawned;
   }
 
-  private async spawnInto(): Promise<void> {
+  /** Whether an init now waits (false: it failed, or is not needed any more). */
+  private async spawnInto(): Promise<boolean> {
     const cgroup = `${this.prefix}${randomBytes(6).toString("hex")}`;
     try {
       // No limits and no device list yet: the container's are written when it is taken.
@@ -159,7 +162,7 @@ export class WarmInit {
       renice(child.pid, Math.min(getPriority() + WAITING_NICE, 19));
       if (this.closed || this.waiting.length >= DEPTH) {
         void this.discard({ child, cgroup });
-        return;
+        return false;
       }
       this.waiting.push({ child, cgroup, procs });
       // After idleMs without a start none is kept (one timer: every spawn follows a start).
@@ -168,8 +171,10 @@ export class WarmInit {
         for (const w of this.waiting.splice(0)) void this.discard(w);
       }, this.idleMs);
       this.idle.unref?.();
+      return true;
     } catch {
       void this.cgroups.remove(cgroup).catch(() => {});
+      return false;
     }
   }
 
