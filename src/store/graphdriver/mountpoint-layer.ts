@@ -98,11 +98,14 @@ function copyTimes(layer: string, lowers: readonly string[], dirs: string[]): vo
 
 /**
  * Makes the mount-target layer of `lowers` at `dest` (renamed into place
- * whole: a start meanwhile never sees half of it). Another start making it
- * at the same time is fine: the first rename wins, the other copy goes.
+ * whole: a start meanwhile never sees half of it). It is made under
+ * `tmpPrefix` (the layer store's .tmp, same filesystem: a crash leaves it
+ * where the next start empties it, not beside the layer for good). Another
+ * start making it at the same time is fine: the first rename wins, the
+ * other copy goes.
  */
-export function buildMountpointLayer(dest: string, lowers: readonly string[]): void {
-  const tmp = mkdtempSync(`${dest}.tmp-`);
+export function buildMountpointLayer(dest: string, lowers: readonly string[], tmpPrefix: string): void {
+  const tmp = mkdtempSync(tmpPrefix);
   try {
     // Its root never shows: the merged root is the rw layer's (it always has one).
     chmodSync(tmp, 0o755);

@@ -146,7 +146,7 @@ export class Overlay2Driver implements LayerDriver {
     try {
       const id = basename(dirname(readlinkSync(join(this.home, top))));
       const rel = join(checkId(id), MOUNTPOINTS_DIR);
-      if (!lstatOrNull(join(this.home, rel))) buildMountpointLayer(join(this.home, rel), lower.map((l) => join(this.home, l)));
+      if (!lstatOrNull(join(this.home, rel))) buildMountpointLayer(join(this.home, rel), lower.map((l) => join(this.home, l)), join(this.dirs.tmp, `mountpoints-${id}-`));
       return rel;
     } catch {
       return null;

@@ -47,10 +47,23 @@ const whiteout = (path: string) => mknod(path, S_IFCHR, 0, 0, 0);
 const OLD = new Date("2020-02-02T00:00:00Z");
 
 describe.skipIf(!isRoot)("mount-target layer", () => {
+  test("it is made under the temp prefix given (the layer store's .tmp) and renamed from there", () => {
+    const lowers = layers((d) => mkdirSync(join(d, "bin")));
+    const home = join(work, `mphome${n++}`);
+    const tmp = join(home, ".tmp");
+    mkdirSync(tmp, { recursive: true });
+    mkdirSync(join(home, "layer"));
+    const dest = join(home, "layer", "mountpoints");
+    buildMountpointLayer(dest, lowers, join(tmp, "mountpoints-x-"));
+    expect(readdirSync(join(home, "layer"))).toEqual(["mountpoints"]);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(tree(dest)).toContain("proc/");
+  });
+
   test("an image without them gets all six, 0755 root, empty", () => {
     const lowers = layers((d) => mkdirSync(join(d, "bin")));
     const dest = join(work, `mp${n++}`);
-    buildMountpointLayer(dest, lowers);
+    buildMountpointLayer(dest, lowers, `${dest}.tmp-`);
     expect(tree(dest)).toEqual(["dev/", "etc/", "etc/hostname", "etc/hosts", "etc/resolv.conf", "proc/", "sys/"]);
     for (const p of ["dev", "etc", "etc/hosts", "proc"]) {
       const st = lstatSync(join(dest, p));
@@ -69,7 +82,7 @@ describe.skipIf(!isRoot)("mount-target layer", () => {
       utimesSync(join(d, "etc"), OLD, OLD);
     });
     const dest = join(work, `mp${n++}`);
-    buildMountpointLayer(dest, lowers);
+    buildMountpointLayer(dest, lowers, `${dest}.tmp-`);
     expect(tree(dest)).toEqual(["dev/", "etc/", "etc/hostname", "etc/resolv.conf", "sys/"]);
     const st = lstatSync(join(dest, "etc"));
     expect([st.mode & 0o7777, st.uid, st.gid, st.mtime.getTime()]).toEqual([0o2750, 7, 8, OLD.getTime()]);
@@ -81,7 +94,7 @@ describe.skipIf(!isRoot)("mount-target layer", () => {
       writeFileSync(join(d, "proc"), "");
     });
     const dest = join(work, `mp${n++}`);
-    buildMountpointLayer(dest, lowers);
+    buildMountpointLayer(dest, lowers, `${dest}.tmp-`);
     expect(tree(dest)).toEqual(["dev/", "sys/"]);
     expect(() => lstatSync(join(work, "host-etc"))).toThrow();
   });
@@ -105,7 +118,7 @@ describe.skipIf(!isRoot)("mount-target layer", () => {
     expect(mergedStat(lowers, "etc/hosts")).toBeNull();
     expect(mergedStat(lowers, "etc/hostname")?.isFile()).toBe(true);
     const dest = join(work, `mp${n++}`);
-    buildMountpointLayer(dest, lowers);
+    buildMountpointLayer(dest, lowers, `${dest}.tmp-`);
     expect(tree(dest)).toEqual(["dev/", "etc/", "etc/hosts", "etc/resolv.conf", "proc/"]);
 
     const opaque = layers(
@@ -140,7 +153,7 @@ describe.skipIf(!isRoot)("mount-target layer", () => {
       mkdirSync(join(d, "bin"));
     });
     const dest = join(work, `mp${n++}`);
-    buildMountpointLayer(dest, lowers);
+    buildMountpointLayer(dest, lowers, `${dest}.tmp-`);
     const base = join(work, `ov${n++}`);
     for (const d of ["upper", "work", "merged"]) mkdirSync(join(base, d), { recursive: true });
     mountSpec({ type: "overlay", source: "overlay", options: [`lowerdir=${[dest, ...lowers].join(":")}`, `upperdir=${base}/upper`, `workdir=${base}/work`] }, join(base, "merged"));
