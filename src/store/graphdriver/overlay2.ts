@@ -107,15 +107,22 @@ export class Overlay2Driver implements LayerDriver {
       mkdirSync(join(tmp, "upper"), { recursive: true, mode: 0o755 });
       mkdirSync(join(tmp, "work"), 0o700);
     }
-    let lower = lowers.map((id) => `${LINK_DIR}/${this.linkOf(id)}`);
-    if (lower.length === 0) {
-      // overlayfs needs at least one lowerdir: an image with no layers gets an empty one.
-      mkdirSync(join(tmp, "empty"), 0o755);
-      lower = [`rw/${containerId}/empty`];
+    try {
+      let lower = lowers.map((id) => `${LINK_DIR}/${this.linkOf(id)}`);
+      if (lower.length === 0) {
+        // overlayfs needs at least one lowerdir: an image with no layers gets an empty one.
+        mkdirSync(join(tmp, "empty"), 0o755);
+        lower = [`rw/${containerId}/empty`];
+      }
+      writeFileSync(join(tmp, "lower"), lower.join(":"));
+      renameSync(tmp, dir);
+    } catch (e) {
+      // A lower without its link file, the rw dir already there: the one taken goes, and the pool refills.
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    } finally {
+      this.dirs.refillSpareRw();
     }
-    writeFileSync(join(tmp, "lower"), lower.join(":"));
-    renameSync(tmp, dir);
-    this.dirs.refillSpareRw();
     return this.rwMount(containerId);
   }
 

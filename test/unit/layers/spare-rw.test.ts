@@ -43,4 +43,19 @@ describe("spare rw layer dirs", () => {
     await dirs.spareRwMade();
     expect(readdirSync(dirs.tmp).filter((n) => n.startsWith("spare-rw-")).length).toBe(1);
   });
+
+  test("a create that fails after taking the spare removes it and makes the next one", async () => {
+    const d = new Overlay2Driver(join(work, "c"));
+    const dirs = (d as unknown as { dirs: LayerDirs }).dirs;
+    dirs.refillSpareRw();
+    await dirs.spareRwMade();
+    const taken = readdirSync(dirs.tmp).find((n) => n.startsWith("spare-rw-"))!;
+    // A lower layer that does not exist: no link file to read.
+    await expect(d.createRw("c3", ["0".repeat(64)])).rejects.toThrow();
+    await dirs.spareRwMade();
+    const left = readdirSync(dirs.tmp).filter((n) => n.startsWith("spare-rw-"));
+    expect(left.length).toBe(1);
+    expect(left).not.toContain(taken);
+    expect(d.rwIds()).toEqual([]);
+  });
 });
