@@ -24,12 +24,17 @@ export function daemonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 }
 
 /** Replaces this (compiled) process with itself under daemonEnv(); returns when nothing needs doing. */
-export async function reexecWithoutDFG(): Promise<void> {
+export async function reexecWithoutDFG(warn: (msg: string) => void): Promise<void> {
   if (!isCompiled() || process.env[DFG_OPTION] !== undefined) return;
-  // The arguments exactly as this process got them (process.argv has the runtime's own first two).
-  const argv = readFileSync("/proc/self/cmdline", "utf8").split("\0").slice(0, -1);
-  const env = Object.entries(daemonEnv()).map(([k, v]) => `${k}=${v}`);
-  const { execve } = await import("./kernel/syscalls.ts");
-  // /proc/self/exe: this very image, even if an upgrade replaced the file on disk meanwhile.
-  execve("/proc/self/exe", argv, env);
+  try {
+    // The arguments exactly as this process got them (process.argv has the runtime's own first two).
+    const argv = readFileSync("/proc/self/cmdline", "utf8").split("\0").slice(0, -1);
+    const env = Object.entries(daemonEnv()).map(([k, v]) => `${k}=${v}`);
+    const { execve } = await import("./kernel/syscalls.ts");
+    // /proc/self/exe: this very image, even if an upgrade replaced the file on disk meanwhile.
+    execve("/proc/self/exe", argv, env);
+  } catch (e) {
+    // Only memory is at stake (no /proc, an execve a sandbox refuses): the daemon runs on as it is.
+    warn(`running with JavaScriptCore's DFG: re-executing without it failed (${(e as Error).message})`);
+  }
 }

@@ -63,7 +63,7 @@ export function registerDaemon(cli: Cli): void {
     .option("--cgroup-parent <name>", "Parent cgroup of every container (default ctr; docker gives dockerd's <controller>/docker/<id>)")
     .option("--exec-opt <key=value>", "Runtime option (repeatable): native.cgroupdriver=cgroupfs (the one driver; systemd is refused)")
     .action(async (flags: DaemonFlags) => {
-      await reexecWithoutDFG();
+      await reexecWithoutDFG((msg) => log.warn(msg));
       const config = configFrom(flags);
       setLogLevel(config.logLevel);
       const { startDaemon } = await import("../server/daemon.ts");
