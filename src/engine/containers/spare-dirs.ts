@@ -11,23 +11,32 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { containerPaths } from "./files.ts";
+import { SparePool } from "../../store/spare-pool.ts";
 
 export const SPARES_DIR = ".spares";
 const FILES = ["hostname", "hosts", "resolv.conf", "log"] as const;
 
 export class SpareContainerDirs {
-  private ready: string[] = [];
-  private making = false;
-  private pending: Promise<void> = Promise.resolve();
+  private readonly pool: SparePool;
 
   /** `root`: <root>/containers. */
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string) {
+    this.pool = new SparePool(
+      () => join(root, SPARES_DIR, randomBytes(6).toString("hex")),
+      async (dir) => {
+        await mkdir(join(root, SPARES_DIR), { recursive: true, mode: 0o700 });
+        await mkdir(dir, 0o710);
+        await mkdir(join(dir, "rootfs"), 0o755);
+        for (const f of FILES) await writeFile(join(dir, f), "");
+      },
+    );
+  }
 
   /** Puts a spare in place as container `id`'s directory; false (and the caller makes it) when none is ready or it exists. */
   take(id: string): boolean {
     const p = containerPaths(this.root, id);
-    const spare = existsSync(p.dir) ? undefined : this.ready.pop();
-    this.refill();
+    const spare = existsSync(p.dir) ? null : this.pool.take();
+    this.pool.refill();
     if (!spare) return false;
     try {
       renameSync(spare, p.dir);
@@ -41,25 +50,6 @@ export class SpareContainerDirs {
 
   /** Settles once the spare being made (if any) is ready or given up. */
   made(): Promise<void> {
-    return this.pending;
-  }
-
-  private refill(): void {
-    if (this.making || this.ready.length) return;
-    this.making = true;
-    const dir = join(this.root, SPARES_DIR, randomBytes(6).toString("hex"));
-    this.pending = (async () => {
-      try {
-        await mkdir(join(this.root, SPARES_DIR), { recursive: true, mode: 0o700 });
-        await mkdir(dir, 0o710);
-        await mkdir(join(dir, "rootfs"), 0o755);
-        for (const f of FILES) await writeFile(join(dir, f), "");
-        this.ready.push(dir);
-      } catch {
-        await rm(dir, { recursive: true, force: true }).catch(() => {});
-      } finally {
-        this.making = false;
-      }
-    })();
+    return this.pool.made();
   }
 }

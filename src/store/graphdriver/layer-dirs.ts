@@ -3,7 +3,8 @@
 //   <home>/rw/<container>/  container rw layers
 //   <home>/.tmp/            layers being written; renamed into place when complete
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { SparePool } from "../spare-pool.ts";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../engine/errors.ts";
@@ -83,34 +84,25 @@ export class LayerDirs {
    * .tmp, which clearTmp empties at the next start.
    */
   takeSpareRw(): string | null {
-    return this.spares.pop() ?? null;
+    return this.spareRw.take();
   }
 
   /** Makes the next spare on the thread pool, off the create that took the last one. */
   refillSpareRw(): void {
-    if (this.makingSpare || this.spares.length) return;
-    this.makingSpare = true;
-    const dir = join(this.tmp, `spare-rw-${randomBytes(6).toString("hex")}`);
-    this.spareMade = (async () => {
-      try {
-        await mkdir(join(dir, "upper"), { recursive: true, mode: 0o755 });
-        await mkdir(join(dir, "work"), 0o700);
-        await writeFile(join(dir, "lower"), "");
-        this.spares.push(dir);
-      } catch {
-        await rm(dir, { recursive: true, force: true }).catch(() => {});
-      } finally {
-        this.makingSpare = false;
-      }
-    })();
+    this.spareRw.refill();
   }
   /** Settles once the spare being made (if any) is ready or given up. */
   spareRwMade(): Promise<void> {
-    return this.spareMade;
+    return this.spareRw.made();
   }
-  private readonly spares: string[] = [];
-  private makingSpare = false;
-  private spareMade: Promise<void> = Promise.resolve();
+  private readonly spareRw = new SparePool(
+    () => join(this.tmp, `spare-rw-${randomBytes(6).toString("hex")}`),
+    async (dir) => {
+      await mkdir(join(dir, "upper"), { recursive: true, mode: 0o755 });
+      await mkdir(join(dir, "work"), 0o700);
+      await writeFile(join(dir, "lower"), "");
+    },
+  );
 
   requireRw(containerId: string): string {
     const d = this.rwDir(containerId);
