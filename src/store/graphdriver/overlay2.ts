@@ -135,11 +135,10 @@ export class Overlay2Driver implements LayerDriver {
     rmSync(join(dir, "work", "work", VOLATILE_MARK), { recursive: true, force: true });
     const tail = [`upperdir=${join(dir, "upper")}`, `workdir=${join(dir, "work")}`, ...(o.volatile ? ["volatile"] : [])];
     const targets = o.mountpoints ? this.mountpointLayer(lower) : null;
-    if (targets) lower.unshift(targets);
-    const abs = [`lowerdir=${lower.map((l) => join(this.home, l)).join(":")}`, ...tail];
-    if (abs.join(",").length < PAGE_SIZE) return { type: "overlay", source: "overlay", options: abs };
-    // Too long for one page: relative lowerdirs resolved from <home> (Docker's mountFrom).
-    return { type: "overlay", source: "overlay", options: [`lowerdir=${lower.join(":")}`, ...tail], cwd: this.home };
+    // The mount-target layer's path is longer than an l/ link: where it would push a deep image's
+    // options past the page, the start goes without it (init makes the targets, as before it).
+    if (targets) return overlayMount(this.home, [targets, ...lower], tail) ?? overlayMount(this.home, lower, tail) ?? relativeOverlay(this.home, lower, tail);
+    return overlayMount(this.home, lower, tail) ?? relativeOverlay(this.home, lower, tail);
   }
 
   /**
@@ -213,4 +212,17 @@ export function fsTypeOf(path: string, mountinfo = "/proc/self/mountinfo"): stri
     if (inside && (!best || point.length >= best.point.length)) best = { point, type: f[sep + 1]! };
   }
   return best?.type ?? null;
+}
+
+/** The overlay mount of `lower` (relative to home) with absolute lowerdirs, or in Docker's relative form (mountFrom); null when neither fits the one page of mount data. */
+function overlayMount(home: string, lower: readonly string[], tail: string[]): MountSpec | null {
+  const abs = [`lowerdir=${lower.map((l) => join(home, l)).join(":")}`, ...tail];
+  if (abs.join(",").length < PAGE_SIZE) return { type: "overlay", source: "overlay", options: abs };
+  const rel = relativeOverlay(home, lower, tail);
+  return rel.options.join(",").length < PAGE_SIZE ? rel : null;
+}
+
+/** Relative lowerdirs resolved from <home> (Docker's mountFrom): what a long chain needs. */
+function relativeOverlay(home: string, lower: readonly string[], tail: string[]): MountSpec {
+  return { type: "overlay", source: "overlay", options: [`lowerdir=${lower.join(":")}`, ...tail], cwd: home };
 }
