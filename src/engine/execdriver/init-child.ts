@@ -5,9 +5,9 @@
 import type { Readable, Writable } from "node:stream";
 import { closeSync } from "node:fs";
 import { constants } from "node:os";
-import { socketPair } from "../../kernel/fds.ts";
+import { pipe } from "../../kernel/fds.ts";
 import { nodeReadable, nodeWritable } from "./streams.ts";
-import { socketChunks } from "./socket-chunks.ts";
+import { outputReadable } from "./native-stdio.ts";
 import type { Spawned, Stdio } from "./spawn.ts";
 import type { ExitStatus } from "./types.ts";
 import { SPEC_FD, STATUS_FD } from "./protocol.ts";
@@ -59,28 +59,29 @@ const SIGNALS = constants.signals as Record<string, number>;
 
 /**
  * Starts an init as a child of this process. With "pipe" its stdout and stderr are
- * socket pairs of ours (what Bun's "pipe" would make), read as sockets: Bun's pipe
- * reader would allocate 256 KiB per stream (socket-chunks.ts).
+ * pipes of ours, as under dockerd (containerd's fifos): Bun's "pipe" is a unix socket,
+ * and a socket cannot be opened again through /dev/stdout or /proc/self/fd/1 (ENXIO),
+ * which images that log to /dev/stdout (nginx's, httpd's) do. Its stdin stays Bun's.
  */
 export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) => Spawned): InitChild {
   if (io === "ignore") return localChild(spawn(["ignore", "ignore", "ignore", "pipe", "pipe"]));
-  const out = socketPair();
-  const err = socketPair();
+  const out = pipe();
+  const err = pipe();
   let child: Spawned;
   try {
-    child = spawn(["pipe", out[1], err[1], "pipe", "pipe"]);
+    child = spawn(["pipe", out.write, err.write, "pipe", "pipe"]);
   } catch (e) {
-    closeSync(out[0]);
-    closeSync(err[0]);
+    closeSync(out.read);
+    closeSync(err.read);
     throw e;
   } finally {
-    closeSync(out[1]);
-    closeSync(err[1]);
+    closeSync(out.write);
+    closeSync(err.write);
   }
-  return localChild(child, out[0], err[0]);
+  return localChild(child, out.read, err.read);
 }
 
-/** A child of this process; `outFd`/`errFd`: our ends of its stdout/stderr sockets, when not Bun's pipes. */
+/** A child of this process; `outFd`/`errFd`: our ends of its stdout/stderr pipes (closed once read to their end), when not Bun's. */
 export function localChild(child: Spawned, outFd?: number, errFd?: number): InitChild {
   const extra = child.stdio as unknown as number[];
   const running = () => child.exitCode === null && child.signalCode === null;
@@ -89,8 +90,8 @@ export function localChild(child: Spawned, outFd?: number, errFd?: number): Init
     toInit: extra[SPEC_FD]!,
     fromInit: extra[STATUS_FD]!,
     stdin: nodeWritable(child.stdin),
-    stdout: outFd !== undefined ? nodeReadable(socketChunks(outFd)) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
-    stderr: errFd !== undefined ? nodeReadable(socketChunks(errFd)) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
+    stdout: outFd !== undefined ? outputReadable(outFd, () => {}) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
+    stderr: errFd !== undefined ? outputReadable(errFd, () => {}) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
     exited: child.exited.then((code) => {
       const sig = child.signalCode ? (SIGNALS[child.signalCode] ?? null) : null;
       return { exitCode: sig ? 128 + sig : code, signal: sig, oomKilled: false };
