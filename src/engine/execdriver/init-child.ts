@@ -7,7 +7,7 @@ import { closeSync } from "node:fs";
 import { constants } from "node:os";
 import { pipe } from "../../kernel/fds.ts";
 import { nodeReadable, nodeWritable } from "./streams.ts";
-import { outputReadable } from "./native-stdio.ts";
+import { outputReadable, stdinWritable } from "./native-stdio.ts";
 import type { Spawned, Stdio } from "./spawn.ts";
 import type { ExitStatus } from "./types.ts";
 import { SPEC_FD, STATUS_FD } from "./protocol.ts";
@@ -58,40 +58,43 @@ export interface Keeper {
 const SIGNALS = constants.signals as Record<string, number>;
 
 /**
- * Starts an init as a child of this process. With "pipe" its stdout and stderr are
- * pipes of ours, as under dockerd (containerd's fifos): Bun's "pipe" is a unix socket,
- * and a socket cannot be opened again through /dev/stdout or /proc/self/fd/1 (ENXIO),
- * which images that log to /dev/stdout (nginx's, httpd's) do. Its stdin stays Bun's.
+ * Starts an init as a child of this process. With "pipe" its stdin, stdout and stderr
+ * are pipes of ours, as under dockerd (containerd's fifos): Bun's "pipe" is a unix
+ * socket, and a socket cannot be opened again through /dev/stdout or /proc/self/fd/1
+ * (ENXIO), which images that log to /dev/stdout (nginx's, httpd's) do.
  */
 export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) => Spawned): InitChild {
   if (io === "ignore") return localChild(spawn(["ignore", "ignore", "ignore", "pipe", "pipe"]));
+  const inp = pipe();
   const out = pipe();
   const err = pipe();
   let child: Spawned;
   try {
-    child = spawn(["pipe", out.write, err.write, "pipe", "pipe"]);
+    child = spawn([inp.read, out.write, err.write, "pipe", "pipe"]);
   } catch (e) {
-    closeSync(out.read);
-    closeSync(err.read);
+    for (const fd of [inp.write, out.read, err.read]) closeSync(fd);
     throw e;
   } finally {
-    closeSync(out.write);
-    closeSync(err.write);
+    for (const fd of [inp.read, out.write, err.write]) closeSync(fd);
   }
-  return localChild(child, out.read, err.read);
+  return localChild(child, { stdin: inp.write, stdout: out.read, stderr: err.read });
 }
 
-/** A child of this process; `outFd`/`errFd`: our ends of its stdout/stderr pipes (closed once read to their end), when not Bun's. */
-export function localChild(child: Spawned, outFd?: number, errFd?: number): InitChild {
+/** A child of this process; `fds`: our ends of its stdio pipes (each closed once done), when not Bun's. */
+export function localChild(child: Spawned, fds?: { stdin: number; stdout: number; stderr: number }): InitChild {
   const extra = child.stdio as unknown as number[];
   const running = () => child.exitCode === null && child.signalCode === null;
+  const stdin = fds ? stdinWritable(fds.stdin) : nodeWritable(child.stdin);
+  // Our end of a stdin pipe closes at the exit at the latest (as Bun's own does): a start
+  // that failed, or a caller that never ended it, would keep the descriptor otherwise.
+  if (fds) void child.exited.then(() => stdin!.destroy());
   return {
     pid: child.pid,
     toInit: extra[SPEC_FD]!,
     fromInit: extra[STATUS_FD]!,
-    stdin: nodeWritable(child.stdin),
-    stdout: outFd !== undefined ? outputReadable(outFd, () => {}) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
-    stderr: errFd !== undefined ? outputReadable(errFd, () => {}) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
+    stdin,
+    stdout: fds ? outputReadable(fds.stdout, () => {}) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
+    stderr: fds ? outputReadable(fds.stderr, () => {}) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
     exited: child.exited.then((code) => {
       const sig = child.signalCode ? (SIGNALS[child.signalCode] ?? null) : null;
       return { exitCode: sig ? 128 + sig : code, signal: sig, oomKilled: false };

@@ -65,7 +65,7 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     expect(missing.stderr).toContain('exec: "no-such-command": executable file not found in $PATH');
   });
 
-  test("stdout and stderr are pipes, as under dockerd: /dev/stdout and /dev/stderr open again (images log there), whole, attached and in the log", async () => {
+  test("stdin, stdout and stderr are pipes, as under dockerd: /dev/stdout and /dev/stderr open again (images log there), whole, attached and in the log", async () => {
     const script = "[ -p /dev/stdout ] && [ -p /dev/stderr ] && echo fifo; echo out > /dev/stdout; echo err > /proc/self/fd/2";
     const r = await ctr(["run", "--rm", bb, "sh", "-c", `${script}; head -c 3000000 /dev/zero | tr '\\0' x`]);
     expect(r.stderr).toBe("err\n");
@@ -75,6 +75,8 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     expect((await ctr(["run", "-d", "--name", "to-dev-stdout", bb, "sh", "-c", script])).code).toBe(0);
     expect((await ctr(["wait", "to-dev-stdout"])).stdout).toBe("0\n");
     expect(await ctr(["logs", "to-dev-stdout"])).toMatchObject({ code: 0, stdout: "fifo\nout\n", stderr: "err\n" });
+    // And stdin: `cat /dev/stdin` opens it again, gets what was sent and its end.
+    expect(await ctr(["run", "--rm", "-i", bb, "sh", "-c", "[ -p /dev/stdin ] && echo fifo; cat /dev/stdin"], "hello\n")).toMatchObject({ code: 0, stdout: "fifo\nhello\n" });
   });
 
   test("--rm: the rw layer is mounted volatile (its exit syncs nothing); a kept container's is not; cp into a running --rm one works", async () => {
