@@ -5,7 +5,7 @@
 import type { Readable, Writable } from "node:stream";
 import { closeSync } from "node:fs";
 import { constants } from "node:os";
-import { pipe } from "../../kernel/fds.ts";
+import { pipe, setNonblock } from "../../kernel/fds.ts";
 import { nodeReadable, nodeWritable } from "./streams.ts";
 import { outputReadable, stdinWritable } from "./native-stdio.ts";
 import type { Spawned, Stdio } from "./spawn.ts";
@@ -68,6 +68,11 @@ export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) =>
   const inp = pipe();
   const out = pipe();
   const err = pipe();
+  // Our ends non-blocking, as the keeper makes its own (the container's stay blocking: separate
+  // open files): Bun polls a non-blocking fd; a blocking one it reads with preadv2(RWF_NOWAIT)
+  // or, where it decides that does not work, read(2) — on the event loop. With blocking ends a
+  // daemon hung once in dockerode's attach test (suspected that read; issue 16 note).
+  for (const fd of [inp.write, out.read, err.read]) setNonblock(fd);
   let child: Spawned;
   try {
     child = spawn([inp.read, out.write, err.write, "pipe", "pipe"]);
