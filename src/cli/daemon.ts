@@ -74,6 +74,8 @@ export function registerDaemon(cli: Cli): void {
       // Sixteen times JavaScriptCore's tier-up thresholds: 6-7 MB less after a pull and
       // 20 runs, no change in `run --rm` latency or pull time measured (issue 16 note).
       // The DFG is off altogether (jit-tiers.ts); this keeps baseline code to what is hot.
+      // The compiled binary starts with this policy already (scripts/build.ts compile.jitPolicy):
+      // the call matters when run from source (tests, `bun src/cli.ts`). Change both together.
       Bun.unsafe.setJITPolicy(16);
       log.info("daemon started", { root: config.root, pid: process.pid });
       await new Promise<void>((resolve) => {

@@ -8,7 +8,6 @@ import { check } from "./libc.ts";
 const { i32, ptr: P } = FFIType;
 const c = dlopen("libc.so.6", {
   pipe2: { args: [P, i32], returns: i32 },
-  socketpair: { args: [i32, i32, i32, P], returns: i32 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
   waitid: { args: [i32, i32, P, i32], returns: i32 },
 });
@@ -22,19 +21,6 @@ export function pipe(): { read: number; write: number } {
   const fds = Buffer.alloc(8);
   check("pipe2", s.pipe2(ptr(fds), O_CLOEXEC));
   return { read: fds.readInt32LE(0), write: fds.readInt32LE(4) };
-}
-
-const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
-
-/**
- * A connected pair of unix stream sockets, both ends close-on-exec: what Bun.spawn
- * itself hands a child for "pipe" stdio, made here so that our end can be read
- * as a socket (execdriver/socket-chunks.ts) instead of through Bun's pipe reader.
- */
-export function socketPair(): [number, number] {
-  const fds = Buffer.alloc(8);
-  check("socketpair", s.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptr(fds)));
-  return [fds.readInt32LE(0), fds.readInt32LE(4)];
 }
 
 const F_DUPFD_CLOEXEC = 1030;

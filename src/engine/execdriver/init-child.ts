@@ -98,8 +98,8 @@ export function localChild(child: Spawned, fds?: { stdin: number; stdout: number
     toInit: extra[SPEC_FD]!,
     fromInit: extra[STATUS_FD]!,
     stdin,
-    stdout: fds ? outputReadable(fds.stdout, () => {}) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
-    stderr: fds ? outputReadable(fds.stderr, () => {}) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
+    stdout: fds ? outputReadable(fds.stdout) : nodeReadable(child.stdout as ReadableStream<Uint8Array>),
+    stderr: fds ? outputReadable(fds.stderr) : nodeReadable(child.stderr as ReadableStream<Uint8Array>),
     exited: child.exited.then((code) => {
       const sig = child.signalCode ? (SIGNALS[child.signalCode] ?? null) : null;
       return { exitCode: sig ? 128 + sig : code, signal: sig, oomKilled: false };

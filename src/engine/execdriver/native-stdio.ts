@@ -50,10 +50,10 @@ export function stdinWritable(fd: number): Writable {
 }
 
 /** Our end of an output pipe as a node Readable (Bun's poll-based reader, as the keeper's); closed once read to its end. */
-export function outputReadable(fd: number, onEnd: () => void): Readable {
+export function outputReadable(fd: number, onEnd?: () => void): Readable {
   return nodeReadable(Bun.file(fd).stream(), () => {
     closeSync(fd);
-    onEnd();
+    onEnd?.();
   })!;
 }
 

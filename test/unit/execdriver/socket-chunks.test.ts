@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, writeSync } from "node:fs";
-import { isOpen, socketPair } from "../../../src/kernel/fds.ts";
+import { isOpen } from "../../../src/kernel/fds.ts";
+import { socketPair } from "../../helpers/socket-pair.ts";
 import { ioctl } from "../../../src/kernel/syscalls.ts";
 import { socketChunks } from "../../../src/engine/execdriver/socket-chunks.ts";
 import { LineReader } from "../../../src/engine/execdriver/lines.ts";
