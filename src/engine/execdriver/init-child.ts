@@ -69,9 +69,10 @@ export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) =>
   const out = pipe();
   const err = pipe();
   // Our ends non-blocking, as the keeper makes its own (the container's stay blocking: separate
-  // open files): Bun polls a non-blocking fd; a blocking one it reads with preadv2(RWF_NOWAIT)
-  // or, where it decides that does not work, read(2) — on the event loop. With blocking ends a
-  // daemon hung once in dockerode's attach test (suspected that read; issue 16 note).
+  // open files). Bun reads a blocking pipe with preadv2(RWF_NOWAIT) on the event loop, and on
+  // an empty pipe that sleeps here (seen: a daemon's main thread in preadv2(fd, …, RWF_NOWAIT),
+  // wchan anon_pipe_read, 1 in ~10 runs of dockerode's attach test: `cat` waited for the stdin
+  // EOF the frozen loop could not pass on). O_NONBLOCK gets EAGAIN.
   for (const fd of [inp.write, out.read, err.read]) setNonblock(fd);
   let child: Spawned;
   try {

@@ -17,7 +17,7 @@ import * as K from "../../kernel/syscall-types.ts";
 import { available, NativeExecError, spawnNative } from "../../kernel/exec-spawn.ts";
 import { openRoot, readInRoot } from "../../kernel/root-files.ts";
 import { openPtyIn, setWinsize } from "../../kernel/pty.ts";
-import { pipe } from "../../kernel/fds.ts";
+import { pipe, setNonblock } from "../../kernel/fds.ts";
 import { owningUserns } from "../../kernel/userns.ts";
 import { capMask, lastCap } from "../../kernel/capabilities.ts";
 import { permittedCaps } from "../../kernel/syscalls.ts";
@@ -137,6 +137,8 @@ export async function nativeExec(id: string, pid: number, procs: string[], spec:
     if (i && o && e) {
       mine.push(i.write, o.read, e.read);
       theirs.push(i.read, o.write, e.write);
+      // Ours non-blocking (init-child.ts says why: Bun's read of a blocking pipe can sleep on the loop).
+      for (const fd of [i.write, o.read, e.read]) setNonblock(fd);
     }
     const seccomp = spec.confinement?.seccomp;
     const userns = spec.userns ? containerUserns(pid) : null;
