@@ -65,9 +65,14 @@ const SIGNALS = constants.signals as Record<string, number>;
  */
 export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) => Spawned): InitChild {
   if (io === "ignore") return localChild(spawn(["ignore", "ignore", "ignore", "pipe", "pipe"]));
-  const inp = pipe();
-  const out = pipe();
-  const err = pipe();
+  const made: { read: number; write: number }[] = [];
+  try {
+    for (let i = 0; i < 3; i++) made.push(pipe());
+  } catch (e) {
+    for (const p of made) for (const fd of [p.read, p.write]) closeSync(fd); // EMFILE on the second or third
+    throw e;
+  }
+  const [inp, out, err] = made as [(typeof made)[0], (typeof made)[0], (typeof made)[0]];
   // Our ends non-blocking, as the keeper makes its own (the container's stay blocking: separate
   // open files). Bun reads a blocking pipe with preadv2(RWF_NOWAIT) on the event loop, and on
   // an empty pipe that sleeps here (seen: a daemon's main thread in preadv2(fd, …, RWF_NOWAIT),

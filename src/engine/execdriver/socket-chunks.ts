@@ -9,6 +9,8 @@
 // receive buffer and is handed over as a Buffer of exactly the bytes read.
 // The reader owns `fd`: the socket closes it when it ends or is cancelled.
 
+import { closeSync, fstatSync } from "node:fs";
+
 type BunSocket = { pause(): void; resume(): void; terminate(): void };
 
 export interface SocketChunks extends AsyncIterableIterator<Uint8Array> {
@@ -55,12 +57,20 @@ export function socketChunks(fd: number): SocketChunks {
     error: finish,
     connectError: finish,
   };
+  // Which socket `fd` is, to close it on a failed connect only if Bun did not (a number closed
+  // twice could by then be someone else's descriptor).
+  const ino = fstatSync(fd).ino;
   Bun.connect({ fd, socket: handlers } as never).then(
     (s) => {
       sock = s as unknown as BunSocket;
       if (cancelled) sock.terminate();
     },
-    finish,
+    () => {
+      try {
+        if (fstatSync(fd).ino === ino) closeSync(fd);
+      } catch {} // already closed
+      finish();
+    },
   );
   const it: SocketChunks = {
     next() {
