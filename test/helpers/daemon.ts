@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
@@ -70,7 +70,11 @@ export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10
  * Starts `ctr daemon` on a temporary socket and root dir: from source, or the
  * compiled binary when `opts.bin` is given (the benchmark measures what ships).
  */
-export async function startDaemon(extra: string[] = [], existing?: { dir: string }, opts: { bin?: string; env?: Record<string, string>; appendLog?: boolean } = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  extra: string[] = [],
+  existing?: { dir: string },
+  opts: { bin?: string; env?: Record<string, string>; appendLog?: boolean; /** How long it may take to answer (a hang is caught, with its state). */ answerMs?: number } = {},
+): Promise<TestDaemon> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), "ctr-test-"));
   const root = join(dir, "root");
   const sock = join(dir, "ctr.sock");
@@ -88,8 +92,19 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
   closeSync(logFd);
   const client = new ApiClient(host);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
-  await until(async () => (await client.ping()) || proc.exitCode !== null, "daemon to answer");
-  if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}:\n${log()}`);
+  try {
+    await until(async () => (await client.ping()) || ended(proc), "daemon to answer", opts.answerMs);
+    if (ended(proc)) throw new Error(`daemon exited ${proc.exitCode ?? proc.signalCode}`);
+  } catch (e) {
+    // Nothing of a failed start stays behind: a daemon left running keeps its bridge, nft table and
+    // cgroups (and a hung one its test dir) for the rest of the suite.
+    const where = ended(proc) ? "" : ` (pid ${proc.pid} then: ${threadState(proc.pid)})`;
+    const text = log();
+    const gone = await endProcess(proc);
+    cleanUp(dir, bridge, existing ? "keep dir" : "remove dir");
+    const left = gone ? "" : `; pid ${proc.pid} did not end after SIGKILL (left running)`;
+    throw new Error(`${(e as Error).message}${where}${left}; its log ends:\n${text.split("\n").slice(-30).join("\n")}`);
+  }
   const env = { CTR_HOST: host };
   let stopped = false;
   const d: TestDaemon = {
@@ -110,33 +125,81 @@ export async function startDaemon(extra: string[] = [], existing?: { dir: string
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      if (proc.exitCode === null) {
-        proc.kill("SIGTERM");
-        const t = setTimeout(() => proc.kill(9), 10_000);
-        await proc.exited;
-        clearTimeout(t);
-      }
+      if (!(await endProcess(proc))) console.warn(`test daemon pid ${proc.pid} did not end after SIGKILL (${threadState(proc.pid)})`);
     },
     [Symbol.asyncDispose]: async () => {
-      const userBridges = proc.exitCode === null ? await networkBridges(client) : [];
+      const userBridges = ended(proc) ? [] : await networkBridges(client);
       await d.stop();
       // User networks' bridges outlive the daemon (as dockerd's); left behind they use up the address pools.
       if (isRoot) for (const b of userBridges) Bun.spawnSync(["ip", "link", "del", b], { stderr: "ignore" });
-      // Mounts a killed daemon (or a test) left under dir (shareable /dev/shm, netns pins): detached before removing.
-      if (isRoot) for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
       // Also a restarted daemon's ({ dir }): the last one disposed cleans up for all on that dir.
-      rmSync(dir, { recursive: true, force: true });
-      // The daemon keeps its default bridge and nft table across restarts (like docker0);
-      // a test leaves the host as it found it.
-      if (isRoot) {
-        Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
-        Bun.spawnSync(["nft", "delete", "table", "ip", tableForBridge(bridge)], { stderr: "ignore" });
-        // And its openings in other firewalls (Docker's DOCKER-USER…), when the host has any.
-        syncForwardOpenings({ table: tableForBridge(bridge) }, []);
-      }
+      cleanUp(dir, bridge, "remove dir");
     },
   };
   return d;
+}
+
+/**
+ * What a test daemon leaves on the host: mounts under `dir` (shareable /dev/shm, netns pins of a
+ * killed daemon), `dir` itself unless a caller's daemon goes on using it, and — the daemon keeps
+ * them across restarts, like docker0 — its default bridge, nft table and openings in other firewalls.
+ */
+function cleanUp(dir: string, bridge: string, what: "remove dir" | "keep dir"): void {
+  if (isRoot) for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
+  if (what === "remove dir") rmSync(dir, { recursive: true, force: true });
+  if (!isRoot) return;
+  Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
+  Bun.spawnSync(["nft", "delete", "table", "ip", tableForBridge(bridge)], { stderr: "ignore" });
+  syncForwardOpenings({ table: tableForBridge(bridge) }, []);
+}
+
+type Proc = ReturnType<typeof Bun.spawn>;
+
+/** Exited, or ended by a signal (Bun leaves exitCode null then). */
+export const ended = (p: Proc) => p.exitCode !== null || p.signalCode !== null;
+
+/**
+ * Ends a process we spawned, by its pid: SIGTERM, SIGKILL after `termMs`; false when it is still
+ * there `killMs` later (a task asleep in state D keeps its SIGKILL pending: waiting on would hang).
+ */
+export async function endProcess(p: Proc, termMs = 10_000, killMs = 5_000): Promise<boolean> {
+  if (ended(p)) return true;
+  p.kill("SIGTERM");
+  if (await exitsWithin(p, termMs)) return true;
+  p.kill("SIGKILL");
+  return exitsWithin(p, killMs);
+}
+
+async function exitsWithin(p: Proc, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  const done = await Promise.race([p.exited.then(() => true as const), late]);
+  clearTimeout(timer);
+  return done;
+}
+
+/**
+ * What a process that does not answer is doing: its main thread's state, kernel wait channel and
+ * syscall, the CPU it has had (asleep or starved?) and the states of all its threads.
+ */
+function threadState(pid: number): string {
+  const read = (f: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${f}`, "utf8").trim();
+    } catch {
+      return "";
+    }
+  };
+  const stat = read("stat").replace(/^.*\) /, "").split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime (fields 14, 15)
+  const threads = (() => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).map((t) => read(`task/${t}/stat`).replace(/^.*\) /, "")[0]).join("");
+    } catch {
+      return "";
+    }
+  })();
+  return `state ${stat[0] ?? "?"}, wchan ${read("wchan") || "-"}, syscall ${read("syscall").split(" ")[0] || "?"}, cpu ${ticks} ticks, threads ${threads}`;
 }
 
 /** Bridge devices of a running daemon's user networks (the default bridge is removed by name). */

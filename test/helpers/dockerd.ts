@@ -5,7 +5,7 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../../src/client/client.ts";
-import { isRoot, mountsUnder, run, startDaemon, until, type RunResult, type TestDaemon } from "./daemon.ts";
+import { ended, endProcess, isRoot, mountsUnder, run, startDaemon, until, type RunResult, type TestDaemon } from "./daemon.ts";
 import { seedBusybox, startRegistry, type RunningRegistry } from "./registry.ts";
 
 export const DOCKERD_BIN = "/usr/sbin/dockerd";
@@ -94,22 +94,22 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
       { stdout: logFd, stderr: logFd, stdin: "ignore" },
     );
     closeSync(logFd);
-    await until(async () => (await client.ping().catch(() => false)) || p.exitCode !== null, "dockerd to answer", 30_000);
-    if (p.exitCode !== null) {
-      // A refused start leaves nothing behind either: its bridge, mounts and dir.
+    try {
+      await until(async () => (await client.ping().catch(() => false)) || ended(p), "dockerd to answer", 30_000);
+      if (ended(p)) throw new Error(`dockerd exited ${p.exitCode ?? p.signalCode}`);
+    } catch (e) {
+      // A refused or hung start leaves nothing behind either: dockerd itself, its bridge, mounts and dir.
       const why = log();
+      const gone = await endProcess(p, 15_000);
       Bun.spawnSync([...ipn, "link", "del", bridge], { stderr: "ignore" });
       for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stderr: "ignore" });
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`dockerd exited ${p.exitCode}:\n${why}`);
+      throw new Error(`${(e as Error).message}${gone ? "" : `; pid ${p.pid} did not end after SIGKILL`}; its log ends:\n${why.split("\n").slice(-30).join("\n")}`);
     }
     return p;
   };
   const terminate = async () => {
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill(9), 15_000);
-    await proc.exited;
-    clearTimeout(t);
+    if (!(await endProcess(proc, 15_000))) console.warn(`test dockerd pid ${proc.pid} did not end after SIGKILL`);
   };
   let proc = await spawn();
   let stopped = false;
@@ -160,9 +160,19 @@ export interface Peers {
 
 export async function startPeers(dockerd: DockerdOptions = {}): Promise<Peers> {
   const reg = await startRegistry();
-  const bb = await seedBusybox(reg.host);
-  const [ctr, dkr] = await Promise.all([startDaemon(), startDockerd(dockerd)]);
-  return { reg, bb, ctr, dkr };
+  let ctr: TestDaemon | undefined;
+  let dkr: TestDockerd | undefined;
+  try {
+    const bb = await seedBusybox(reg.host);
+    const started = await Promise.allSettled([startDaemon(), startDockerd(dockerd)]);
+    [ctr, dkr] = started.map((r) => (r.status === "fulfilled" ? r.value : undefined)) as [TestDaemon | undefined, TestDockerd | undefined];
+    for (const r of started) if (r.status === "rejected") throw r.reason;
+    return { reg, bb, ctr: ctr!, dkr: dkr! };
+  } catch (e) {
+    // The peer that did start and the registry go too: a failed start leaves the caller nothing to stop.
+    await stopPeers({ reg, ctr, dkr });
+    throw e;
+  }
 }
 
 /** Stops both daemons (in parallel), then the registry; parts a failed start never made are skipped. */
