@@ -180,7 +180,7 @@ async function exitsWithin(p: Proc, ms: number): Promise<boolean> {
 
 /**
  * What a process that does not answer is doing: its main thread's state, kernel wait channel and
- * syscall, the CPU it has had (asleep or starved?) and the states of all its threads.
+ * syscall, the CPU it has had (asleep or starved?), the states of all its threads, and the box's load.
  */
 function threadState(pid: number): string {
   const read = (f: string) => {
@@ -199,7 +199,8 @@ function threadState(pid: number): string {
       return "";
     }
   })();
-  return `state ${stat[0] ?? "?"}, wchan ${read("wchan") || "-"}, syscall ${read("syscall").split(" ")[0] || "?"}, cpu ${ticks} ticks, threads ${threads}`;
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  return `state ${stat[0] ?? "?"}, wchan ${read("wchan") || "-"}, syscall ${read("syscall").split(" ")[0] || "?"}, cpu ${ticks} ticks, threads ${threads}; load ${load}`;
 }
 
 /** Bridge devices of a running daemon's user networks (the default bridge is removed by name). */
