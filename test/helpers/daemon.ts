@@ -93,7 +93,11 @@ export async function startDaemon(
   const client = new ApiClient(host);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
   try {
-    await until(async () => (await client.ping()) || ended(proc), "daemon to answer", opts.answerMs);
+    // 30 s, as dockerd's: the two batch failures of session 5 were daemons that answered after 15.3 and
+    // 18.6 s, the time gone before they made their root dir (Bun's start and the loading of the source,
+    // on a box stalled right after the soak: the next file's first test was 5x slower too). A hang is
+    // still caught, with the daemon's state in the message.
+    await until(async () => (await client.ping()) || ended(proc), "daemon to answer", opts.answerMs ?? 30_000);
     if (ended(proc)) throw new Error(`daemon exited ${proc.exitCode ?? proc.signalCode}`);
   } catch (e) {
     // Nothing of a failed start stays behind: a daemon left running keeps its bridge, nft table and
