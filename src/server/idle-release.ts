@@ -1,20 +1,19 @@
 // After a burst of work (a pull, twenty runs) the daemon holds garbage and allocator
 // pages it no longer needs: JavaScriptCore sweeps lazily and collects when the heap
 // grows, not when the daemon goes quiet, so an idle daemon stayed 20–30 MB above where
-// it started. A moment after the last job of a burst ends, one full collection with a
-// synchronous sweep frees the dead objects (and the native memory their finalizers
-// own), and Bun.gc(true) collects again and has mimalloc return the freed pages.
+// it started. A moment after the last job of a burst ends, one full collection
+// (Bun.gc(true)) frees the dead objects (and the native memory their finalizers own)
+// and has mimalloc return the freed pages.
 // Once per burst, while nothing is asking, and only after a burst: RSS grew by WORTH
 // since the last release, or BURST jobs ran (RSS alone misses a burst that followed a
 // release closely: the floor, read once RSS settled, then already held its garbage). A
-// monitor's ping every few seconds is no burst. ~10–20 ms of a daemon with no work.
+// monitor's ping every few seconds is no burst. ~7–11 ms of a daemon with no work.
 // A job that left RSS BIG above the floor (a pull: tens of MB of dead network and
 // gunzip buffers) is released right after it, not after the quiet: the work that
 // follows a pull (`docker run` of the image, the next pull) then starts from the floor
 // instead of piling its own garbage on the pull's (the bench's "after the pulls and 20
-// runs" held 45–50 MB anonymous, 25 once released). One collection (~10–20 ms) after
+// runs" held 45–50 MB anonymous, 25 once released). One collection (~7–11 ms) after
 // a job of seconds.
-import { gcAndSweep } from "bun:jsc";
 
 const MiB = 1024 * 1024;
 const WORTH = 4 * MiB;
@@ -72,7 +71,12 @@ export function idleRelease(quietMs = 2000, release: () => void = releaseMemory,
   };
 }
 
+/**
+ * One full collection. A gcAndSweep() before it (a second full collection with a
+ * synchronous sweep) doubled the cost for nothing: in the daemon after pulls and 20 runs,
+ * 18–25 ms vs 7–11 ms per release, and RSS 5 s later the same (anon 22.3/21.5/22.8 vs
+ * 22.8/23.8/23.0 MiB, bench memory in turns; issue 16 note, session 6).
+ */
 export function releaseMemory(): void {
-  gcAndSweep();
   Bun.gc(true);
 }
