@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { idleRelease } from "../../../src/server/idle-release.ts";
+import { idleRelease, LONG_BURST } from "../../../src/server/idle-release.ts";
 import { memoryFields } from "../../../src/server/memory-report.ts";
 import { until } from "../../helpers/daemon.ts";
 
@@ -59,6 +59,40 @@ test("a job that left RSS far above the floor is released right after it, not af
   await Bun.sleep(50);
   expect(released).toBe(1);
   r.stop();
+});
+
+test("a burst that goes on is released every LONG_BURST jobs once RSS grew, without waiting for the quiet", async () => {
+  let rss = 100;
+  let released = 0;
+  // A quiet period far longer than the test: only the long-burst rule can release.
+  const r = idleRelease(60_000, () => {
+    released++;
+    rss = 101;
+  }, () => rss * 1024 * 1024);
+  // Runs back to back that did not grow RSS: nothing to give back, however many.
+  for (let i = 0; i < 3 * LONG_BURST; i++) r.poke();
+  await Bun.sleep(50);
+  expect(released).toBe(0);
+  // Growth above WORTH (below BIG): released once LONG_BURST jobs have run since the last release.
+  const r2 = idleRelease(60_000, () => {
+    released++;
+    rss = 101;
+  }, () => rss * 1024 * 1024);
+  rss = 106;
+  for (let i = 0; i < LONG_BURST - 1; i++) r2.poke();
+  await Bun.sleep(50);
+  expect(released).toBe(0);
+  r2.poke();
+  await until(() => released === 1, "the release at the LONG_BURST-th job");
+  // The count starts again after it.
+  rss = 106;
+  for (let i = 0; i < LONG_BURST - 1; i++) r2.poke();
+  await Bun.sleep(50);
+  expect(released).toBe(1);
+  r2.poke();
+  await until(() => released === 2, "the second release");
+  r.stop();
+  r2.stop();
 });
 
 test("the memory report splits RSS and the JS heap", () => {
