@@ -26,7 +26,7 @@ import { volumeRoutes } from "./routes/volumes.ts";
 import { imageRoutes } from "./routes/images.ts";
 import { swarmRoutes } from "./routes/swarm.ts";
 import { buildRoutes } from "./routes/build.ts";
-import { createHttpServer } from "./http.ts";
+import { httpFront } from "./http.ts";
 import { listenOn, type Listener } from "./listen.ts";
 import { socketGid } from "./socket-group.ts";
 import type { DaemonConfig } from "./config.ts";
@@ -77,9 +77,9 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const app = createApp({ engine }, [containerRoutes, containerFsRoutes, registryRoutes, execRoutes, eventsRoutes, volumeRoutes, imageRoutes, networkRoutes, buildRoutes, swarmRoutes]);
     const tls = config.tls ? { cert: readFileSync(config.tls.cert, "utf8"), key: readFileSync(config.tls.key, "utf8"), ca: config.tls.ca ? readFileSync(config.tls.ca, "utf8") : undefined, verify: config.tls.verify } : undefined;
     const gid = socketGid(config.group);
+    const front = httpFront(app, { readIdleMs: readIdleMs() });
     for (const host of config.hosts) {
-      const server = createHttpServer(app, { tls: host.startsWith("tcp://") ? tls : undefined, readIdleMs: readIdleMs() });
-      servers.push(await listenOn(server, host, !!tls, { gid, tlsVerify: !!config.tls?.verify }));
+      servers.push(await listenOn(front, host, { gid, tls: host.startsWith("tcp://") ? tls : undefined }));
       log.info("API listen", { host });
     }
     if (previous) log.warn(previous);

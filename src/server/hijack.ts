@@ -1,8 +1,8 @@
-import type { Duplex } from "node:stream";
 import { PassThrough, type Readable } from "node:stream";
 import { pushStream } from "./push-stream.ts";
 import { unreadByPeer } from "../kernel/socket.ts";
 import { drainedOrClosed } from "../drained.ts";
+import type { Conn } from "./front/conn.ts";
 
 /**
  * A request that arrived with `Connection: Upgrade` carries its socket here.
@@ -10,11 +10,11 @@ import { drainedOrClosed } from "../drained.ts";
  * speaks raw bytes both ways and half-closes its side when stdin ends.
  */
 export interface Hijackable {
-  socket: Duplex;
+  socket: Conn;
   /** Bytes that followed the request body on the socket (early stdin). */
   rest: Buffer;
   taken: boolean;
-  /** The socket's descriptor when known (unix sockets accepted by node:net). */
+  /** The socket's descriptor when known (unix sockets). */
   fd?: number;
 }
 
@@ -102,7 +102,7 @@ const HEAD_READ_DEADLINE_MS = 2000;
  * of unread bytes is 0), the connection is gone, or the deadline passed. There
  * is no readiness event for "the peer consumed": it is polled, each poll one ioctl.
  */
-async function headRead(fd: number | undefined, socket: Duplex, gone: () => boolean): Promise<void> {
+async function headRead(fd: number | undefined, socket: Conn, gone: () => boolean): Promise<void> {
   if (fd === undefined) return;
   const deadline = Date.now() + HEAD_READ_DEADLINE_MS;
   for (;;) {
