@@ -80,13 +80,17 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
     if (colon === 0) continue; // Go skips a field with an empty name
     headers.push([line.slice(0, colon), line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "")]);
   }
+  const minor = Number(m[5]);
+  const framing = framingOf(headers, minor);
+  if ("status" in framing) return { kind: "error", error: framing };
+  // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host (Go's checks, in its order).
+  const hosts = values(headers, "host").length;
+  if (minor >= 1 && hosts === 0) return badRequest("missing required Host header");
+  if (hosts > 1) return badRequest();
   for (const [k, v] of headers) {
     if (!TOKEN.test(k)) return badRequest("invalid header name");
     if (BAD_VALUE.test(v)) return badRequest("invalid header value");
   }
-  const minor = Number(m[5]);
-  const framing = framingOf(headers, minor);
-  if ("status" in framing) return { kind: "error", error: framing };
   const conn = tokens(headers, "connection");
   return {
     kind: "head",
