@@ -27,13 +27,12 @@ export async function writeAnswer(conn: Conn, to: AnswerTo, r: Response, signal:
     const body = to.method === "HEAD" ? (void r.body?.cancel().catch(() => {}), EMPTY) : new Uint8Array(await r.arrayBuffer());
     // HEAD: the length of the body a GET would get is unknown here; node:http sent the empty body's 0.
     const length = r.status === 204 || r.status === 304 ? "" : `content-length: ${body.length}\r\n`;
-    const head = headOf(r, to, length);
-    const ok = body.length && to.method !== "HEAD" ? conn.write(Buffer.concat([Buffer.from(head, "latin1"), body])) : conn.write(head);
-    if (!ok) await drainedOrClosed(conn);
+    const head = Buffer.from(headOf(r, to, length), "latin1");
+    await flushed(conn, conn.write(body.length ? Buffer.concat([head, body]) : head));
     return;
   }
   const chunked = to.minor >= 1;
-  if (!conn.write(headOf(r, to, chunked ? "transfer-encoding: chunked\r\n" : ""))) await drainedOrClosed(conn);
+  await flushed(conn, conn.write(Buffer.from(headOf(r, to, chunked ? "transfer-encoding: chunked\r\n" : ""), "latin1")));
   const reader = r.body!.getReader();
   const cancel = () => void reader.cancel().catch(() => {});
   if (signal.aborted) cancel();
@@ -48,14 +47,20 @@ export async function writeAnswer(conn: Conn, to: AnswerTo, r: Response, signal:
       }
       if (!value.length) continue; // an empty chunk would be the last-chunk
       const piece = chunked ? Buffer.concat([Buffer.from(`${value.length.toString(16)}\r\n`), value, CRLF]) : value;
-      if (!conn.write(piece)) await drainedOrClosed(conn);
+      await flushed(conn, conn.write(piece));
     }
   } catch {
     // the producer failed or the client went away: end what was sent
   } finally {
     signal.removeEventListener("abort", cancel);
   }
-  if (chunked && !conn.destroyed && !conn.write(LAST_CHUNK)) await drainedOrClosed(conn);
+  if (chunked && !conn.destroyed) await flushed(conn, conn.write(LAST_CHUNK));
+}
+
+/** After a write that returned `ok`: waits for the drain, unless there is none to wait for (the connection is gone). */
+function flushed(conn: Conn, ok: boolean): Promise<void> | undefined {
+  if (ok || conn.destroyed) return undefined;
+  return drainedOrClosed(conn);
 }
 
 /**
