@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import type { Socket } from "bun";
 
 /**
@@ -34,12 +33,21 @@ interface Pending {
   written?: () => void;
 }
 
+type ConnEvent = "data" | "end" | "close" | "drain" | "error";
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = ((arg?: any) => void) & { once?: (arg?: any) => void };
+
 /**
  * A Bun.listen socket as a Conn. Bun's socket.write takes what the kernel takes
  * and returns the count (it keeps nothing), so the rest waits here until the
  * socket's drain; data that still arrives while paused is held until resume.
+ *
+ * Its events are a small table of its own rather than node's EventEmitter: the
+ * daemon runs with raised JIT thresholds, so a fresh connection's path runs
+ * mostly interpreted, where every line of JavaScript counts (node:events' on,
+ * once, off and emit did more per connection than this whole table).
  */
-export class BunConn extends EventEmitter implements Conn {
+export class BunConn implements Conn {
   readonly fd: number | undefined;
   destroyed = false;
   writableEnded = false;
@@ -47,11 +55,44 @@ export class BunConn extends EventEmitter implements Conn {
   private queued = 0;
   private paused = false;
   private held: Buffer[] = [];
+  private listeners: Partial<Record<ConnEvent, Listener[]>> = {};
 
   constructor(private readonly socket: Socket<BunConn>) {
-    super();
     const fd = (socket as { fd?: unknown }).fd;
     this.fd = typeof fd === "number" && fd >= 0 ? fd : undefined;
+  }
+
+  on(event: ConnEvent, fn: Listener): this {
+    (this.listeners[event] ??= []).push(fn);
+    return this;
+  }
+
+  once(event: ConnEvent, fn: Listener): this {
+    const wrapper: Listener = (arg) => {
+      this.off(event, fn);
+      fn(arg);
+    };
+    wrapper.once = fn;
+    return this.on(event, wrapper);
+  }
+
+  off(event: ConnEvent, fn: Listener): this {
+    const list = this.listeners[event];
+    if (!list) return this;
+    const i = list.findIndex((l) => l === fn || l.once === fn);
+    if (i >= 0) list.splice(i, 1);
+    return this;
+  }
+
+  listenerCount(event: ConnEvent): number {
+    return this.listeners[event]?.length ?? 0;
+  }
+
+  private emit(event: ConnEvent, arg?: unknown): void {
+    const list = this.listeners[event];
+    if (!list?.length) return;
+    if (list.length === 1) return list[0]!(arg);
+    for (const fn of list.slice()) fn(arg);
   }
 
   get writableLength(): number {

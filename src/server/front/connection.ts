@@ -7,6 +7,7 @@ import { decoderFor, RequestBody } from "./request-body.ts";
 import { errorAnswer, KEEP_ALIVE_S, writeAnswer } from "./answer.ts";
 import { lingerClose } from "./linger.ts";
 import { serveUpgrade } from "./upgrade.ts";
+import { unwatch, watch, type Expiring } from "./deadlines.ts";
 import type { FetchApp } from "../http.ts";
 
 export interface ServeOptions {
@@ -27,7 +28,7 @@ export function serveConnection(conn: Conn, app: FetchApp, o: ServeOptions): voi
   new HttpConnection(conn, app, o).start();
 }
 
-class HttpConnection {
+class HttpConnection implements Expiring {
   /** Received bytes no request has taken yet. */
   private buf: Buffer = EMPTY;
   /** How much of `buf` was already searched for the end of a head. */
@@ -40,8 +41,9 @@ class HttpConnection {
   private body: RequestBody | null = null;
   private abort: AbortController | null = null;
   private peerEnded = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerFor: "idle" | "head" | null = null;
+  /** Epoch ms at which the connection is dropped (Expiring); 0 = none. */
+  deadline = 0;
+  private waitingFor: "idle" | "head" | null = null;
 
   constructor(
     private readonly conn: Conn,
@@ -54,6 +56,7 @@ class HttpConnection {
     this.conn.on("end", this.onEnd);
     this.conn.on("close", this.onClose);
     this.conn.on("error", ignore);
+    watch(this);
     this.wait("idle");
   }
 
@@ -80,6 +83,7 @@ class HttpConnection {
   private readonly onClose = (): void => {
     this.finished = true;
     this.clearTimer();
+    unwatch(this);
     this.abort?.abort();
     this.body?.clientGone("connection closed");
   };
@@ -97,7 +101,7 @@ class HttpConnection {
     const r = parseHead(this.buf, Math.max(0, this.searched - 3));
     if (r.kind === "incomplete") {
       this.searched = this.buf.length;
-      if (this.timerFor !== "head") this.wait("head");
+      if (this.waitingFor !== "head") this.wait("head");
       return;
     }
     this.clearTimer();
@@ -177,6 +181,7 @@ class HttpConnection {
   private finish(): void {
     this.finished = true;
     this.clearTimer();
+    unwatch(this);
     this.buf = EMPTY;
     this.conn.off("data", this.onData);
     this.conn.off("end", this.onEnd);
@@ -185,15 +190,17 @@ class HttpConnection {
 
   /** Between requests the client has KEEP_ALIVE_S; once a head started, HEADERS_TIMEOUT_MS to finish it. */
   private wait(what: "idle" | "head"): void {
-    this.clearTimer();
-    this.timerFor = what;
-    this.timer = setTimeout(() => this.conn.destroy(), what === "idle" ? KEEP_ALIVE_S * 1000 : HEADERS_TIMEOUT_MS);
+    this.waitingFor = what;
+    this.deadline = Date.now() + (what === "idle" ? KEEP_ALIVE_S * 1000 : HEADERS_TIMEOUT_MS);
   }
 
   private clearTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerFor = null;
+    this.deadline = 0;
+    this.waitingFor = null;
+  }
+
+  expired(): void {
+    this.conn.destroy();
   }
 }
 

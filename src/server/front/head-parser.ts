@@ -72,26 +72,52 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
       // obs-fold: Go joins a continuation line to the field before it with one space.
       const last = headers[headers.length - 1];
       if (!last) return badRequest();
-      last[1] = `${last[1]} ${line.trim()}`.trim();
+      last[1] = `${last[1]} ${trimSpaces(line)}`.trim();
       continue;
     }
     const colon = line.indexOf(":");
     if (colon < 0) return badRequest();
     if (colon === 0) continue; // Go skips a field with an empty name
-    headers.push([line.slice(0, colon), line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "")]);
+    headers.push([line.slice(0, colon), trimSpaces(line.slice(colon + 1))]);
   }
+  // One pass over the fields for what framing and the connection need (see the JIT note in conn.ts).
   const minor = Number(m[5]);
-  const framing = framingOf(headers, minor);
+  let hosts = 0;
+  let badName = false;
+  let badValue = false;
+  let upgradeField = false;
+  const te: string[] = [];
+  const lens: string[] = [];
+  let connection = "";
+  for (const [k, v] of headers) {
+    if (!TOKEN.test(k)) badName = true;
+    else if (BAD_VALUE.test(v)) badValue = true;
+    switch (k.length > 17 ? "" : k.toLowerCase()) {
+      case "host":
+        hosts++;
+        break;
+      case "content-length":
+        lens.push(v);
+        break;
+      case "transfer-encoding":
+        te.push(v);
+        break;
+      case "connection":
+        connection += `,${v.toLowerCase()}`;
+        break;
+      case "upgrade":
+        upgradeField = true;
+        break;
+    }
+  }
+  const framing = framingOf(te, lens, minor);
   if ("status" in framing) return { kind: "error", error: framing };
   // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host (Go's checks, in its order).
-  const hosts = values(headers, "host").length;
   if (minor >= 1 && hosts === 0) return badRequest("missing required Host header");
   if (hosts > 1) return badRequest();
-  for (const [k, v] of headers) {
-    if (!TOKEN.test(k)) return badRequest("invalid header name");
-    if (BAD_VALUE.test(v)) return badRequest("invalid header value");
-  }
-  const conn = tokens(headers, "connection");
+  if (badName) return badRequest("invalid header name");
+  if (badValue) return badRequest("invalid header value");
+  const conn = connection ? connection.split(",").map((t) => t.trim()) : [];
   return {
     kind: "head",
     size: end,
@@ -103,22 +129,27 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
       framing,
       // HTTP/1.0 closes after each answer, as the daemon's node:http front did (even with keep-alive asked).
       keepAlive: minor >= 1 && !conn.includes("close"),
-      upgrade: conn.includes("upgrade") && headers.some(([k]) => k.toLowerCase() === "upgrade"),
+      upgrade: upgradeField && conn.includes("upgrade"),
     },
   };
+}
+
+/** Go trims spaces and tabs around a field value (not other whitespace). */
+function trimSpaces(v: string): string {
+  const a = v.charCodeAt(0);
+  const z = v.charCodeAt(v.length - 1);
+  return a === 32 || a === 9 || z === 32 || z === 9 ? v.replace(/^[ \t]+|[ \t]+$/g, "") : v;
 }
 
 const tooLarge = (): HeadResult => ({ kind: "error", error: { status: 431, text: "Request Header Fields Too Large" } });
 
 /** RFC 9112 §6.3 as Go applies it: chunked wins over a length; any other coding is 501. */
-function framingOf(headers: [string, string][], minor: number): Framing | HeadError {
-  const te = values(headers, "transfer-encoding");
+function framingOf(te: string[], lens: string[], minor: number): Framing | HeadError {
   // Go reads Transfer-Encoding from HTTP/1.1 requests only.
   if (te.length && minor >= 1) {
     if (te.length > 1 || te[0]!.toLowerCase() !== "chunked") return { status: 501, text: "Not Implemented", body: "Unsupported transfer encoding" };
     return { kind: "chunked" };
   }
-  const lens = values(headers, "content-length");
   if (!lens.length) return { kind: "none" };
   const first = lens[0]!.trim();
   if (lens.some((l) => l.trim() !== first)) return { status: 400, text: "Bad Request" };
@@ -126,17 +157,4 @@ function framingOf(headers: [string, string][], minor: number): Framing | HeadEr
   if (!/^\d+$/.test(first) || !Number.isSafeInteger(Number(first))) return { status: 400, text: "Bad Request" };
   const length = Number(first);
   return length === 0 ? { kind: "none" } : { kind: "length", length };
-}
-
-function values(headers: [string, string][], name: string): string[] {
-  const out: string[] = [];
-  for (const [k, v] of headers) if (k.length === name.length && k.toLowerCase() === name) out.push(v);
-  return out;
-}
-
-/** The comma-separated tokens of a field, lower-cased (Connection: keep-alive, Upgrade). */
-function tokens(headers: [string, string][], name: string): string[] {
-  const out: string[] = [];
-  for (const v of values(headers, name)) for (const t of v.split(",")) out.push(t.trim().toLowerCase());
-  return out;
 }

@@ -113,6 +113,10 @@ export class RequestBody {
   private settled = false;
   private failed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** We want bytes: the stream has room and the body has not ended. */
+  private wanting = false;
+  /** When bytes were last wanted or came (epoch ms). */
+  private since = 0;
   private readonly emit = (chunk: Uint8Array) => {
     if (this.settled || !this.ctrl) return;
     this.ctrl.enqueue(chunk); // a view of the received buffer, not a copy
@@ -195,19 +199,35 @@ export class RequestBody {
 
   private settle(): void {
     this.stop();
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.settled = true;
   }
 
+  /**
+   * (Re)starts the wait for bytes. One timer per body, moved on only when it
+   * fires: a timer per chunk would cost more than the chunk (see deadlines.ts).
+   */
   private arm(): void {
-    this.stop();
-    this.timer = setTimeout(() => {
-      this.error(new ReadTimeoutError(`no request body received for ${this.idleMs / 1000} s`));
-      this.conn.destroy();
-    }, this.idleMs);
+    this.wanting = true;
+    this.since = Date.now();
+    this.timer ??= setTimeout(this.check, this.idleMs);
   }
 
-  private stop(): void {
-    clearTimeout(this.timer);
+  private readonly check = (): void => {
     this.timer = undefined;
+    if (!this.wanting || this.settled) return;
+    const idle = Date.now() - this.since;
+    if (idle < this.idleMs) {
+      this.timer = setTimeout(this.check, this.idleMs - idle);
+      return;
+    }
+    this.error(new ReadTimeoutError(`no request body received for ${this.idleMs / 1000} s`));
+    this.conn.destroy();
+  };
+
+  /** Not waiting for the client (our consumer is slow, or the body ended). */
+  private stop(): void {
+    this.wanting = false;
   }
 }
