@@ -23,6 +23,7 @@ const HEADERS_TIMEOUT_MS = 60_000;
 const MAX_BUFFERED = MAX_HEAD_BYTES;
 
 const EMPTY = Buffer.alloc(0);
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 
 export function serveConnection(conn: Conn, app: FetchApp, o: ServeOptions): void {
   new HttpConnection(conn, app, o).start();
@@ -90,6 +91,8 @@ class HttpConnection implements Expiring {
 
   /** Takes the next request out of the buffer, if its head is complete. */
   private next(): void {
+    // A resume() inside serve() may have handed over held bytes that started the next request already.
+    if (this.busy || this.finished) return;
     // RFC 9112 §2.2: empty lines before a request line are ignored.
     let skip = 0;
     while (skip < this.buf.length && (this.buf[skip] === 13 || this.buf[skip] === 10)) skip++;
@@ -120,6 +123,8 @@ class HttpConnection implements Expiring {
     const keepBody = head.method !== "GET" && head.method !== "HEAD";
     const body = head.framing.kind === "none" ? undefined : new RequestBody(decoderFor(head.framing), conn, this.o.readIdleMs, keepBody);
     if (body) {
+      // curl and others wait (a second, for curl) for a 100 before sending a body; node:http sent it at once.
+      if (head.expectContinue && keepBody) conn.write(CONTINUE);
       this.body = body;
       if (this.buf.length) this.buf = this.buf.subarray(body.feed(this.buf));
       if (body.done || body.broken) this.body = null;

@@ -18,6 +18,8 @@ export interface RequestHead {
   keepAlive: boolean;
   /** `Connection: Upgrade` with an `Upgrade` field (attach, exec start). */
   upgrade: boolean;
+  /** `Expect: 100-continue` on HTTP/1.1: the client waits for a 100 before its body. */
+  expectContinue: boolean;
 }
 
 /** A refusal of the head: the status and text of Go's answer (net/http server.go). */
@@ -86,6 +88,7 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
   let badName = false;
   let badValue = false;
   let upgradeField = false;
+  let expectContinue = false;
   const te: string[] = [];
   const lens: string[] = [];
   let connection = "";
@@ -107,6 +110,9 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
         break;
       case "upgrade":
         upgradeField = true;
+        break;
+      case "expect":
+        expectContinue = v.toLowerCase() === "100-continue";
         break;
     }
   }
@@ -130,6 +136,7 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
       // HTTP/1.0 closes after each answer, as the daemon's node:http front did (even with keep-alive asked).
       keepAlive: minor >= 1 && !conn.includes("close"),
       upgrade: upgradeField && conn.includes("upgrade"),
+      expectContinue: expectContinue && minor >= 1,
     },
   };
 }

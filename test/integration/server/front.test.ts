@@ -46,6 +46,7 @@ function app(): Hono<{ Bindings: ApiEnv }> {
     events.push("wait: answered");
     return c.text("waited");
   });
+  a.get("/count", (c) => c.text(c.req.query("i") ?? ""));
   a.get("/after", (c) => {
     events.push("after");
     return c.text("after");
@@ -136,6 +137,28 @@ describe("HTTP/1.1 front over a unix socket", () => {
     expect(events).toEqual(["wait: start", "wait: answered", "after"]);
     expect(h!.headers.connection).toBe("close");
     await until(() => t.closed(), "the close after Connection: close");
+  });
+
+  test("more pipelined requests than the buffer holds: each answered once, in order", async () => {
+    const t = await talk(sock);
+    const n = 300;
+    const pad = "p".repeat(5000); // 300 × 5 KB: past the 1 MiB the front buffers before it pauses the socket
+    t.write(Array.from({ length: n }, (_, i) => get(`/count?i=${i}`, `X-Pad: ${pad}\r\n`)).join(""));
+    const got = await answers(t, n);
+    expect(got.map((a) => a.body.toString())).toEqual(Array.from({ length: n }, (_, i) => String(i)));
+    expect(got.at(-1)!.rest.length).toBe(0);
+    t.destroy();
+  });
+
+  test("Expect: 100-continue gets the 100 before the client sends its body", async () => {
+    const t = await talk(sock);
+    t.write("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    await until(() => t.got().includes("\r\n\r\n"), "the 100");
+    expect(t.got().toString()).toBe("HTTP/1.1 100 Continue\r\n\r\n");
+    t.write("hello");
+    await until(() => answerIn(t.got().subarray(25)), "the answer");
+    expect(JSON.parse(answerIn(t.got().subarray(25))!.body.toString()).text).toBe("hello");
+    t.destroy();
   });
 
   test("a head split into single bytes, and CRLF before a request line, are fine", async () => {

@@ -29,8 +29,15 @@ describe("request head", () => {
         framing: { kind: "length", length: 2 },
         keepAlive: true,
         upgrade: false,
+        expectContinue: false,
       },
     });
+  });
+
+  test("Expect: 100-continue on HTTP/1.1 only", () => {
+    expect(head("POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n").expectContinue).toBe(true);
+    expect(head("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n").expectContinue).toBe(false);
+    expect(head("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n").expectContinue).toBe(false);
   });
 
   test("bare LF line ends, as Go's reader takes them; values trimmed; empty value kept", () => {
