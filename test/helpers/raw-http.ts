@@ -1,6 +1,7 @@
 // Speaking HTTP/1.1 to a unix socket in raw bytes, and reading the answers
 // back as they arrive: for tests of the daemon's HTTP front (and dockerd's).
 import net from "node:net";
+import tls from "node:tls";
 import { until } from "./daemon.ts";
 
 export interface Talk {
@@ -14,9 +15,13 @@ export interface Talk {
   destroy(): void;
 }
 
-export function talk(sock: string): Promise<Talk> {
+/** A connection to a unix socket path, or over TLS to 127.0.0.1:port (any certificate). */
+export function talk(to: string | { tlsPort: number }): Promise<Talk> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ path: sock, allowHalfOpen: true });
+    const s =
+      typeof to === "string"
+        ? net.connect({ path: to, allowHalfOpen: true })
+        : tls.connect({ host: "127.0.0.1", port: to.tlsPort, rejectUnauthorized: false, allowHalfOpen: true } as tls.ConnectionOptions);
     let got = Buffer.alloc(0);
     let closed = false;
     s.on("data", (d: Buffer) => (got = Buffer.concat([got, d])));
@@ -25,7 +30,7 @@ export function talk(sock: string): Promise<Talk> {
     s.on("end", () => (closed = true));
     s.on("close", () => (closed = true));
     s.once("error", reject);
-    s.once("connect", () =>
+    s.once(typeof to === "string" ? "connect" : "secureConnect", () =>
       resolve({
         got: () => got,
         closed: () => closed,

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import { httpFront, type ApiEnv } from "../../../src/server/http.ts";
 import { listenOn, type Listener } from "../../../src/server/listen.ts";
@@ -13,6 +14,7 @@ import { pushStream } from "../../../src/server/push-stream.ts";
 import { onError } from "../../../src/server/errors.ts";
 import { removeScratch, scratchDir } from "../../helpers/tmp.ts";
 import { until } from "../../helpers/daemon.ts";
+import { freePort } from "../../helpers/registry.ts";
 import { answerIn, answers, talk } from "../../helpers/raw-http.ts";
 
 const events: string[] = [];
@@ -287,5 +289,60 @@ describe("HTTP/1.1 front over a unix socket", () => {
     await until(() => t.closed(), "the close after a plain answer to an upgrade");
     const a = answerIn(t.got(), true)!;
     expect([a.status, a.headers.connection, a.body.toString()]).toEqual([200, "close", "hi"]);
+  });
+});
+
+const haveOpenssl = Bun.which("openssl") !== null;
+if (!haveOpenssl) console.warn("skip: HTTP front over TLS: needs openssl");
+
+// tcp:// is served by node:tls into the same front: the conversations that matter, once more over TLS.
+describe.skipIf(!haveOpenssl)("HTTP/1.1 front over TLS (node:tls sockets as Conn)", () => {
+  let listener: Listener;
+  let port: number;
+  beforeAll(async () => {
+    const dir = scratchDir("ctr-front-tls-");
+    const r = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "1", "-subj", "/CN=127.0.0.1"], { cwd: dir, stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+    port = await freePort();
+    const tls = { cert: readFileSync(join(dir, "c.pem"), "utf8"), key: readFileSync(join(dir, "k.pem"), "utf8"), verify: false };
+    const warn = console.warn;
+    console.warn = () => {}; // the daemon's loud warning about TLS without --tlsverify
+    try {
+      listener = await listenOn(httpFront(app(), { readIdleMs: 60_000 }), `tcp://127.0.0.1:${port}`, { tls });
+    } finally {
+      console.warn = warn;
+    }
+  });
+  afterAll(async () => {
+    await listener?.close();
+    removeScratch();
+  });
+
+  test("keep-alive and a chunked upload", async () => {
+    const t = await talk({ tlsPort: port });
+    const payload = Buffer.alloc(1024 * 1024, 0x7a);
+    t.write(get("/hello") + "POST /slow-echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (let at = 0; at < payload.length; at += 50_000) {
+      const piece = payload.subarray(at, at + 50_000);
+      t.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n")]));
+    }
+    t.write("0\r\n\r\n");
+    const [h, e] = await answers(t, 2);
+    expect(h!.body.toString()).toBe("hi");
+    expect(JSON.parse(e!.body.toString())).toEqual({ length: payload.length, sha: createHash("sha256").update(payload).digest("hex") });
+    t.destroy();
+  });
+
+  test("upgrade with early stdin and half-close", async () => {
+    const t = await talk({ tlsPort: port });
+    const json = JSON.stringify({ greeting: "tls" });
+    t.write(`POST /hijack HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}early `);
+    await until(() => t.got().includes("EARLY"), "early stdin echoed");
+    t.write("more");
+    await until(() => t.got().includes("MORE"), "stdin echoed");
+    t.end();
+    await until(() => t.closed(), "the end of the conversation");
+    const out = t.got().toString();
+    expect(out.slice(out.indexOf("\r\n\r\n") + 4)).toBe("tls:EARLY MOREbye");
   });
 });
