@@ -49,6 +49,20 @@ function app(): Hono<{ Bindings: ApiEnv }> {
     return c.text("waited");
   });
   a.get("/count", (c) => c.text(c.req.query("i") ?? ""));
+  // Answers far larger than the socket's buffers: written in parts as the client drains them.
+  a.get("/big", () => new Response(pattern(8 * 1024 * 1024)));
+  a.get("/big-stream", (c) => {
+    const out = pushStream();
+    void (async () => {
+      const whole = pattern(16 * 1024 * 1024);
+      for (let at = 0; at < whole.length; at += 1024 * 1024) {
+        const wait = out.write(whole.subarray(at, at + 1024 * 1024));
+        if (wait) await wait;
+      }
+      out.close();
+    })();
+    return markStreaming(new Response(out.body));
+  });
   a.get("/after", (c) => {
     events.push("after");
     return c.text("after");
@@ -92,6 +106,13 @@ function app(): Hono<{ Bindings: ApiEnv }> {
     return new Response(null, { headers: { "x-ctr-hijacked": "1" } });
   });
   return a;
+}
+
+/** Bytes that show where they were cut or reordered. */
+function pattern(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 4) b.writeUInt32LE(i, i);
+  return b;
 }
 
 const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
@@ -224,6 +245,17 @@ describe("HTTP/1.1 front over a unix socket", () => {
     t.write("0\r\nX-Trailer: 1\r\n\r\n");
     const [a] = await answers(t, 1);
     expect(JSON.parse(a!.body.toString())).toEqual({ length: payload.length, sha: createHash("sha256").update(payload).digest("hex") });
+    t.destroy();
+  });
+
+  test("answers larger than the socket holds arrive whole: with a length, and streamed (chunked), on one connection", async () => {
+    const t = await talk(sock);
+    t.write(get("/big") + get("/big-stream") + get("/hello"));
+    const [big, streamed, hello] = await answers(t, 3);
+    expect(big!.body.equals(pattern(8 * 1024 * 1024))).toBe(true);
+    expect(streamed!.headers["transfer-encoding"]).toBe("chunked");
+    expect(streamed!.body.equals(pattern(16 * 1024 * 1024))).toBe(true);
+    expect(hello!.body.toString()).toBe("hi");
     t.destroy();
   });
 
