@@ -132,14 +132,15 @@ class HttpConnection implements Expiring {
     }
     let response: Response;
     try {
-      const request = new Request(`http://localhost${head.target}`, {
+      const request = new Request(`http://localhost${head.target === "*" ? "/" : head.target}`, {
         method: head.method,
         headers: head.headers,
         body: body?.stream,
         signal: abort.signal,
         duplex: "half", // streamed request bodies (image loads, archive uploads)
       } as RequestInit & { duplex: "half" });
-      response = await this.app.fetch(request, {});
+      // `OPTIONS *` asks about the server, not a resource: Go's net/http answers it (200, no body) itself.
+      response = head.target === "*" ? new Response(null) : await this.app.fetch(request, {});
     } catch (e) {
       response = Response.json({ message: (e as Error).message }, { status: 500 });
     }

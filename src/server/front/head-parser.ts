@@ -7,7 +7,7 @@ export type Framing = { kind: "none" } | { kind: "length"; length: number } | { 
 
 export interface RequestHead {
   method: string;
-  /** The request target as sent (origin-form: path and query). */
+  /** Path and query (absolute-form reduced to them), or `*` (OPTIONS). */
   target: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minor: number;
@@ -67,6 +67,8 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
   const m = REQUEST_LINE.exec(lines[0]!);
   if (!m || !TOKEN.test(m[1]!)) return badRequest();
   if (m[4] !== "1") return { kind: "error", error: { status: 505, text: "HTTP Version Not Supported: unsupported protocol version" } };
+  const target = requestTarget(m[1]!, m[2]!);
+  if (target === null) return badRequest();
   const headers: [string, string][] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
@@ -129,7 +131,7 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
     size: end,
     head: {
       method: m[1]!,
-      target: m[2]!,
+      target,
       minor,
       headers,
       framing,
@@ -139,6 +141,25 @@ export function parseHead(buf: Buffer, from = 0): HeadResult {
       expectContinue: expectContinue && minor >= 1,
     },
   };
+}
+
+/**
+ * The target as a path and query (RFC 9112 §3.2): origin-form as it is, absolute-form reduced to its path
+ * (Go routes `GET http://host/_ping`), `*` for OPTIONS (asterisk-form); else null, as Go refuses it (400):
+ * any other form, or a broken percent-escape.
+ */
+function requestTarget(method: string, t: string): string | null {
+  if (t[0] !== "/") {
+    if (t === "*") return method === "OPTIONS" ? t : null;
+    if (!/^https?:\/\//i.test(t)) return null;
+    try {
+      const u = new URL(t);
+      t = u.pathname + u.search;
+    } catch {
+      return null;
+    }
+  }
+  return t.includes("%") && /%(?![0-9a-fA-F]{2})/.test(t) ? null : t;
 }
 
 /** Go trims spaces and tabs around a field value (not other whitespace). */

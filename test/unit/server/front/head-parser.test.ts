@@ -59,6 +59,14 @@ describe("request head", () => {
     expect(headEnd(Buffer.from(s), s.length - 2)).toBe(-1);
   });
 
+  test("targets: absolute-form to its path, * for OPTIONS only, other forms and broken escapes refused (Go)", () => {
+    expect(head("GET http://x:1/v1.51/_ping?a=%20 HTTP/1.1\r\n\r\n").target).toBe("/v1.51/_ping?a=%20");
+    expect(head("OPTIONS * HTTP/1.1\r\n\r\n").target).toBe("*");
+    for (const bad of ["GET * HTTP/1.1", "GET foo HTTP/1.1", "GET /%zz HTTP/1.1", "GET /a%2 HTTP/1.1", "GET http://[ HTTP/1.1"]) {
+      expect(error(`${bad}\r\n\r\n`)).toEqual({ status: 400, text: "Bad Request" });
+    }
+  });
+
   test("keep-alive: HTTP/1.1 unless Connection: close; HTTP/1.0 never (as node:http in Bun answered)", () => {
     expect(head("GET / HTTP/1.1\r\n\r\n").keepAlive).toBe(true);
     expect(head("GET / HTTP/1.1\r\nConnection: Keep-Alive, Close\r\n\r\n").keepAlive).toBe(false);
