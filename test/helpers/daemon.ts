@@ -124,7 +124,8 @@ export async function startDaemon(
     docker: (args, o = {}) => run(["docker", "-H", host, ...args], { stdin: o.stdin }),
     kill9: async () => {
       proc.kill(9);
-      await proc.exited;
+      // Bounded: a task asleep in state D keeps its SIGKILL pending, and the test would hang to its timeout.
+      if (!(await exitsWithin(proc, 5_000))) throw new Error(`test daemon pid ${proc.pid} did not end after SIGKILL (${threadState(proc.pid)})`);
     },
     stop: async () => {
       if (stopped) return;
