@@ -32,6 +32,11 @@ export class ReadTimeoutError extends Error {
   override name = "ReadTimeoutError";
 }
 
+/** A body the client framed wrongly (chunked); the message is Go's, which dockerd answers with (500). */
+export class BodyFramingError extends Error {
+  override name = "BodyFramingError";
+}
+
 export function statusOf(err: unknown): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
@@ -64,7 +69,9 @@ export function onError(err: Error, c: Context): Response {
     return c.json({ message: err.message }, err instanceof ReadTimeoutError ? 408 : 400);
   }
   const status = statusOf(err);
-  if (status === 500) console.error(`[api] ${c.req.method} ${c.req.path}:`, err);
+  // The client's broken framing is its fault, not ours: one line, no stack trace (still Go's 500).
+  if (err instanceof BodyFramingError) log.info("malformed request body", { method: c.req.method, path: c.req.path, error: err.message });
+  else if (status === 500) console.error(`[api] ${c.req.method} ${c.req.path}:`, err);
   if (status === 304) return c.body(null, 304);
   return c.json({ message: err.message }, status as 400);
 }

@@ -2,12 +2,7 @@
 // (RFC 9112 §7.1), handed to the route as a web stream with backpressure.
 import type { Framing } from "./head-parser.ts";
 import type { Conn } from "./conn.ts";
-import { ClientGoneError, ReadTimeoutError } from "../errors.ts";
-
-/** A body the client framed wrongly; the message is Go's, which dockerd answers with (500). */
-export class BodyFramingError extends Error {
-  override name = "BodyFramingError";
-}
+import { BodyFramingError, ClientGoneError, ReadTimeoutError } from "../errors.ts";
 
 /**
  * Takes a body out of the connection's bytes. feed() hands the body's bytes to

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { BodyFramingError, ChunkedDecoder, LengthDecoder, RequestBody, type BodyDecoder } from "../../../../src/server/front/request-body.ts";
+import { ChunkedDecoder, LengthDecoder, RequestBody, type BodyDecoder } from "../../../../src/server/front/request-body.ts";
 import type { Conn } from "../../../../src/server/front/conn.ts";
-import { ClientGoneError, ReadTimeoutError } from "../../../../src/server/errors.ts";
+import { BodyFramingError, ClientGoneError, ReadTimeoutError } from "../../../../src/server/errors.ts";
 import { until } from "../../../helpers/daemon.ts";
 
 /** Feeds `wire` to a decoder in pieces of `step` bytes; what it took of each piece, its output, and the rest. */
