@@ -17,7 +17,13 @@ const O_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000;
 const F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
 
 /** A pipe, both ends close-on-exec (Bun.spawn dup2s the child's end onto 0..4, which clears the flag there). */
-export function pipe(): { read: number; write: number } {
+/** The two ends of a pipe(2). */
+export interface Pipe {
+  read: number;
+  write: number;
+}
+
+export function pipe(): Pipe {
   const fds = Buffer.alloc(8);
   check("pipe2", s.pipe2(ptr(fds), O_CLOEXEC));
   return { read: fds.readInt32LE(0), write: fds.readInt32LE(4) };

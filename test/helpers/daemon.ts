@@ -11,6 +11,16 @@ export const DIST = join(REPO, "dist/ctr");
 
 export const isRoot = process.getuid?.() === 0;
 
+/** A process with this pid exists (a zombie too: see /proc/<pid>/stat for that). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface TestDaemon {
   dir: string;
   root: string;

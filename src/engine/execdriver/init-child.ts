@@ -5,7 +5,7 @@
 import type { Readable, Writable } from "node:stream";
 import { closeSync } from "node:fs";
 import { constants } from "node:os";
-import { pipe, setNonblock } from "../../kernel/fds.ts";
+import { pipe, setNonblock, type Pipe } from "../../kernel/fds.ts";
 import { nodeReadable, nodeWritable } from "./streams.ts";
 import { outputReadable, stdinWritable } from "./native-stdio.ts";
 import type { Spawned, Stdio } from "./spawn.ts";
@@ -65,14 +65,14 @@ const SIGNALS = constants.signals as Record<string, number>;
  */
 export function spawnLocalInit(io: "pipe" | "ignore", spawn: (stdio: Stdio[]) => Spawned): InitChild {
   if (io === "ignore") return localChild(spawn(["ignore", "ignore", "ignore", "pipe", "pipe"]));
-  const made: { read: number; write: number }[] = [];
+  const made: Pipe[] = [];
   try {
     for (let i = 0; i < 3; i++) made.push(pipe());
   } catch (e) {
     for (const p of made) for (const fd of [p.read, p.write]) closeSync(fd); // EMFILE on the second or third
     throw e;
   }
-  const [inp, out, err] = made as [(typeof made)[0], (typeof made)[0], (typeof made)[0]];
+  const [inp, out, err] = made as [Pipe, Pipe, Pipe];
   // Our ends non-blocking, as the keeper makes its own (the container's stay blocking: separate
   // open files). Bun reads a blocking pipe with preadv2(RWF_NOWAIT) on the event loop, and on
   // an empty pipe that sleeps here (seen: a daemon's main thread in preadv2(fd, …, RWF_NOWAIT),

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, run, startDaemon, until, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
+import { isRoot, pidAlive, run, startDaemon, until, type TestDaemon, removeAllContainers } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 
 setDefaultTimeout(60_000);
@@ -23,15 +23,6 @@ function mountsUnder(root: string): string[] {
 /** Container cgroups (v1 memory hierarchy or v2) that exist for this id. */
 function cgroupExists(id: string): boolean {
   return ["/sys/fs/cgroup/memory/ctr", "/sys/fs/cgroup/pids/ctr", "/sys/fs/cgroup/ctr"].some((d) => existsSync(join(d, id)));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.skipIf(!ready)("container lifecycle through ctr", () => {
@@ -192,7 +183,7 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     const victimId = await inspect("victim", "{{.Id}}");
     const victimPid = Number(await inspect("victim", "{{.State.Pid}}"));
     const phoenixPid = Number(await inspect("phoenix", "{{.State.Pid}}"));
-    expect(alive(victimPid)).toBe(true);
+    expect(pidAlive(victimPid)).toBe(true);
     await d.kill9();
     d = await startDaemon([], { dir: d.dir });
     expect(await inspect("victim", "{{.State.Status}} {{.State.ExitCode}}")).toBe("exited 137");
@@ -202,7 +193,7 @@ describe.skipIf(!ready)("container lifecycle through ctr", () => {
     const ps = (await ctr(["ps", "--format", "{{.Names}}"])).stdout.trim().split("\n");
     expect(ps).toEqual(["phoenix"]);
     // Nothing of the dead container is left: process, rootfs mount, cgroup.
-    await until(() => !alive(victimPid) && !alive(phoenixPid), "old processes to be gone");
+    await until(() => !pidAlive(victimPid) && !pidAlive(phoenixPid), "old processes to be gone");
     expect(mountsUnder(d.root).filter((m) => m.includes(victimId))).toEqual([]);
     expect(cgroupExists(victimId)).toBe(false);
     await ctr(["rm", "-f", "victim", "phoenix"]);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST, isRoot, removeAllContainers, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
+import { DIST, isRoot, pidAlive, removeAllContainers, run, startDaemon, until, type TestDaemon } from "../../helpers/daemon.ts";
 import { haveRegistry, seedBusybox, startRegistry, type RunningRegistry } from "../../helpers/registry.ts";
 import { tableForBridge } from "../../../src/engine/network/nft.ts";
 
@@ -26,14 +26,6 @@ const SEVEN = "while [ ! -e /x/go ]; do sleep 0.05; done; exit 7";
 /** Fails (3) on /x/again, once: on-failure brings it back, and then it waits again. */
 const AGAIN = "while [ ! -e /x/again ]; do sleep 0.05; done; rm /x/again; exit 3";
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ppidOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -107,8 +99,8 @@ describe.skipIf(!ready)("live restore (root)", () => {
 
   /** While no daemon runs: every container runs on, untouched, and its output is kept. */
   async function expectUntouched(): Promise<void> {
-    for (const n of ["cnt", "web", "client"]) expect(alive(before[n]!.Pid)).toBe(true);
-    expect(alive(keeper)).toBe(true);
+    for (const n of ["cnt", "web", "client"]) expect(pidAlive(before[n]!.Pid)).toBe(true);
+    expect(pidAlive(keeper)).toBe(true);
     expect(await web()).toMatch(/^hello-from-/);
     const lines = logLines("cnt");
     await until(() => logLines("cnt") > lines + 3, "the counter's log to grow while no daemon runs", DEADLINE);
@@ -176,7 +168,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     // A failed test may leave containers with the keeper: end them so nothing outlives the test.
     const k = keeper && keeperOf(join(dir, "run"));
     if (k) process.kill(k, 9);
-    for (const b of Object.values(before)) if (alive(b.Pid)) process.kill(b.Pid, 9);
+    for (const b of Object.values(before)) if (pidAlive(b.Pid)) process.kill(b.Pid, 9);
     await reg?.stop();
     rmSync(shared, { recursive: true, force: true });
     rmSync(binDir, { recursive: true, force: true });
@@ -187,7 +179,7 @@ describe.skipIf(!ready)("live restore (root)", () => {
     await expectUntouched();
     writeFileSync(join(shared, "go"), "");
     writeFileSync(join(shared, "again"), "");
-    await until(() => !alive(before.seven!.Pid) && !alive(before.again!.Pid), "seven and again to exit while no daemon runs", DEADLINE);
+    await until(() => !pidAlive(before.seven!.Pid) && !pidAlive(before.again!.Pid), "seven and again to exit while no daemon runs", DEADLINE);
     d = await start();
     await expectTakenBack();
     const seven = await state("seven");
@@ -262,14 +254,14 @@ describe.skipIf(!ready)("live restore (root)", () => {
     expect((await ctr(["stop", "-t", "1", "cnt"])).code).toBe(0);
     const cnt = await state("cnt");
     expect({ Status: cnt.Status, ExitCode: cnt.ExitCode }).toEqual({ Status: "exited", ExitCode: 137 });
-    expect(alive(before.cnt!.Pid)).toBe(false);
+    expect(pidAlive(before.cnt!.Pid)).toBe(false);
   });
 
   test("after removal nothing is left: mounts, cgroups, veths, rules, the keeper", async () => {
     await removeAllContainers(d);
     expect((await ctr(["network", "rm", net])).code).toBe(0);
     await d.stop();
-    await until(() => !alive(keeper), "the keeper to leave once it holds nothing and no daemon runs", DEADLINE);
+    await until(() => !pidAlive(keeper), "the keeper to leave once it holds nothing and no daemon runs", DEADLINE);
     const mounts = readFileSync("/proc/self/mountinfo", "utf8");
     expect(mounts.split("\n").filter((l) => l.includes(dir))).toEqual([]);
     const cgroups = run(["sh", "-c", `find /sys/fs/cgroup -maxdepth 4 -type d \\( ${Object.values(ids).map((id) => `-name '*${id}*'`).join(" -o ")} \\)`]);
@@ -303,7 +295,7 @@ describe.skipIf(!ready)("without --live-restore (root)", () => {
       await until(() => catches(pid, 15), "the container's TERM trap to be set", DEADLINE);
       const dir = d.dir;
       await d.stop();
-      expect(alive(pid)).toBe(false);
+      expect(pidAlive(pid)).toBe(false);
       const d2 = await startDaemon([], { dir }, { bin: DIST });
       try {
         const s = JSON.parse((await d2.ctr(["inspect", "-f", "{{json .State}}", "trap"])).stdout);

@@ -5,20 +5,11 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { isRoot, startDaemon } from "../../helpers/daemon.ts";
+import { isRoot, pidAlive, startDaemon } from "../../helpers/daemon.ts";
 import { tableForBridge } from "../../../src/engine/network/nft.ts";
 
 const why = !isRoot ? "the stand-in makes a bridge and an nft table as a daemon does: needs root" : !Bun.which("nft") ? "nft is not installed" : "";
 if (why) console.warn(`skip: ${why}`);
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!!why)("startDaemon, when the daemon does not answer", () => {
   test("stops it by its pid, removes its bridge, nft table and test dir, and throws with the end of its log", async () => {
@@ -47,14 +38,14 @@ exec sleep 600
       expect(err.message).toStartWith("timed out waiting for daemon to answer");
       expect(err.message).toContain(`pid ${pid} then: state S`);
       expect(err.message).toEndWith("stuck before listening\n");
-      expect(alive(pid)).toBe(false);
+      expect(pidAlive(pid)).toBe(false);
       expect(existsSync(dirname(root))).toBe(false);
       expect(Bun.spawnSync(["ip", "link", "show", bridge], { stderr: "ignore" }).exitCode).not.toBe(0);
       expect(Bun.spawnSync(["nft", "list", "table", "ip", tableForBridge(bridge)], { stderr: "ignore" }).exitCode).not.toBe(0);
     } finally {
       // Only if the helper left them: this test leaves nothing either.
       const pid = Number(made("pid"));
-      if (pid && alive(pid)) process.kill(pid, "SIGKILL");
+      if (pid && pidAlive(pid)) process.kill(pid, "SIGKILL");
       if (made("bridge")) {
         Bun.spawnSync(["ip", "link", "del", made("bridge")], { stderr: "ignore" });
         Bun.spawnSync(["nft", "delete", "table", "ip", tableForBridge(made("bridge"))], { stderr: "ignore" });
